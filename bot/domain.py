@@ -1,0 +1,299 @@
+"""Typed values that cross Baton's layers.
+
+Every edge (generic webhook, Bot Framework, Dialogflow, Slack, Teams) parses its payload once into
+these frozen dataclasses; the core and the card renderers never see a platform's raw dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Mapping
+
+ConversationKind = Literal["customer", "internal", "agent_to_agent", "unrouted"]
+CONVERSATION_KINDS: tuple[str, ...] = ("customer", "internal", "agent_to_agent", "unrouted")
+# Kinds for which no summary card is shown (seed: the panel stays hidden).
+CARDLESS_KINDS: frozenset[str] = frozenset({"internal", "agent_to_agent", "unrouted"})
+
+SummaryState = Literal["matched", "multi_match", "no_data"]
+TimelineCategory = Literal["customer", "case", "conversation"]
+TIMELINE_CATEGORIES: tuple[str, ...] = ("customer", "case", "conversation")
+
+
+# --------------------------------------------------------------------------- intake
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    url: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One line of the bot conversation or a later message. `sender` is who typed it."""
+
+    sender: Literal["customer", "bot", "agent", "system"]
+    text: str
+    at: datetime | None = None
+    sender_name: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    """What the handoff says about the customer; nothing here is trusted or normalized yet."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+    # Channel identities such as ("sms", "+14155550123") or ("msteams", "29:1abc").
+    channel_ids: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PrechatAnswer:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class VisitorInput:
+    user_agent: str | None = None
+    ip: str | None = None
+    locale: str | None = None
+    location: str | None = None
+    page_url: str | None = None
+    referrer: str | None = None
+
+
+@dataclass(frozen=True)
+class BotContext:
+    """What the virtual agent knew when it handed over."""
+
+    name: str | None = None
+    last_topic: str | None = None
+    topics: tuple[str, ...] = ()
+    reason: str | None = None
+    agent_message: str | None = None
+    last_phrases: str | None = None
+    language: str | None = None
+    # Anything else the bot sent (Copilot Studio user variables, Dialogflow session parameters).
+    variables: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BotFrameworkOrigin:
+    """Where a Bot Framework handoff came from, so Baton can send handoff.status and relay replies."""
+
+    service_url: str
+    conversation_id: str
+    channel_id: str
+    bot_id: str | None = None
+    bot_name: str | None = None
+    user_id: str | None = None
+    user_name: str | None = None
+    activity_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A customer being handed to a human, whatever system sent it (SPEC 3)."""
+
+    source: str
+    conversation_id: str
+    channel: str = "webchat"
+    kind: str = "customer"
+    queue: str | None = None
+    customer: CustomerInput = field(default_factory=CustomerInput)
+    prechat: tuple[PrechatAnswer, ...] = ()
+    visitor: VisitorInput | None = None
+    bot: BotContext | None = None
+    transcript: tuple[TranscriptLine, ...] = ()
+    case_number: str | None = None
+    reply_url: str | None = None
+    origin: BotFrameworkOrigin | None = None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    conversation_public_id: str
+    created: bool
+    appended_lines: int = 0
+
+
+# --------------------------------------------------------------------------- people
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person acting in Slack or Teams, as that platform identifies them."""
+
+    platform: Literal["slack", "teams", "cli", "system"]
+    user_id: str
+    display_name: str | None = None
+    role: str = "agent"
+    team_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.user_id
+
+
+SYSTEM_ACTOR = Actor(platform="system", user_id="baton", display_name="Baton", role="admin")
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True)
+class IdentityFact:
+    kind: str  # email | phone | channel id kind | external system name
+    value: str
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    customer_id: int
+    display_name: str
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    job_title: str | None = None
+    relationship_type: str | None = None
+    city: str | None = None
+    category: str | None = None
+    primary_contact: str | None = None
+    preferred_channel: str | None = None
+    gender: str | None = None
+    email: str | None = None
+    mobile_phone: str | None = None
+    home_phone: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    locked: bool = False
+    anonymized: bool = False
+
+
+@dataclass(frozen=True)
+class VisitorFacts:
+    browser: str | None = None
+    os: str | None = None
+    device: str | None = None
+    location: str | None = None
+    language: str | None = None
+    page_url: str | None = None
+    referrer: str | None = None
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    number: str
+    title: str
+    priority: str | None = None
+    status: str | None = None
+    product: str | None = None
+    owner: str | None = None
+    opened_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    category: str  # one of TIMELINE_CATEGORIES
+    kind: str  # case | note | comment | conversation | order | email | call | survey
+    title: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class TopicShare:
+    phrase: str
+    mentions: int
+    interactions: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.mentions / self.interactions) if self.interactions else 0
+
+
+@dataclass(frozen=True)
+class SentimentFacts:
+    score: float  # -1 (negative) .. +1 (positive), weighted toward the newest interactions
+    label: str  # negative | neutral | positive
+    interactions: int
+    topics: tuple[TopicShare, ...] = ()
+
+
+@dataclass(frozen=True)
+class EngagementFacts:
+    lifetime_value: Decimal | None = None
+    currency: str | None = None
+    order_count: int = 0
+    orders_per_month: float | None = None
+    last_order_at: datetime | None = None
+    last_order_number: str | None = None
+    csat: float | None = None  # average 1..5
+    csat_responses: int = 0
+
+
+@dataclass(frozen=True)
+class MatchCandidate:
+    customer_id: int
+    display_name: str
+    hint: str | None = None  # company / city: enough to tell two Dana Whitfields apart
+
+
+@dataclass(frozen=True)
+class ConversationFacts:
+    public_id: str  # what agents type after '#'
+    source: str
+    channel: str
+    kind: str
+    status: str  # queued | claimed | wrapped | failed
+    queue: str | None = None
+    claimed_by: str | None = None
+    wrapup_code: str | None = None
+    started_at: datetime | None = None
+    bot: BotContext | None = None
+    reply_rule: str | None = None  # what happens to thread replies right now
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    """The neutral set of facts every card renderer works from (SPEC 4.1)."""
+
+    state: SummaryState
+    conversation: ConversationFacts | None = None
+    profile: ProfileFacts | None = None
+    identities: tuple[IdentityFact, ...] = ()
+    candidates: tuple[MatchCandidate, ...] = ()
+    prechat: tuple[PrechatAnswer, ...] = ()
+    visitor: VisitorFacts | None = None
+    issue: CaseFacts | None = None
+    recent_cases: tuple[CaseFacts, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+    timeline_filter: str | None = None
+    sentiment: SentimentFacts | None = None
+    engagement: EngagementFacts | None = None
+    # Sections the viewer's role may see; None means all.
+    visible_sections: frozenset[str] | None = None
+    profile_url: str | None = None
+
+    def shows(self, section: str) -> bool:
+        return self.visible_sections is None or section in self.visible_sections
+
+
+SUMMARY_SECTIONS: tuple[str, ...] = (
+    "profile",
+    "conversation",
+    "issue",
+    "recent_cases",
+    "timeline",
+    "sentiment",
+    "engagement",
+)

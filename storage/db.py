@@ -1,0 +1,73 @@
+"""Database lifecycle: Tortoise configuration, connection, migrations (Tortoise ORM's own)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+log = logging.getLogger(__name__)
+
+APP_LABEL = "baton"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            APP_LABEL: {
+                "models": ["storage.models"],
+                "default_connection": "default",
+                "migrations": "storage.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def dialect() -> str:
+    """`sqlite` or `postgres`: a few queries (row locks) differ between the two."""
+    return connections.get("default").capabilities.dialect
+
+
+async def apply_migrations(database_url: str) -> None:
+    await tortoise_migrate(config=tortoise_config(database_url))
+
+
+async def connect(database_url: str, *, migrate: bool = True) -> None:
+    """Apply pending migrations (when asked) and open the connection for this process."""
+    if migrate:
+        await apply_migrations(database_url)
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    if dialect() == "sqlite":
+        # WAL lets readers proceed while the outbox worker writes; busy_timeout waits out a writer.
+        conn = connections.get("default")
+        await conn.execute_script("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;")
+    log.info("database connected (%s)", dialect())
+
+
+async def disconnect() -> None:
+    await Tortoise.close_connections()
+
+
+async def ping() -> bool:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        return True
+    except Exception:  # any failure means "not ready"; the caller answers 503
+        log.warning("database ping failed", exc_info=True)
+        return False
+
+
+# For Tortoise's own CLI when a developer changes the models:
+#   BATON_DATABASE_URL=sqlite:///tmp/mk.sqlite3 tortoise -c storage.db.TORTOISE_ORM makemigrations
+def _cli_config() -> dict[str, Any]:
+    import os
+
+    return tortoise_config(os.environ.get("BATON_DATABASE_URL", "sqlite://baton.sqlite3"))
+
+
+TORTOISE_ORM = _cli_config()

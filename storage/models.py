@@ -1,0 +1,318 @@
+"""Tortoise ORM tables. Only `storage/` imports this module; the rest of Baton uses the repositories.
+
+Every lookup path has an index: normalized identity values, case numbers, source + external
+conversation id, a customer's timeline by time, the outbox by readiness.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class Customer(Model):
+    id = fields.IntField(primary_key=True)
+    display_name = fields.CharField(max_length=200)
+    first_name = fields.CharField(max_length=100, null=True)
+    last_name = fields.CharField(max_length=100, null=True)
+    company = fields.CharField(max_length=200, null=True)
+    job_title = fields.CharField(max_length=200, null=True)
+    relationship_type = fields.CharField(max_length=50, null=True)
+    city = fields.CharField(max_length=100, null=True)
+    category = fields.CharField(max_length=100, null=True)
+    primary_contact = fields.CharField(max_length=200, null=True)
+    preferred_channel = fields.CharField(max_length=50, null=True)
+    gender = fields.CharField(max_length=30, null=True)
+    email = fields.CharField(max_length=320, null=True)
+    mobile_phone = fields.CharField(max_length=32, null=True)
+    home_phone = fields.CharField(max_length=32, null=True)
+    tags = fields.JSONField(default=list)
+    notes = fields.TextField(null=True)
+    locked = fields.BooleanField(default=False)
+    anonymized_at = fields.DatetimeField(null=True)
+    merged_into = fields.ForeignKeyField(
+        "baton.Customer", related_name="merged_from", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "customer"
+
+
+class Identity(Model):
+    """One way to recognise a customer: kind is email | phone | a channel name | an external system."""
+
+    id = fields.IntField(primary_key=True)
+    customer = fields.ForeignKeyField("baton.Customer", related_name="identities", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=40)
+    value = fields.CharField(max_length=320)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "identity"
+        unique_together = (("customer", "kind", "value"),)
+        indexes = (Index(fields=("kind", "value"), name="identity_lookup"),)
+
+
+class Agent(Model):
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharField(max_length=20)
+    platform_user_id = fields.CharField(max_length=200)
+    display_name = fields.CharField(max_length=200, null=True)
+    role = fields.CharField(max_length=30, default="agent")
+    # The conversation this agent last claimed or acted on: `/baton note …` without #conv uses it.
+    # A plain id, not a foreign key: agent <-> conversation would be a cycle the migrations cannot order.
+    current_conversation_id = fields.IntField(null=True)
+
+    class Meta:
+        table = "agent"
+        unique_together = (("platform", "platform_user_id"),)
+
+
+class Case(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=64, unique=True)
+    customer = fields.ForeignKeyField("baton.Customer", related_name="cases", null=True, on_delete=fields.SET_NULL)
+    title = fields.CharField(max_length=300)
+    priority = fields.CharField(max_length=20, null=True)
+    status = fields.CharField(max_length=30, default="active")
+    product = fields.CharField(max_length=200, null=True)
+    owner = fields.CharField(max_length=200, null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "support_case"
+        indexes = (Index(fields=("customer_id", "created_at"), name="case_by_customer"),)
+
+
+class CaseComment(Model):
+    """Internal case comment: never shown to the customer, never edited (no update path exists)."""
+
+    id = fields.IntField(primary_key=True)
+    case = fields.ForeignKeyField("baton.Case", related_name="comments", on_delete=fields.CASCADE)
+    author = fields.CharField(max_length=200)
+    text = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "case_comment"
+
+
+class Conversation(Model):
+    id = fields.IntField(primary_key=True)
+    source = fields.CharField(max_length=200)
+    external_id = fields.CharField(max_length=300)
+    channel = fields.CharField(max_length=40, default="webchat")
+    kind = fields.CharField(max_length=20, default="customer")
+    queue = fields.CharField(max_length=100, null=True)
+    status = fields.CharField(max_length=20, default="queued")
+    customer = fields.ForeignKeyField(
+        "baton.Customer", related_name="conversations", null=True, on_delete=fields.SET_NULL
+    )
+    case = fields.ForeignKeyField("baton.Case", related_name="conversations", null=True, on_delete=fields.SET_NULL)
+    # Candidate customer ids when several share an identifier (multi-match card).
+    candidates = fields.JSONField(default=list)
+    # What the handoff said about the customer, kept to create one later ("create new").
+    customer_input = fields.JSONField(default=dict)
+    prechat = fields.JSONField(default=list)
+    visitor = fields.JSONField(null=True)
+    bot = fields.JSONField(null=True)
+    origin = fields.JSONField(null=True)
+    reply_url = fields.CharField(max_length=2000, null=True)
+    claimed_by = fields.ForeignKeyField("baton.Agent", related_name="claims", null=True, on_delete=fields.SET_NULL)
+    claimed_at = fields.DatetimeField(null=True)
+    wrapup_code = fields.CharField(max_length=50, null=True)
+    wrapup_notes = fields.TextField(null=True)
+    wrapped_at = fields.DatetimeField(null=True)
+    # Sentiment of the customer's messages (VADER compound) and their lower-cased text for topics.
+    sentiment = fields.FloatField(null=True)
+    topic_text = fields.TextField(null=True)
+    # Bumped on every change the card shows; the delivery worker edits the card until it caught up.
+    revision = fields.IntField(default=1)
+    last_activity_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "conversation"
+        unique_together = (("source", "external_id"),)
+        indexes = (
+            Index(fields=("customer_id", "created_at"), name="conversation_by_customer"),
+            Index(fields=("status", "last_activity_at"), name="conversation_by_status"),
+        )
+
+
+class Message(Model):
+    id = fields.IntField(primary_key=True)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="messages", on_delete=fields.CASCADE)
+    sender = fields.CharField(max_length=20)  # customer | bot | agent | system
+    sender_name = fields.CharField(max_length=200, null=True)
+    text = fields.TextField()
+    attachments = fields.JSONField(default=list)
+    internal = fields.BooleanField(default=False)
+    # For agent replies: whether (and when) it was relayed to the customer.
+    relayed_at = fields.DatetimeField(null=True)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "message"
+        indexes = (Index(fields=("conversation_id", "id"), name="message_by_conversation"),)
+
+
+class Note(Model):
+    id = fields.IntField(primary_key=True)
+    customer = fields.ForeignKeyField("baton.Customer", related_name="customer_notes", null=True, on_delete=fields.CASCADE)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="notes", null=True, on_delete=fields.SET_NULL)
+    author = fields.CharField(max_length=200)
+    text = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "note"
+
+
+class Activity(Model):
+    """One timeline entry of a customer (SPEC 4.1 Timeline), written alongside what it describes."""
+
+    id = fields.IntField(primary_key=True)
+    customer = fields.ForeignKeyField("baton.Customer", related_name="activities", on_delete=fields.CASCADE)
+    at = fields.DatetimeField()
+    category = fields.CharField(max_length=20)  # customer | case | conversation
+    kind = fields.CharField(max_length=20)  # case | note | comment | conversation | order | email | call | survey
+    title = fields.CharField(max_length=300)
+    detail = fields.TextField(null=True)
+    case = fields.ForeignKeyField("baton.Case", related_name="activities", null=True, on_delete=fields.CASCADE)
+    conversation = fields.ForeignKeyField(
+        "baton.Conversation", related_name="activities", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "activity"
+        indexes = (
+            Index(fields=("customer_id", "at"), name="activity_timeline"),
+            Index(fields=("customer_id", "category", "at"), name="activity_timeline_category"),
+        )
+
+
+class Order(Model):
+    id = fields.IntField(primary_key=True)
+    customer = fields.ForeignKeyField("baton.Customer", related_name="orders", on_delete=fields.CASCADE)
+    number = fields.CharField(max_length=64)
+    total = fields.DecimalField(max_digits=12, decimal_places=2)
+    currency = fields.CharField(max_length=3, default="USD")
+    placed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "customer_order"
+        indexes = (Index(fields=("customer_id", "placed_at"), name="order_by_customer"),)
+
+
+class Survey(Model):
+    id = fields.IntField(primary_key=True)
+    customer = fields.ForeignKeyField("baton.Customer", related_name="surveys", on_delete=fields.CASCADE)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="surveys", null=True, on_delete=fields.SET_NULL)
+    score = fields.SmallIntField()  # CSAT 1..5
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "survey"
+        indexes = (Index(fields=("customer_id", "at"), name="survey_by_customer"),)
+
+
+class DispositionCode(Model):
+    code = fields.CharField(max_length=50, primary_key=True)
+    label = fields.CharField(max_length=200)
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "disposition_code"
+
+
+class AuditEvent(Model):
+    id = fields.IntField(primary_key=True)
+    at = fields.DatetimeField()
+    actor = fields.CharField(max_length=200)  # "slack:U123", "teams:29:…", "system"
+    action = fields.CharField(max_length=40)
+    customer_id = fields.IntField(null=True)
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_event"
+        indexes = (Index(fields=("customer_id", "at"), name="audit_by_customer"),)
+
+
+class OutboxJob(Model):
+    """Durable delivery work: "bring conversation X up to date on target T".
+
+    One row per (target, conversation). Enqueueing bumps `requested_rev`; a worker leases the row,
+    syncs, and records the revision it reached. Work requested during a sync is not lost because the
+    row stays due while `done_rev < requested_rev`.
+    """
+
+    id = fields.IntField(primary_key=True)
+    target = fields.CharField(max_length=20)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="outbox", on_delete=fields.CASCADE)
+    requested_rev = fields.IntField(default=1)
+    done_rev = fields.IntField(default=0)
+    available_at = fields.DatetimeField()
+    lease_owner = fields.CharField(max_length=64, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.CharField(max_length=500, null=True)
+    dead = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "outbox_job"
+        unique_together = (("target", "conversation"),)
+        indexes = (Index(fields=("available_at",), name="outbox_due"),)
+
+
+class PlatformPost(Model):
+    """What Baton already posted where: the card (item 'card') or a message (item 'message:<id>').
+
+    The unique key is what stops a second process from posting the same thing twice.
+    """
+
+    id = fields.IntField(primary_key=True)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="posts", on_delete=fields.CASCADE)
+    target = fields.CharField(max_length=20)
+    item = fields.CharField(max_length=64)
+    channel = fields.CharField(max_length=300, null=True)
+    ref = fields.CharField(max_length=300, null=True)  # Slack ts, Teams activity id
+    thread_ref = fields.CharField(max_length=500, null=True)  # Slack thread ts, Teams thread conversation id
+    revision = fields.IntField(default=0)  # card revision last rendered there
+    payload = fields.JSONField(null=True)  # what was sent (kept by the recording target only)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "platform_post"
+        unique_together = (("target", "item"),)
+        indexes = (Index(fields=("target", "ref"), name="post_by_ref"),)
+
+
+class Route(Model):
+    """Which channel a queue's handoffs go to on a platform (`route here [queue]`)."""
+
+    id = fields.IntField(primary_key=True)
+    target = fields.CharField(max_length=20)
+    queue = fields.CharField(max_length=100)
+    channel = fields.CharField(max_length=300)
+    reference = fields.JSONField(null=True)  # Teams conversation reference of the channel
+    created_by = fields.CharField(max_length=200, null=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "route"
+        unique_together = (("target", "queue"),)
+
+
+class ProcessedEvent(Model):
+    """Platform event ids already handled (Slack retries the same event_id)."""
+
+    key = fields.CharField(max_length=200, primary_key=True)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "processed_event"
