@@ -1,5 +1,7 @@
 # Indexes on foreign-key columns, added once every table exists. Note for model changes: a foreign-key
 # cycle between two models makes Tortoise 1.1 create tables without their FK columns on PostgreSQL.
+from tortoise import migrations
+from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
