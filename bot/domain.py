@@ -297,3 +297,36 @@ SUMMARY_SECTIONS: tuple[str, ...] = (
     "sentiment",
     "engagement",
 )
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """`/baton …` or `@Baton …`, parsed at the edge. `text` is what follows the command or mention."""
+
+    actor: Actor
+    text: str
+    platform: str  # slack | teams
+    channel_id: str | None = None
+    # The handoff conversation of the thread the command was typed in, if any.
+    thread_conversation: int | None = None
+    # Platform reference of the channel, for `route here` (a Teams conversation reference).
+    channel_reference: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command answers; each edge renders it natively (ephemeral message, modal, card, file)."""
+
+    text: str
+    summary: CustomerSummary | None = None
+    candidates: tuple[MatchCandidate, ...] = ()
+    private: bool = True  # only the caller sees it (Slack ephemeral; Teams personal chat / invoke answer)
+    # A form to open instead of (or after) the text: wrapup | profile | merge_confirm | anonymize_confirm | note
+    form: str | None = None
+    form_values: Mapping[str, Any] = field(default_factory=dict)
+    attachment: tuple[str, bytes] | None = None  # (file name, content), e.g. an export
+    thread_text: str | None = None  # also post this into the handoff thread (e.g. the interaction log)
+    conversation_id: int | None = None

@@ -34,7 +34,28 @@ def dialect() -> str:
 
 
 async def apply_migrations(database_url: str) -> None:
-    await tortoise_migrate(config=tortoise_config(database_url))
+    """Apply pending migrations; several processes starting at once are serialized by a lock."""
+    lock = await _migration_lock(database_url)
+    try:
+        await tortoise_migrate(config=tortoise_config(database_url))
+        await Tortoise.close_connections()
+    finally:
+        if lock is not None:
+            await lock.close()  # closing the session releases the advisory lock
+
+
+MIGRATION_LOCK_KEY = 0x6261746F6E  # "baton"
+
+
+async def _migration_lock(database_url: str):
+    """On PostgreSQL, hold a session advisory lock so two `baton serve` starting together migrate once."""
+    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return None
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url.replace("asyncpg://", "postgres://", 1))
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+    return conn
 
 
 async def connect(database_url: str, *, migrate: bool = True) -> None:

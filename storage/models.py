@@ -152,6 +152,10 @@ class Message(Model):
     text = fields.TextField()
     attachments = fields.JSONField(default=list)
     internal = fields.BooleanField(default=False)
+    # Position in the handoff transcript, so a replayed handoff appends only the lines it had not sent.
+    transcript_index = fields.IntField(null=True)
+    # The platform it was typed on ("slack", "teams"), so the delivery worker does not echo it back there.
+    posted_from = fields.CharField(max_length=20, null=True)
     # For agent replies: whether (and when) it was relayed to the customer.
     relayed_at = fields.DatetimeField(null=True)
     at = fields.DatetimeField()
@@ -283,13 +287,17 @@ class PlatformPost(Model):
     ref = fields.CharField(max_length=300, null=True)  # Slack ts, Teams activity id
     thread_ref = fields.CharField(max_length=500, null=True)  # Slack thread ts, Teams thread conversation id
     revision = fields.IntField(default=0)  # card revision last rendered there
+    last_message_id = fields.IntField(default=0)  # thread replies posted up to this message id
     payload = fields.JSONField(null=True)  # what was sent (kept by the recording target only)
     created_at = fields.DatetimeField()
 
     class Meta:
         table = "platform_post"
         unique_together = (("target", "item"),)
-        indexes = (Index(fields=("target", "ref"), name="post_by_ref"),)
+        indexes = (
+            Index(fields=("target", "ref"), name="post_by_ref"),
+            Index(fields=("target", "thread_ref"), name="post_by_thread"),
+        )
 
 
 class Route(Model):
@@ -316,3 +324,50 @@ class ProcessedEvent(Model):
 
     class Meta:
         table = "processed_event"
+
+
+class SlackInstallation(Model):
+    """A Slack workspace (or org) that installed Baton through OAuth; the bot token lives here."""
+
+    id = fields.IntField(primary_key=True)
+    client_id = fields.CharField(max_length=100, null=True)
+    app_id = fields.CharField(max_length=50, null=True)
+    enterprise_id = fields.CharField(max_length=50, null=True)
+    team_id = fields.CharField(max_length=50, null=True)
+    user_id = fields.CharField(max_length=50, null=True)
+    bot_token = fields.CharField(max_length=300, null=True)
+    bot_id = fields.CharField(max_length=50, null=True)
+    bot_user_id = fields.CharField(max_length=50, null=True)
+    is_enterprise_install = fields.BooleanField(default=False)
+    data = fields.JSONField(default=dict)  # the whole installation as slack_sdk serializes it
+    installed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "slack_installation"
+        indexes = (Index(fields=("enterprise_id", "team_id", "installed_at"), name="slack_installation_lookup"),)
+
+
+class SlackOAuthState(Model):
+    state = fields.CharField(max_length=200, primary_key=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "slack_oauth_state"
+
+
+class TeamsInstall(Model):
+    """Where the Teams bot was added (team, channel, chat): the conversation reference for proactive posts."""
+
+    id = fields.IntField(primary_key=True)
+    conversation_id = fields.CharField(max_length=500, unique=True)
+    conversation_type = fields.CharField(max_length=20, null=True)  # channel | personal | groupChat
+    team_id = fields.CharField(max_length=300, null=True)
+    channel_id = fields.CharField(max_length=300, null=True)
+    tenant_id = fields.CharField(max_length=100, null=True)
+    service_url = fields.CharField(max_length=500)
+    reference = fields.JSONField(default=dict)
+    installed_at = fields.DatetimeField()
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "teams_install"

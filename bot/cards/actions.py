@@ -1,0 +1,104 @@
+"""The card actions of SPEC 4.1, named once: the neutral verb, its Slack action_id and the payload it carries.
+
+Teams uses the verb as the `Action.Execute` verb and `ActionPayload.to_data()` as its data; Slack uses
+`slack_action_id(verb)` and `ActionPayload.to_value()` as the button or option value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+CLAIM = "claim"
+ADD_NOTE = "add_note"
+WRAP_UP = "wrap_up"
+LINK_CUSTOMER = "link_customer"  # carries the chosen candidate's customer id
+SEARCH_CUSTOMER = "search_customer"  # opens a search whose result is then linked
+CREATE_CUSTOMER = "create_customer"
+OPEN_PROFILE = "open_profile"
+TIMELINE_FILTER = "timeline_filter"  # carries the filter: all | customer | case | conversation
+SHOW_CUSTOMER = "show_customer"  # from a lookup's list of matches: show that customer's summary
+
+VERBS: tuple[str, ...] = (
+    CLAIM,
+    ADD_NOTE,
+    WRAP_UP,
+    LINK_CUSTOMER,
+    SEARCH_CUSTOMER,
+    CREATE_CUSTOMER,
+    OPEN_PROFILE,
+    TIMELINE_FILTER,
+    SHOW_CUSTOMER,
+)
+
+SLACK_PREFIX = "baton_"
+# Slack wants action_ids unique within a block, so buttons sharing a verb get a variant after this mark:
+# "baton_timeline_filter.case". Bolt listeners can match re.compile(r"^baton_timeline_filter(\..*)?$").
+SLACK_VARIANT_MARK = "."
+
+# Ids of the Teams inputs whose values Teams merges into the action data.
+TEAMS_INPUT_CUSTOMER = "customer"
+TEAMS_INPUT_QUERY = "query"
+# The key under which Teams data carries the verb, so an Action.Submit fallback can be dispatched too.
+TEAMS_VERB_KEY = "action"
+
+
+def slack_action_id(verb: str, variant: str | None = None) -> str:
+    if verb not in VERBS:
+        raise ValueError(f"unknown card action {verb!r}")
+    return SLACK_PREFIX + verb + (SLACK_VARIANT_MARK + variant if variant else "")
+
+
+def verb_of_slack_action_id(action_id: str) -> str | None:
+    """'baton_timeline_filter.case' → 'timeline_filter'; None for an action_id that is not Baton's."""
+    if not action_id.startswith(SLACK_PREFIX):
+        return None
+    verb = action_id[len(SLACK_PREFIX) :].split(SLACK_VARIANT_MARK, 1)[0]
+    return verb if verb in VERBS else None
+
+
+@dataclass(frozen=True)
+class ActionPayload:
+    """What a card action carries besides its verb: the conversation, a customer, a timeline filter."""
+
+    conversation: str | None = None
+    customer: int | None = None
+    filter: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        data = {"conversation": self.conversation, "customer": self.customer, "filter": self.filter}
+        return {key: value for key, value in data.items() if value is not None}
+
+    def to_value(self) -> str:
+        return json.dumps(self.to_data(), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ActionPayload:
+        """Tolerant of what Teams adds: input values arrive as strings, unknown keys are ignored."""
+        customer = data.get("customer")
+        if isinstance(customer, str):
+            customer = int(customer) if customer.strip().isdigit() else None
+        elif not isinstance(customer, int) or isinstance(customer, bool):
+            customer = None
+        conversation = data.get("conversation")
+        filter_ = data.get("filter")
+        return cls(
+            conversation=conversation if isinstance(conversation, str) and conversation else None,
+            customer=customer,
+            filter=filter_ if isinstance(filter_, str) and filter_ else None,
+        )
+
+    @classmethod
+    def from_value(cls, value: str | None) -> ActionPayload:
+        try:
+            data = json.loads(value or "{}")
+        except ValueError:
+            return cls()
+        return cls.from_data(data) if isinstance(data, dict) else cls()
+
+
+def teams_data(verb: str, payload: ActionPayload) -> dict[str, Any]:
+    if verb not in VERBS:
+        raise ValueError(f"unknown card action {verb!r}")
+    return {TEAMS_VERB_KEY: verb, **payload.to_data()}

@@ -1,0 +1,356 @@
+"""Slack Block Kit for the summary card, lookups, match lists and transcript lines: facts in, dicts out.
+
+Untrusted text only ever goes into `plain_text` objects (escaped by `text.slack_plain`); mrkdwn carries
+Baton's own words alone, and the notification `text` goes through `text.slack_literal`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from bot import cards
+from bot.cards import actions as act
+from bot.cards.actions import ActionPayload
+from bot.cards.text import (
+    LOOKUP_BUDGET,
+    SLACK_BUDGET,
+    SLACK_BUTTON_TEXT,
+    SLACK_BUTTON_VALUE,
+    SLACK_FALLBACK_TEXT,
+    SLACK_FIELD_TEXT,
+    SLACK_FIELDS_PER_SECTION,
+    SLACK_HEADER_TEXT,
+    SLACK_MAX_BLOCKS,
+    SLACK_OPTION_TEXT,
+    SLACK_OPTION_VALUE,
+    SLACK_PLACEHOLDER,
+    SLACK_SECTION_TEXT,
+    SLACK_SELECT_OPTIONS,
+    SLACK_TRANSCRIPT_SECTIONS,
+    SLACK_URL,
+    Budget,
+    chunks,
+    clean,
+    measure,
+    slack_escape,
+    slack_literal,
+    slack_plain,
+)
+from bot.domain import CustomerSummary, MatchCandidate
+
+Block = dict[str, Any]
+
+LABEL_TEXT = 150  # the label line of a field
+LINE_TEXT = 300  # one line of the timeline, one identity, one context element
+MATCH_LIST_MAX = 40  # one section per match; leaves room for the heading and a "more" note
+EMPTY = "(empty)"  # Slack refuses an empty text object
+
+
+# --- public --------------------------------------------------------------------------------------
+
+
+def render_summary_blocks(summary: CustomerSummary) -> list[Block]:
+    """The thread-root card: header, state, the role's sections in SPEC order, then the actions."""
+    body = [_header(summary), _status_context(summary), *_state_blocks(summary, SLACK_BUDGET)]
+    body += _section_blocks(summary, SLACK_BUDGET, with_filters=True)
+    return _assemble(body, _card_actions(summary))
+
+
+def summary_fallback_text(summary: CustomerSummary) -> str:
+    """Top-level `text` for notifications and screen readers: literal, never empty, at most 3000."""
+    return slack_literal(cards.fallback_line(summary), SLACK_FALLBACK_TEXT)
+
+
+def render_lookup_blocks(summary: CustomerSummary) -> list[Block]:
+    """The compact ephemeral answer to `/baton lookup`: no conversation, claim or wrap-up controls."""
+    if summary.state == "multi_match":
+        return render_match_list_blocks(summary.candidates, "")
+    body = [_header(summary), _status_context(summary)]
+    if summary.state == "no_data":
+        body.append(_mrkdwn_section("*No customer matches.* Try an email, a phone number, a name or a case number."))
+    lookup = replace(summary, conversation=None)
+    body += _section_blocks(lookup, LOOKUP_BUDGET, with_filters=False, skip={"conversation"})
+    return _assemble(body, _card_actions(lookup))
+
+
+def render_match_list_blocks(candidates: tuple[MatchCandidate, ...], query: str) -> list[Block]:
+    """Several customers match a lookup: one line each with a button that shows that customer."""
+    asked = f" “{clean(query)}”" if clean(query) else ""
+    if not candidates:
+        return [_plain_section(f"No customer matches{asked}.")]
+    blocks = [_plain_section(f"{cards.plural(len(candidates), 'customer')} match{asked}. Pick one:")]
+    for c in candidates[:MATCH_LIST_MAX]:
+        show = _button("Show", act.SHOW_CUSTOMER, ActionPayload(customer=c.customer_id), variant=str(c.customer_id))
+        blocks.append({"type": "section", "text": _plain(_candidate_label(c), LINE_TEXT), "accessory": show})
+    if len(candidates) > MATCH_LIST_MAX:
+        more = f"{len(candidates) - MATCH_LIST_MAX} more not shown — narrow the search."
+        blocks.append({"type": "context", "elements": [_plain(more, LINE_TEXT)]})
+    return blocks
+
+
+def render_transcript_line(sender_label: str, text: str) -> tuple[str, list[Block]]:
+    """A thread reply attributed to its sender by name: (fallback text, blocks). Long text is split."""
+    sender = clean(sender_label) or "Unknown sender"
+    fallback = slack_literal(f"{sender}: {clean(text)}", SLACK_FALLBACK_TEXT)
+    pieces = chunks(text, SLACK_SECTION_TEXT, SLACK_TRANSCRIPT_SECTIONS, slack_escape) or ["(no text)"]
+    blocks = [{"type": "context", "elements": [_plain(sender, LINE_TEXT, single_line=True)]}]
+    blocks += [{"type": "section", "text": {"type": "plain_text", "text": piece, "emoji": True}} for piece in pieces]
+    return fallback, blocks
+
+
+# --- text objects and elements -------------------------------------------------------------------
+
+
+def _plain(value: object, limit: int, *, single_line: bool = False) -> dict[str, Any]:
+    return {"type": "plain_text", "text": slack_plain(value, limit, single_line=single_line) or EMPTY, "emoji": True}
+
+
+def _mrkdwn(trusted: str) -> dict[str, Any]:
+    """Only for Baton's own words; never for anything a customer, a bot or an integrator sent."""
+    return {"type": "mrkdwn", "text": trusted}
+
+
+def _plain_section(value: object, limit: int = SLACK_SECTION_TEXT) -> Block:
+    return {"type": "section", "text": _plain(value, limit)}
+
+
+def _mrkdwn_section(trusted: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(trusted)}
+
+
+def _field(label: str, value: object, limit: int) -> dict[str, Any]:
+    """A two-line plain_text field: the label, then the value; both escaped, the whole ≤ 2000."""
+    head = slack_plain(label, LABEL_TEXT, single_line=True)
+    return {"type": "plain_text", "text": f"{head}\n{slack_plain(value, min(limit, SLACK_FIELD_TEXT - measure(head) - 1))}"}
+
+
+def _value(payload: ActionPayload, limit: int) -> str:
+    value = payload.to_value()
+    if measure(value) > limit:  # ids are Baton's own and short; a longer one is a bug, not data to cut
+        raise ValueError(f"action value longer than {limit}: {value[:80]}")
+    return value
+
+
+def _button(
+    text: str, verb: str, payload: ActionPayload, *, variant: str | None = None, style: str | None = None
+) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "text": _plain(text, SLACK_BUTTON_TEXT, single_line=True),
+        "action_id": act.slack_action_id(verb, variant),
+        "value": _value(payload, SLACK_BUTTON_VALUE),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _divider() -> Block:
+    return {"type": "divider"}
+
+
+# --- card parts ----------------------------------------------------------------------------------
+
+
+def _header(summary: CustomerSummary) -> Block:
+    return {"type": "header", "text": _plain(cards.headline(summary), SLACK_HEADER_TEXT, single_line=True)}
+
+
+def _status_context(summary: CustomerSummary) -> Block:
+    parts = [cards.state_line(summary)]
+    if summary.state == "matched" and summary.profile and summary.profile.company:
+        parts.append(summary.profile.company)
+    c = summary.conversation
+    if c is not None:
+        parts += [f"#{c.public_id}", f"{c.channel} via {c.source}", cards.status_line(c)]
+        if c.queue:
+            parts.append(f"Queue: {c.queue}")
+    return {"type": "context", "elements": [_plain(p, LINE_TEXT, single_line=True) for p in parts if clean(p)]}
+
+
+def _link_hint(public_id: str) -> Block:
+    command = f"@Baton link #{slack_escape(public_id)} &lt;email, phone, name or case&gt;"
+    return {"type": "context", "elements": [_mrkdwn(f"Or type `{command}` in this thread.")]}
+
+
+def _candidate_label(c: MatchCandidate) -> str:
+    return f"{c.display_name} — {c.hint}" if c.hint and clean(c.hint) else c.display_name
+
+
+def _state_blocks(summary: CustomerSummary, budget: Budget) -> list[Block]:
+    """multi_match: a select of the matches, a search and "create new"; no_data: search and create."""
+    c = summary.conversation
+    if summary.state == "matched" or c is None:
+        return []
+    subject = ActionPayload(conversation=c.public_id)
+    search = _button("Search customers", act.SEARCH_CUSTOMER, subject)
+    if summary.state == "no_data":
+        prompt = "*No customer matches this conversation.* Search and link one, or create one from the handoff."
+        buttons = [_button("Search and link", act.SEARCH_CUSTOMER, subject, style="primary"),
+                   _button("Create customer", act.CREATE_CUSTOMER, subject)]
+    else:
+        n = len(summary.candidates)
+        prompt = f"*{n} customers share this identifier.* Pick the right one, search for another, or create a new one."
+        buttons = [search, _button("Create new customer", act.CREATE_CUSTOMER, subject)]
+        if summary.candidates:
+            buttons.insert(0, _candidate_select(summary, c.public_id, budget))
+    actions = {"type": "actions", "block_id": "baton_link", "elements": buttons}
+    return [_mrkdwn_section(prompt), actions, _link_hint(c.public_id)]
+
+
+def _candidate_select(summary: CustomerSummary, public_id: str, budget: Budget) -> dict[str, Any]:
+    limit = min(budget.candidates, SLACK_SELECT_OPTIONS)
+    options = [
+        {
+            "text": _plain(_candidate_label(c), SLACK_OPTION_TEXT, single_line=True),
+            "value": _value(ActionPayload(conversation=public_id, customer=c.customer_id), SLACK_OPTION_VALUE),
+        }
+        for c in summary.candidates[:limit]
+    ]
+    return {
+        "type": "static_select",
+        "action_id": act.slack_action_id(act.LINK_CUSTOMER),
+        "placeholder": _plain("Link to customer…", SLACK_PLACEHOLDER),
+        "options": options,
+    }
+
+
+def _card_actions(summary: CustomerSummary) -> Block | None:
+    c, p = summary.conversation, summary.profile
+    payload = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None)
+    buttons = []
+    if c is not None:
+        if not cards.is_claimed(c) and not cards.is_wrapped(c):
+            buttons.append(_button("Claim", act.CLAIM, payload, style="primary"))
+        buttons.append(_button("Add note", act.ADD_NOTE, payload))
+        if not cards.is_wrapped(c):
+            buttons.append(_button("Wrap up", act.WRAP_UP, payload))
+    if p is not None:
+        profile = _button("Open profile", act.OPEN_PROFILE, payload)
+        if _usable_url(summary.profile_url):
+            profile["url"] = summary.profile_url
+        buttons.append(profile)
+    return {"type": "actions", "block_id": "baton_card_actions", "elements": buttons} if buttons else None
+
+
+def _usable_url(url: str | None) -> bool:
+    return bool(url) and url.startswith(("https://", "http://")) and measure(url) <= SLACK_URL and not any(
+        ch.isspace() for ch in url
+    )
+
+
+def _assemble(body: list[Block], actions: Block | None) -> list[Block]:
+    """The body cut so that, with the actions last, the message holds at most 50 blocks."""
+    tail = [actions] if actions else []
+    return body[: SLACK_MAX_BLOCKS - len(tail)] + tail
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+def _titled(title: str, rows: list[cards.Row], budget: Budget) -> list[Block]:
+    """A heading and its facts as fields, ten to a section."""
+    fields = [_field(label, value, budget.fact) for label, value in rows]
+    if not fields:
+        return [_mrkdwn_section(f"*{title}*")]
+    blocks = [{"type": "section", "fields": fields[i : i + SLACK_FIELDS_PER_SECTION]} for i in range(0, len(fields), SLACK_FIELDS_PER_SECTION)]
+    blocks[0]["text"] = _mrkdwn(f"*{title}*")
+    return blocks
+
+
+def _more(hidden: int, what: str) -> list[Block]:
+    if hidden <= 0:
+        return []
+    return [{"type": "context", "elements": [_plain(f"{cards.plural(hidden, what)} more not shown.", LINE_TEXT)]}]
+
+
+def _section_blocks(
+    summary: CustomerSummary, budget: Budget, *, with_filters: bool, skip: frozenset[str] | set[str] = frozenset()
+) -> list[Block]:
+    builders = {
+        "profile": _profile,
+        "conversation": _conversation,
+        "issue": lambda s, b: _titled(cards.SECTION_TITLES["issue"], cards.case_rows(s.issue), b),
+        "recent_cases": _recent_cases,
+        "timeline": lambda s, b: _timeline(s, b, with_filters),
+        "sentiment": lambda s, b: _titled(cards.SECTION_TITLES["sentiment"], cards.sentiment_rows(s.sentiment, b.topics), b),
+        "engagement": lambda s, b: _titled(cards.SECTION_TITLES["engagement"], cards.engagement_rows(s.engagement), b),
+    }
+    blocks: list[Block] = []
+    for section in cards.sections(summary):
+        if section not in skip:
+            blocks += [_divider(), *builders[section](summary, budget)]
+    return blocks
+
+
+def _profile(summary: CustomerSummary, budget: Budget) -> list[Block]:
+    rows = cards.profile_rows(summary.profile) if summary.profile else []
+    blocks = _titled(cards.SECTION_TITLES["profile"], rows, budget)
+    identities = cards.identity_rows(summary)
+    if identities and budget.identities:
+        shown = [f"{kind}: {value}" for kind, value in identities[: budget.identities]]
+        if len(identities) > budget.identities:
+            shown.append(f"+{len(identities) - budget.identities} more")
+        elements = [_mrkdwn(f"*{cards.identities_title(summary)}*"), _plain(" · ".join(shown), SLACK_FIELD_TEXT, single_line=True)]
+        blocks.append({"type": "context", "elements": elements})
+    return blocks
+
+
+def _conversation(summary: CustomerSummary, budget: Budget) -> list[Block]:
+    c, blocks = summary.conversation, []
+    if c is not None:
+        blocks += _titled(cards.SECTION_TITLES["conversation"], cards.conversation_rows(c), budget)
+        bot_rows = cards.bot_rows(c.bot)
+        if bot_rows:
+            blocks += _titled("Virtual agent", bot_rows, budget)
+        if c.bot and c.bot.agent_message and clean(c.bot.agent_message):
+            note = slack_plain(c.bot.agent_message, budget.long)
+            blocks.append({"type": "section", "text": {"type": "plain_text", "text": f"Note from the bot:\n{note}", "emoji": True}})
+    answers = summary.prechat[: min(budget.prechat, SLACK_FIELDS_PER_SECTION)]
+    if answers:
+        fields = [_field(a.question, a.answer, budget.fact) for a in answers]
+        blocks.append({"type": "section", "text": _mrkdwn("*Pre-chat*"), "fields": fields})
+        blocks += _more(len(summary.prechat) - len(answers), "answer")
+    visitor = cards.visitor_rows(summary.visitor)
+    if visitor:
+        blocks += _titled("Visitor", visitor, budget)
+    return blocks
+
+
+def _recent_cases(summary: CustomerSummary, budget: Budget) -> list[Block]:
+    shown = summary.recent_cases[: min(budget.cases, SLACK_FIELDS_PER_SECTION)]
+    fields = [_plain(cards.case_line(c), budget.fact) for c in shown]
+    heading = {"type": "section", "text": _mrkdwn(f"*{cards.SECTION_TITLES['recent_cases']}*")}
+    if fields:
+        heading["fields"] = fields
+    return [heading, *_more(len(summary.recent_cases) - len(shown), "case")]
+
+
+def _timeline(summary: CustomerSummary, budget: Budget, with_filters: bool) -> list[Block]:
+    entries = cards.timeline_entries(summary)
+    lines: list[str] = []
+    for entry in entries[: budget.timeline]:
+        line = slack_plain(cards.timeline_line(entry), LINE_TEXT)
+        if measure("\n".join([*lines, line])) > SLACK_SECTION_TEXT:
+            break
+        lines.append(line)
+    blocks = [_mrkdwn_section(f"*{cards.timeline_title(summary)}*")]
+    if lines:
+        blocks.append({"type": "section", "text": {"type": "plain_text", "text": "\n".join(lines), "emoji": True}})
+    else:
+        blocks.append(_plain_section("No activities under this filter."))
+    blocks += _more(len(entries) - len(lines), "older entry")
+    if with_filters:
+        blocks.append(_timeline_filters(summary))
+    return blocks
+
+
+def _timeline_filters(summary: CustomerSummary) -> Block:
+    c, p, active = summary.conversation, summary.profile, cards.timeline_filter(summary)
+    buttons = []
+    for name in cards.TIMELINE_FILTERS:
+        payload = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None, filter=name)
+        style = "primary" if name == active else None
+        buttons.append(_button(cards.FILTER_LABELS[name], act.TIMELINE_FILTER, payload, variant=name, style=style))
+    return {"type": "actions", "block_id": "baton_timeline_filters", "elements": buttons}

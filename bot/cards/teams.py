@@ -1,0 +1,331 @@
+"""Adaptive Cards 1.5 for Teams: the summary card, lookups and match lists; facts in, dicts out.
+
+Untrusted text goes only into TextRuns (which never read markdown), choice titles and action titles,
+always through `text.teams_text`; a card that would pass 40 KB is rebuilt with a smaller `Budget`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable
+
+from bot import cards
+from bot.cards import actions as act
+from bot.cards.actions import ActionPayload
+from bot.cards.text import (
+    TEAMS_BUDGETS,
+    TEAMS_BUTTON_TEXT,
+    TEAMS_CARD_VERSION,
+    TEAMS_CHOICE_TEXT,
+    TEAMS_MAX_CARD_BYTES,
+    Budget,
+    clean,
+    json_size,
+    teams_text,
+)
+from bot.domain import CustomerSummary, MatchCandidate
+
+Element = dict[str, Any]
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
+LABEL_TEXT = 150
+HEADER_TEXT = 150
+EMPTY = "(empty)"
+EXPANDED_CHOICES = 8  # up to this many matches show as radio buttons, more as a drop-down
+
+
+# --- public --------------------------------------------------------------------------------------
+
+
+def render_summary_card(summary: CustomerSummary) -> dict[str, Any]:
+    """The thread-root card, shrunk (timeline first, then text) until it fits in 40 KB."""
+    return _fitted(lambda budget: _summary_card(summary, budget))
+
+
+def render_lookup_card(summary: CustomerSummary) -> dict[str, Any]:
+    """The compact answer to `@Baton lookup`: no conversation, claim or wrap-up controls."""
+    if summary.state == "multi_match":
+        return render_match_list_card(summary.candidates, "")
+    return _fitted(lambda budget: _lookup_card(summary, budget))
+
+
+def render_match_list_card(candidates: tuple[MatchCandidate, ...], query: str) -> dict[str, Any]:
+    """Several customers match a lookup: pick one to see their summary."""
+    return _fitted(lambda budget: _match_list_card(candidates, query, budget))
+
+
+def card_attachment(card: dict[str, Any]) -> dict[str, Any]:
+    return {"contentType": CONTENT_TYPE, "content": card}
+
+
+def _fitted(build: Callable[[Budget], dict[str, Any]]) -> dict[str, Any]:
+    for budget in TEAMS_BUDGETS:
+        card = build(budget)
+        if json_size(card) <= TEAMS_MAX_CARD_BYTES:
+            return card
+    return card  # the last budget keeps only header, state and actions: small by construction
+
+
+# --- elements ------------------------------------------------------------------------------------
+
+
+def _card(body: list[Element], actions: list[Element], fallback: str) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA_URL,
+        "version": TEAMS_CARD_VERSION,
+        "fallbackText": teams_text(fallback, 500) or "Customer summary",
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _run(value: object, limit: int, *, single_line: bool = False, **style: Any) -> Element:
+    return {"type": "TextRun", "text": teams_text(value, limit, single_line=single_line) or EMPTY, **style}
+
+
+def _rich(*inlines: Element, **props: Any) -> Element:
+    return {"type": "RichTextBlock", "inlines": list(inlines), **props}
+
+
+def _fact(label: str, value: object, limit: int) -> Element:
+    head = {"type": "TextRun", "text": teams_text(label, LABEL_TEXT, single_line=True) + ": ", "weight": "Bolder"}
+    return _rich(head, _run(value, limit))
+
+
+def _heading(trusted: str, *, major: bool = True) -> Element:
+    """Baton's own words only: a TextBlock reads markdown."""
+    block = {"type": "TextBlock", "text": trusted, "weight": "Bolder", "wrap": True}
+    if major:
+        block.update(size="Medium", separator=True, spacing="Medium")
+    return block
+
+
+def _note(value: str, limit: int = 500) -> Element:
+    return _rich(_run(value, limit, isSubtle=True))
+
+
+def _execute(title: str, verb: str, payload: ActionPayload, *, enabled: bool = True) -> Element:
+    """Action.Execute with an Action.Submit fallback carrying the same data (PROTOCOLS 2.1)."""
+    data = act.teams_data(verb, payload)
+    label = teams_text(title, TEAMS_BUTTON_TEXT, single_line=True)
+    submit: Element = {"type": "Action.Submit", "title": label, "data": data}
+    action: Element = {"type": "Action.Execute", "title": label, "verb": verb, "data": data, "fallback": submit}
+    if not enabled:
+        action["isEnabled"] = submit["isEnabled"] = False
+    return action
+
+
+def _action_set(*actions: Element, **props: Any) -> Element:
+    return {"type": "ActionSet", "actions": list(actions), **props}
+
+
+def _choices(candidates: tuple[MatchCandidate, ...], budget: Budget) -> Element:
+    shown = candidates[: budget.candidates]
+    return {
+        "type": "Input.ChoiceSet",
+        "id": act.TEAMS_INPUT_CUSTOMER,
+        "style": "expanded" if len(shown) <= EXPANDED_CHOICES else "compact",
+        "placeholder": "Choose a customer",
+        "choices": [
+            {"title": teams_text(_candidate_label(c), TEAMS_CHOICE_TEXT, single_line=True) or EMPTY,
+             "value": str(c.customer_id)}
+            for c in shown
+        ],
+    }
+
+
+def _candidate_label(c: MatchCandidate) -> str:
+    return f"{c.display_name} — {c.hint}" if c.hint and clean(c.hint) else c.display_name
+
+
+# --- cards ---------------------------------------------------------------------------------------
+
+
+def _summary_card(summary: CustomerSummary, budget: Budget) -> dict[str, Any]:
+    body = [*_header(summary), *_state(summary, budget)]
+    if budget.details:
+        body += _sections(summary, budget, with_filters=True)
+    if budget is not TEAMS_BUDGETS[0]:
+        body.append(_note("Shortened to fit the Teams card size; open the profile for everything."))
+    return _card(body, _card_actions(summary), cards.fallback_line(summary))
+
+
+def _lookup_card(summary: CustomerSummary, budget: Budget) -> dict[str, Any]:
+    lookup = replace(summary, conversation=None)
+    body = _header(lookup)
+    if summary.state == "no_data":
+        body.append(_note("No customer matches. Try an email, a phone number, a name or a case number."))
+    if budget.details:
+        body += _sections(lookup, replace(budget, timeline=min(budget.timeline, 5)), with_filters=False,
+                          skip={"conversation"})
+    return _card(body, _card_actions(lookup), cards.fallback_line(lookup))
+
+
+def _match_list_card(candidates: tuple[MatchCandidate, ...], query: str, budget: Budget) -> dict[str, Any]:
+    asked = f" “{clean(query)}”" if clean(query) else ""
+    if not candidates:
+        return _card([_rich(_run(f"No customer matches{asked}.", 500))], [], f"No customer matches{asked}.")
+    heading = f"{cards.plural(len(candidates), 'customer')} match{asked}. Pick one:"
+    body = [_rich(_run(heading, 500, weight="Bolder")), _choices(candidates, budget)]
+    if len(candidates) > budget.candidates:
+        body.append(_note(f"{len(candidates) - budget.candidates} more not shown — narrow the search."))
+    return _card(body, [_execute("Show summary", act.SHOW_CUSTOMER, ActionPayload())], heading)
+
+
+def _header(summary: CustomerSummary) -> list[Element]:
+    title = _rich(_run(cards.headline(summary), HEADER_TEXT, single_line=True, size="Large", weight="Bolder"))
+    parts = [cards.state_line(summary)]
+    if summary.state == "matched" and summary.profile and summary.profile.company:
+        parts.append(summary.profile.company)
+    c = summary.conversation
+    if c is not None:
+        parts += [f"#{c.public_id}", f"{c.channel} via {c.source}", cards.status_line(c)]
+        if c.queue:
+            parts.append(f"Queue: {c.queue}")
+    line = " · ".join(clean(p) for p in parts if clean(p))
+    return [title, _rich(_run(line, 600, single_line=True, isSubtle=True), spacing="None")]
+
+
+def _state(summary: CustomerSummary, budget: Budget) -> list[Element]:
+    """multi_match: a choice of the matches, a search and "create new"; no_data: search and create."""
+    c = summary.conversation
+    if summary.state == "matched" or c is None:
+        return []
+    subject = ActionPayload(conversation=c.public_id)
+    search = {"type": "Input.Text", "id": act.TEAMS_INPUT_QUERY, "placeholder": "Email, phone, name or case number"}
+    if summary.state == "no_data":
+        prompt = "No customer matches this conversation. Search and link one, or create one from the handoff."
+        return [
+            _rich(_run(prompt, 500, weight="Bolder"), spacing="Medium"),
+            search,
+            _action_set(_execute("Search and link", act.SEARCH_CUSTOMER, subject),
+                        _execute("Create customer", act.CREATE_CUSTOMER, subject)),
+        ]
+    n = len(summary.candidates)
+    prompt = f"{n} customers share this identifier. Pick the right one, search for another, or create a new one."
+    elements = [_rich(_run(prompt, 500, weight="Bolder"), spacing="Medium")]
+    if summary.candidates:
+        elements += [_choices(summary.candidates, budget),
+                     _action_set(_execute("Link customer", act.LINK_CUSTOMER, subject))]
+    return elements + [
+        search,
+        _action_set(_execute("Search", act.SEARCH_CUSTOMER, subject),
+                    _execute("Create new customer", act.CREATE_CUSTOMER, subject)),
+    ]
+
+
+def _card_actions(summary: CustomerSummary) -> list[Element]:
+    c, p = summary.conversation, summary.profile
+    payload = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None)
+    actions = []
+    if c is not None:
+        if not cards.is_claimed(c) and not cards.is_wrapped(c):
+            actions.append(_execute("Claim", act.CLAIM, payload))
+        actions.append(_execute("Add note", act.ADD_NOTE, payload))
+        if not cards.is_wrapped(c):
+            actions.append(_execute("Wrap up", act.WRAP_UP, payload))
+    if p is not None:
+        url = summary.profile_url
+        if url and url.startswith(("https://", "http://")) and not any(ch.isspace() for ch in url):
+            actions.append({"type": "Action.OpenUrl", "title": "Open profile", "url": url})
+        else:
+            actions.append(_execute("Open profile", act.OPEN_PROFILE, payload))
+    return actions
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+def _sections(
+    summary: CustomerSummary, budget: Budget, *, with_filters: bool, skip: frozenset[str] | set[str] = frozenset()
+) -> list[Element]:
+    builders = {
+        "profile": _profile,
+        "conversation": _conversation,
+        "issue": lambda s, b: _facts(cards.case_rows(s.issue), b),
+        "recent_cases": _recent_cases,
+        "timeline": lambda s, b: _timeline(s, b, with_filters),
+        "sentiment": lambda s, b: _facts(cards.sentiment_rows(s.sentiment, b.topics), b),
+        "engagement": lambda s, b: _facts(cards.engagement_rows(s.engagement), b),
+    }
+    body: list[Element] = []
+    for section in cards.sections(summary):
+        if section not in skip:
+            title = cards.timeline_title(summary) if section == "timeline" else cards.SECTION_TITLES[section]
+            body += [_heading(title), *builders[section](summary, budget)]
+    return body
+
+
+def _facts(rows: list[cards.Row], budget: Budget) -> list[Element]:
+    return [_fact(label, value, budget.fact) for label, value in rows]
+
+
+def _more(hidden: int, what: str) -> list[Element]:
+    return [_note(f"{cards.plural(hidden, what)} more not shown.")] if hidden > 0 else []
+
+
+def _profile(summary: CustomerSummary, budget: Budget) -> list[Element]:
+    body = _facts(cards.profile_rows(summary.profile), budget) if summary.profile else []
+    identities = cards.identity_rows(summary)
+    if identities and budget.identities:
+        shown = [f"{kind}: {value}" for kind, value in identities[: budget.identities]]
+        if len(identities) > budget.identities:
+            shown.append(f"+{len(identities) - budget.identities} more")
+        body.append(_fact(cards.identities_title(summary), " · ".join(shown), budget.long))
+    return body
+
+
+def _conversation(summary: CustomerSummary, budget: Budget) -> list[Element]:
+    c, body = summary.conversation, []
+    if c is not None:
+        body += _facts(cards.conversation_rows(c), budget)
+        bot_rows = cards.bot_rows(c.bot)
+        if bot_rows:
+            body += [_heading("Virtual agent", major=False), *_facts(bot_rows, budget)]
+        if c.bot and c.bot.agent_message and clean(c.bot.agent_message):
+            body.append(_fact("Note from the bot", c.bot.agent_message, budget.long))
+    answers = summary.prechat[: budget.prechat]
+    if answers:
+        body += [_heading("Pre-chat", major=False), *(_fact(a.question, a.answer, budget.fact) for a in answers)]
+        body += _more(len(summary.prechat) - len(answers), "answer")
+    visitor = cards.visitor_rows(summary.visitor)
+    if visitor:
+        body += [_heading("Visitor", major=False), *_facts(visitor, budget)]
+    return body
+
+
+def _recent_cases(summary: CustomerSummary, budget: Budget) -> list[Element]:
+    shown = summary.recent_cases[: budget.cases]
+    return [_rich(_run(cards.case_line(c), budget.fact)) for c in shown] + _more(
+        len(summary.recent_cases) - len(shown), "case"
+    )
+
+
+def _timeline(summary: CustomerSummary, budget: Budget, with_filters: bool) -> list[Element]:
+    entries = cards.timeline_entries(summary)
+    shown = entries[: budget.timeline]
+    body = [_rich(_run(cards.timeline_line(e), budget.fact)) for e in shown]
+    if not entries:
+        body.append(_note("No activities under this filter."))
+    body += _more(len(entries) - len(shown), "older entry")
+    if with_filters:
+        body.append(_timeline_filters(summary))
+    return body
+
+
+def _timeline_filters(summary: CustomerSummary) -> Element:
+    c, p, active = summary.conversation, summary.profile, cards.timeline_filter(summary)
+    buttons = [
+        _execute(
+            cards.FILTER_LABELS[name],
+            act.TIMELINE_FILTER,
+            ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None, filter=name),
+            enabled=name != active,
+        )
+        for name in cards.TIMELINE_FILTERS
+    ]
+    return _action_set(*buttons)

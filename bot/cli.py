@@ -1,0 +1,102 @@
+"""The `baton` command: serve, demo, seed, migrate, teams-package (SPEC §1)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Sequence
+
+from bot.settings import Settings, load_settings
+
+log = logging.getLogger("baton")
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Library debug output can carry message text and tokens; keep it out of the info stream.
+    for noisy in ("tortoise", "aiosqlite", "asyncpg", "slack_sdk", "slack_bolt", "botbuilder", "msrest", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot.web.app import create_app
+
+    app = create_app(settings)
+    log.info("Baton listening on http://%s:%s", settings.host, settings.port)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import db
+
+    asyncio.run(db.apply_migrations(settings.database_url))
+    log.info("migrations applied")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.seed import run_seed
+
+    report = asyncio.run(run_seed(settings.database_url, args.customers, seed=args.random_seed))
+    print(report)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(settings, output_dir=args.output))
+
+
+def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.teams.package import build_package
+
+    path = build_package(settings, output=args.output)
+    print(f"Teams app package written to {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="baton", description=__doc__)
+    root.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run every HTTP endpoint, the scheduler and Socket Mode").set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="fill the database with generated customers")
+    seed.add_argument("--customers", type=int, default=1000)
+    seed.add_argument("--random-seed", type=int, default=7)
+    seed.set_defaults(func=cmd_seed)
+
+    demo = sub.add_parser("demo", help="sample data, a real handoff, the card in the terminal")
+    demo.add_argument("--output", default="baton-demo", help="folder for the Block Kit and Adaptive Card JSON")
+    demo.set_defaults(func=cmd_demo)
+
+    package = sub.add_parser("teams-package", help="build the Teams app package zip")
+    package.add_argument("--output", default="baton-teams.zip")
+    package.set_defaults(func=cmd_teams_package)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        settings = load_settings()
+    except (OSError, ValueError) as error:
+        print(f"baton: cannot read settings: {error}", file=sys.stderr)
+        return 2
+    return args.func(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `/baton` and `@Baton` grammar: one registry of typed async commands shared by Slack and Teams."""

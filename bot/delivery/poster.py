@@ -1,0 +1,63 @@
+"""What a platform must offer the delivery worker: open a thread, reply in it, edit its card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Protocol
+
+from bot.domain import ConversationFacts, CustomerSummary
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (HTTP 429 + Retry-After) or failed transiently."""
+
+    def __init__(self, seconds: float, reason: str):
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
+
+
+class Unroutable(Exception):
+    """No channel is configured for this conversation's queue on this platform."""
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    channel: str
+    root_ref: str  # Slack: the card's ts; Teams: the card's activity id
+    thread_ref: str  # Slack: thread_ts (= root ts); Teams: the thread's conversation id
+    payload: Any = None  # what was sent, for the recording target
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    id: int
+    sender: str  # customer | bot | agent | system
+    sender_label: str  # the name shown: the customer's name, the bot's name (never just "Bot" for customers)
+    text: str
+    attachments: tuple[dict[str, Any], ...]
+    internal: bool
+    at: datetime
+
+
+class ThreadPoster(Protocol):
+    name: str
+
+    async def open_thread(self, conversation: ConversationFacts, summary: CustomerSummary | None) -> ThreadRef:
+        """Post the thread root: the summary card, or a plain header for card-less kinds (summary None)."""
+
+    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> None: ...
+
+    async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
+        """Edit the card in place; may return the payload sent (recording target)."""
+
+
+class DeliveryTarget(Protocol):
+    """Anything the outbox worker can bring up to date for one conversation (re-entrant)."""
+
+    name: str
+
+    async def sync(
+        self, conversation_id: int, *, settings: Any, now: datetime, keep_alive: Callable[[], Awaitable[None]]
+    ) -> None: ...

@@ -1,0 +1,124 @@
+"""Bring one conversation's thread on one platform up to date: root card, replies, card edits.
+
+The sync is re-entrant: it reads what was already posted (storage.posts) and only does what is
+missing, so a crash or a retry after a 429 continues where it stopped instead of posting twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Awaitable, Callable
+
+from bot.core.summary import conversation_facts, summary_for_conversation
+from bot.delivery.poster import OutgoingMessage, ThreadPoster, ThreadRef
+from bot.domain import CARDLESS_KINDS, CustomerSummary
+from bot.settings import Settings
+from storage import posts
+from storage.summary import ConversationRecord, load_conversation
+
+
+def card_sections(settings: Settings) -> frozenset[str]:
+    """A thread card is seen by the whole channel, so it shows what the `agent` role may see."""
+    return frozenset(settings.roles.get("agent", {}).get("sections", ()))
+
+
+def _labeler(record: ConversationRecord, summary: CustomerSummary | None) -> Callable[[posts.StoredMessage], str]:
+    customer_name = (
+        (summary.profile.display_name if summary and summary.profile else None)
+        or record.customer_input.get("name")
+        or "Customer"
+    )
+    bot_name = (record.bot or {}).get("name") or "Virtual agent"
+
+    def label(message: posts.StoredMessage) -> str:
+        if message.sender == "customer":
+            return message.sender_name or customer_name
+        if message.sender == "bot":
+            return message.sender_name or bot_name
+        if message.sender == "agent":
+            return message.sender_name or "Agent"
+        return "Baton"
+
+    return label
+
+
+async def sync_conversation(
+    poster: ThreadPoster,
+    conversation_id: int,
+    *,
+    settings: Settings,
+    now: datetime,
+    keep_alive: Callable[[], Awaitable[None]],
+) -> None:
+    record = await load_conversation(conversation_id)
+    if record is None:
+        return
+    shows_card = record.kind not in CARDLESS_KINDS
+
+    async def summary() -> CustomerSummary | None:
+        if not shows_card:
+            return None
+        return await summary_for_conversation(
+            conversation_id, now=now, topic_phrases=settings.topic_phrases, visible_sections=card_sections(settings)
+        )
+
+    root = await posts.get_root(poster.name, conversation_id)
+    current_summary = None
+    if root is None:
+        current_summary = await summary()
+        thread = await poster.open_thread(conversation_facts(record), current_summary)
+        root = await posts.record_root(
+            poster.name,
+            conversation_id,
+            channel=thread.channel,
+            ref=thread.root_ref,
+            thread_ref=thread.thread_ref,
+            revision=record.revision,
+            payload=thread.payload,
+            now=now,
+        )
+    thread = ThreadRef(channel=root.channel or "", root_ref=root.ref or "", thread_ref=root.thread_ref or "")
+
+    label = _labeler(record, current_summary)
+    last_id = root.last_message_id
+    while True:
+        batch = await posts.messages_after(conversation_id, last_id, exclude_from=poster.name)
+        if not batch:
+            break
+        for stored in batch:
+            await poster.post_reply(
+                thread,
+                OutgoingMessage(
+                    id=stored.id,
+                    sender=stored.sender,
+                    sender_label=label(stored),
+                    text=stored.text,
+                    attachments=tuple(stored.attachments),
+                    internal=stored.internal,
+                    at=stored.at,
+                ),
+            )
+            await posts.advance(root, stored.id)
+            last_id = stored.id
+            await keep_alive()
+
+    if shows_card and root.revision < record.revision:
+        current = await summary()
+        if current is not None:
+            payload = await poster.update_card(thread, current)
+            await posts.set_revision(root, record.revision, payload)
+
+
+class ThreadSyncTarget:
+    """Adapts a ThreadPoster to the worker's DeliveryTarget interface."""
+
+    def __init__(self, poster: ThreadPoster) -> None:
+        self.poster = poster
+        self.name = poster.name
+
+    @classmethod
+    def wrap(cls, target):
+        return cls(target) if hasattr(target, "open_thread") else target
+
+    async def sync(self, conversation_id: int, *, settings: Settings, now: datetime, keep_alive) -> None:
+        await sync_conversation(self.poster, conversation_id, settings=settings, now=now, keep_alive=keep_alive)

@@ -1,0 +1,58 @@
+"""Normalized identities of a customer (SPEC 5): emails compared case-insensitively, phones in E.164,
+external and channel ids as given."""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+
+import phonenumbers
+
+from bot.domain import CustomerInput
+
+# Loose on purpose: one "@", no spaces, a dot in the domain. Deliverability is not Baton's to judge.
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
+
+
+def normalize_email(raw: object) -> str | None:
+    """"Dana W <Dana.W@Example.com>" → "dana.w@example.com"; None when it is not an address."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    if text.lower().startswith("mailto:"):
+        text = text[len("mailto:") :]
+    if "<" in text:  # a display-name form such as "Dana W <dana@example.com>"
+        text = parseaddr(text)[1]
+    address = text.strip().lower()
+    # The whole address is lower-cased: case-sensitive local parts exist in the RFC, not in practice.
+    if len(address) > 254 or not _EMAIL.match(address):
+        return None
+    return address
+
+
+def normalize_phone(raw: object, default_region: str = "US") -> str | None:
+    """"(415) 555-0123" → "+14155550123"; None when `phonenumbers` finds no valid number."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def identities_of(customer: CustomerInput, default_region: str = "US") -> list[tuple[str, str]]:
+    """(kind, value) pairs to match on: ("email", …), ("phone", …), (external system, id), channel ids."""
+    found: list[tuple[str, str]] = []
+    if email := normalize_email(customer.email):
+        found.append(("email", email))
+    if phone := normalize_phone(customer.phone, default_region):
+        found.append(("phone", phone))
+    for system, external_id in customer.external_ids.items():
+        # The system name is a key like "crm"; the id itself is someone else's and stays as sent.
+        if isinstance(system, str) and system.strip() and isinstance(external_id, str) and external_id.strip():
+            found.append((system.strip().lower(), external_id.strip()))
+    found.extend(customer.channel_ids)
+    return list(dict.fromkeys(found))  # drop repeats, keep order

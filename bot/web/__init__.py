@@ -1,0 +1,1 @@
+"""HTTP edge: the aiohttp application, its routes and middlewares."""

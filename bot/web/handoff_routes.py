@@ -1,0 +1,67 @@
+"""`POST /handoff` and `POST /handoff/dialogflow`: signed JSON handoffs into the one intake path."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from aiohttp import web
+
+from bot.core.intake import accept_handoff
+from bot.domain import Handoff
+from bot.errors import ApiError
+from bot.intake.dialogflow import parse_dialogflow_handoff
+from bot.intake.generic import parse_generic_handoff
+from bot.signing import verify
+from bot.web.app import CLOCK, METRICS, SETTINGS, WORKER, parse_json, read_body
+
+log = logging.getLogger(__name__)
+
+
+async def _receive(request: web.Request, parse: Callable[[object], Handoff], source_format: str) -> web.Response:
+    settings = request.app[SETTINGS]
+    metrics = request.app[METRICS]
+    if not settings.handoff_auth_configured:
+        raise ApiError(503, "not_configured", "Set BATON_WEBHOOK_SECRET or BATON_WEBHOOK_TOKEN to accept handoffs.")
+    body = await read_body(request)
+    try:
+        verify(
+            request.headers,
+            body,
+            secret=settings.webhook_secret,
+            token=settings.webhook_token,
+            now=request.app[CLOCK]().timestamp(),
+        )
+        handoff = parse(parse_json(body))
+    except ApiError as error:
+        metrics.handoffs.labels(source_format=source_format, outcome=error.code).inc()
+        raise
+    worker = request.app[WORKER]
+    result = await accept_handoff(handoff, targets=worker.targets, now=request.app[CLOCK]())
+    worker.wake()
+    metrics.handoffs.labels(source_format=source_format, outcome="created" if result.created else "replayed").inc()
+    log.info(
+        "handoff %s from %s: conversation %s (%s)",
+        "stored" if result.created else "replayed",
+        source_format,
+        result.conversation_public_id,
+        f"{result.appended_lines} new lines" if not result.created else handoff.kind,
+    )
+    status = 202 if result.created else 200
+    return web.json_response(
+        {"conversation": result.conversation_public_id, "status": "queued" if result.created else "existing"},
+        status=status,
+    )
+
+
+async def generic_handoff(request: web.Request) -> web.Response:
+    return await _receive(request, parse_generic_handoff, "generic")
+
+
+async def dialogflow_handoff(request: web.Request) -> web.Response:
+    return await _receive(request, parse_dialogflow_handoff, "dialogflow")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/handoff", generic_handoff)
+    app.router.add_post("/handoff/dialogflow", dialogflow_handoff)

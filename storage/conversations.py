@@ -1,0 +1,196 @@
+"""Conversation state changes: claim, messages, notes, wrap-up, links. Each bumps the card revision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from bot.domain import Actor
+from storage import outbox
+from storage.intake import bump_revision
+from storage.models import Activity, Agent, Case, Conversation, Message, Note
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    won: bool
+    holder: str | None  # who has it now
+    status: str
+
+
+async def agent_for(actor: Actor) -> Agent:
+    """The stored agent row for a Slack/Teams user (created on first contact; name kept fresh)."""
+    agent, created = await Agent.get_or_create(
+        platform=actor.platform,
+        platform_user_id=actor.user_id,
+        defaults={"display_name": actor.display_name, "role": actor.role},
+    )
+    if not created and actor.display_name and agent.display_name != actor.display_name:
+        agent.display_name = actor.display_name
+        await agent.save(update_fields=["display_name"])
+    return agent
+
+
+async def set_current(actor: Actor, conversation_id: int) -> None:
+    agent = await agent_for(actor)
+    await Agent.filter(id=agent.id).update(current_conversation_id=conversation_id)
+
+
+async def current_conversation(actor: Actor) -> int | None:
+    agent = await Agent.get_or_none(platform=actor.platform, platform_user_id=actor.user_id)
+    return agent.current_conversation_id if agent else None
+
+
+async def touch(conversation_id: int, targets: Sequence[str], now: datetime) -> None:
+    """The card changed: bump its revision and queue the edit on every target."""
+    await bump_revision(conversation_id)
+    await Conversation.filter(id=conversation_id).update(last_activity_at=now)
+    for target in targets:
+        await outbox.enqueue(target, conversation_id, now=now)
+
+
+async def claim(conversation_id: int, actor: Actor, *, targets: Sequence[str], now: datetime) -> ClaimOutcome:
+    """Atomic: the UPDATE only matches an unclaimed, open conversation, so exactly one agent wins."""
+    agent = await agent_for(actor)
+    async with in_transaction():
+        won = await Conversation.filter(id=conversation_id, claimed_by_id__isnull=True, status="queued").update(
+            claimed_by_id=agent.id, claimed_at=now, status="claimed"
+        )
+        if won:
+            await touch(conversation_id, targets, now)
+    if won:
+        await set_current(actor, conversation_id)
+    row = await Conversation.get(id=conversation_id).select_related("claimed_by")
+    holder = (row.claimed_by.display_name or row.claimed_by.platform_user_id) if row.claimed_by else None
+    return ClaimOutcome(won=bool(won), holder=holder, status=row.status)
+
+
+async def add_message(
+    conversation_id: int,
+    *,
+    sender: str,
+    text: str,
+    sender_name: str | None,
+    posted_from: str | None,
+    internal: bool,
+    attachments: list | None = None,
+    targets: Sequence[str],
+    now: datetime,
+    sentiment: tuple[float, str] | None = None,
+) -> int:
+    async with in_transaction():
+        message = await Message.create(
+            conversation_id=conversation_id,
+            sender=sender,
+            sender_name=sender_name,
+            text=text,
+            attachments=attachments or [],
+            internal=internal,
+            posted_from=posted_from,
+            at=now,
+        )
+        if sentiment is not None:
+            await Conversation.filter(id=conversation_id).update(sentiment=sentiment[0], topic_text=sentiment[1])
+        await touch(conversation_id, targets, now)
+    return message.id
+
+
+async def customer_texts(conversation_id: int, limit: int = 50) -> list[str]:
+    rows = await Message.filter(conversation_id=conversation_id, sender="customer").order_by("-id").limit(limit).values_list("text", flat=True)
+    return list(reversed(rows))
+
+
+async def add_note(
+    *, customer_id: int | None, conversation_id: int | None, author: str, text: str, targets: Sequence[str], now: datetime
+) -> None:
+    async with in_transaction():
+        await Note.create(customer_id=customer_id, conversation_id=conversation_id, author=author, text=text, created_at=now)
+        if customer_id is not None:
+            await Activity.create(
+                customer_id=customer_id,
+                at=now,
+                category="conversation" if conversation_id else "customer",
+                kind="note",
+                title=f"Note by {author}",
+                detail=text,
+                conversation_id=conversation_id,
+            )
+        if conversation_id is not None:
+            await touch(conversation_id, targets, now)
+
+
+async def wrap_up(
+    conversation_id: int, *, code: str, notes: str | None, author: str, targets: Sequence[str], now: datetime
+) -> bool:
+    async with in_transaction():
+        done = await Conversation.filter(id=conversation_id).exclude(status="wrapped").update(
+            status="wrapped", wrapup_code=code, wrapup_notes=notes, wrapped_at=now
+        )
+        if not done:
+            return False
+        row = await Conversation.get(id=conversation_id)
+        if row.customer_id is not None:
+            await Activity.create(
+                customer_id=row.customer_id,
+                at=now,
+                category="conversation",
+                kind="conversation",
+                title=f"Conversation wrapped up: {code}",
+                detail=notes,
+                conversation_id=conversation_id,
+                case_id=row.case_id,
+            )
+        await touch(conversation_id, targets, now)
+    return True
+
+
+async def link_customer(conversation_id: int, customer_id: int, *, targets: Sequence[str], now: datetime) -> None:
+    async with in_transaction():
+        await Conversation.filter(id=conversation_id).update(customer_id=customer_id, candidates=[])
+        await Activity.create(
+            customer_id=customer_id, at=now, category="conversation", kind="conversation",
+            title="Conversation linked", conversation_id=conversation_id,
+        )
+        await touch(conversation_id, targets, now)
+
+
+async def link_case(conversation_id: int, case_id: int, *, targets: Sequence[str], now: datetime) -> None:
+    async with in_transaction():
+        await Conversation.filter(id=conversation_id).update(case_id=case_id)
+        await touch(conversation_id, targets, now)
+
+
+async def open_sessions(actor: Actor, limit: int = 20) -> list[tuple[int, str, str | None]]:
+    """The caller's open conversations: (id, status, customer name)."""
+    agent = await Agent.get_or_none(platform=actor.platform, platform_user_id=actor.user_id)
+    if agent is None:
+        return []
+    rows = (
+        await Conversation.filter(claimed_by_id=agent.id)
+        .exclude(status="wrapped")
+        .order_by("-last_activity_at")
+        .limit(limit)
+        .select_related("customer")
+    )
+    return [(r.id, r.status, r.customer.display_name if r.customer else None) for r in rows]
+
+
+async def unclaimed_older_than(cutoff: datetime, limit: int = 100) -> list[int]:
+    return await Conversation.filter(status="queued", kind="customer", created_at__lt=cutoff).limit(limit).values_list("id", flat=True)
+
+
+async def idle_claimed(cutoff: datetime, limit: int = 100) -> list[int]:
+    return await Conversation.filter(status="claimed", last_activity_at__lt=cutoff).limit(limit).values_list("id", flat=True)
+
+
+async def conversation_for_case(number: str) -> Case | None:
+    return await Case.get_or_none(number=number)
+
+
+async def messages_for_log(conversation_id: int, limit: int = 200) -> list[tuple[datetime, str, str | None, str, bool]]:
+    rows = await Message.filter(conversation_id=conversation_id).order_by("id").limit(limit)
+    return [(m.at, m.sender, m.sender_name, m.text, m.internal) for m in rows]

@@ -1,0 +1,96 @@
+"""Customer identity resolution (SPEC 5): one match links, several make a multi-match, none is no-data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from tortoise.expressions import Q
+
+from storage.models import Customer, Identity
+
+
+@dataclass(frozen=True)
+class Match:
+    customer_id: int | None
+    candidate_ids: tuple[int, ...] = ()
+
+    @property
+    def state(self) -> str:
+        if self.customer_id is not None:
+            return "matched"
+        return "multi_match" if self.candidate_ids else "no_data"
+
+
+async def survivors(customer_ids: Iterable[int]) -> dict[int, int]:
+    """Map each id to the customer it was merged into (merged ids keep resolving to the survivor)."""
+    mapping = {cid: cid for cid in customer_ids}
+    pending = set(mapping.values())
+    for _ in range(8):  # merge chains are short; the bound only guards against a corrupt cycle
+        if not pending:
+            break
+        rows = await Customer.filter(id__in=pending, merged_into_id__not_isnull=True).values_list("id", "merged_into_id")
+        if not rows:
+            break
+        forward = dict(rows)
+        mapping = {cid: forward.get(target, target) for cid, target in mapping.items()}
+        pending = set(forward.values())
+    return mapping
+
+
+async def find_by_identities(identities: Sequence[tuple[str, str]]) -> list[int]:
+    """Distinct surviving customer ids that own any of these (kind, normalized value) identities."""
+    if not identities:
+        return []
+    condition = Q()
+    for kind, value in identities:
+        condition |= Q(kind=kind, value=value)
+    owners = await Identity.filter(condition).distinct().values_list("customer_id", flat=True)
+    resolved = await survivors(owners)
+    return sorted(set(resolved.values()))
+
+
+async def add_identities(customer_id: int, identities: Iterable[tuple[str, str]], *, now: datetime) -> int:
+    """Attach identities the customer does not have yet; returns how many were new."""
+    identities = list(dict.fromkeys(identities))
+    if not identities:
+        return 0
+    have = set(await Identity.filter(customer_id=customer_id).values_list("kind", "value"))
+    new = [Identity(customer_id=customer_id, kind=k, value=v, created_at=now) for k, v in identities if (k, v) not in have]
+    if new:
+        await Identity.bulk_create(new)
+    return len(new)
+
+
+async def resolve_identities(identities: Sequence[tuple[str, str]], *, now: datetime, learn: bool) -> Match:
+    owners = await find_by_identities(identities)
+    if len(owners) == 1:
+        if learn:
+            await add_identities(owners[0], identities, now=now)
+        return Match(customer_id=owners[0])
+    return Match(customer_id=None, candidate_ids=tuple(owners))
+
+
+async def create_customer(
+    *,
+    display_name: str,
+    identities: Sequence[tuple[str, str]],
+    now: datetime,
+    email: str | None = None,
+    mobile_phone: str | None = None,
+    **profile,
+) -> int:
+    first, _, last = display_name.partition(" ")
+    customer = await Customer.create(
+        display_name=display_name,
+        first_name=profile.pop("first_name", None) or (first or None),
+        last_name=profile.pop("last_name", None) or (last or None),
+        email=email,
+        mobile_phone=mobile_phone,
+        created_at=now,
+        updated_at=now,
+        **profile,
+    )
+    await add_identities(customer.id, identities, now=now)
+    return customer.id

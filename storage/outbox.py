@@ -1,0 +1,105 @@
+"""The durable outbox: enqueue, lease, complete, retry (SPEC 5 Delivery).
+
+Leases are taken with a compare-and-set UPDATE, which is atomic on both SQLite and PostgreSQL, so any
+number of Baton processes can share one database without two of them syncing the same thread at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.functions import Count
+
+from storage.models import OutboxJob
+
+LEASE = timedelta(seconds=120)
+MAX_ATTEMPTS = 25
+
+
+@dataclass(frozen=True)
+class Lease:
+    job_id: int
+    target: str
+    conversation_id: int
+    revision: int  # the requested revision this sync will satisfy
+    attempts: int
+
+
+async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
+    """Ask for the conversation to be brought up to date on `target` (keeps any Retry-After delay)."""
+    bumped = await OutboxJob.filter(target=target, conversation_id=conversation_id).update(
+        requested_rev=F("requested_rev") + 1, dead=False
+    )
+    if bumped:
+        return
+    try:
+        await OutboxJob.create(target=target, conversation_id=conversation_id, requested_rev=1, available_at=now)
+    except IntegrityError:
+        await OutboxJob.filter(target=target, conversation_id=conversation_id).update(
+            requested_rev=F("requested_rev") + 1
+        )
+
+
+def _due(now: datetime) -> Q:
+    return Q(dead=False, available_at__lte=now, done_rev__lt=F("requested_rev")) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
+
+
+async def lease_due(owner: str, *, now: datetime, limit: int, targets: list[str]) -> list[Lease]:
+    candidates = (
+        await OutboxJob.filter(_due(now), target__in=targets)
+        .order_by("available_at", "id")
+        .limit(limit)
+        .values("id", "target", "conversation_id", "requested_rev", "attempts")
+    )
+    leases = []
+    for row in candidates:
+        # Compare-and-set: only one process's UPDATE matches a row that is still unleased.
+        taken = await OutboxJob.filter(_due(now), id=row["id"]).update(lease_owner=owner, lease_until=now + LEASE)
+        if taken:
+            leases.append(Lease(row["id"], row["target"], row["conversation_id"], row["requested_rev"], row["attempts"]))
+    return leases
+
+
+async def renew(lease: Lease, owner: str, *, now: datetime) -> None:
+    await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(lease_until=now + LEASE)
+
+
+async def complete(lease: Lease, owner: str) -> None:
+    """Record the revision reached; work requested meanwhile keeps the job due."""
+    await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(
+        done_rev=lease.revision, lease_owner=None, lease_until=None, attempts=0, last_error=None
+    )
+
+
+async def retry_later(lease: Lease, owner: str, *, now: datetime, delay: float, error: str) -> bool:
+    """Push the job back by `delay` seconds. Returns False when it has now failed too often (dead)."""
+    attempts = lease.attempts + 1
+    dead = attempts >= MAX_ATTEMPTS
+    await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(
+        available_at=now + timedelta(seconds=delay),
+        lease_owner=None,
+        lease_until=None,
+        attempts=attempts,
+        last_error=error[:500],
+        dead=dead,
+    )
+    return not dead
+
+
+async def pending_counts() -> dict[str, int]:
+    rows = (
+        await OutboxJob.filter(done_rev__lt=F("requested_rev"), dead=False)
+        .annotate(n=Count("id"))
+        .group_by("target")
+        .values("target", "n")
+    )
+    return {row["target"]: row["n"] for row in rows}
+
+
+async def dead_count() -> int:
+    return await OutboxJob.filter(dead=True).count()

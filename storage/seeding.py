@@ -1,0 +1,295 @@
+"""Fast bulk writes for generated data (`baton seed`, benchmarks), and the reads that check it.
+
+`BulkWriter` takes plain field dicts for the seedable tables, hands out primary keys itself (so
+children can reference parents before anything is written), and flushes them parents-first in
+transactions of batched multi-row inserts. It sends the same INSERT statement and the same
+per-field conversions (`Field.to_db_value`) that Tortoise's `bulk_create` uses, without building a
+model instance per row, which is most of `bulk_create`'s cost at a few million rows.
+
+The module also holds the reference ("naive") implementations the benchmarks measure Baton
+against, so that only `storage/` talks to the ORM.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+from tortoise import connections
+from tortoise.functions import Count
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from bot.domain import CaseFacts, IdentityFact, TimelineEntry
+from storage.db import dialect
+from storage.models import (
+    Activity,
+    Case,
+    CaseComment,
+    Conversation,
+    Customer,
+    Identity,
+    Message,
+    Note,
+    Order,
+    Survey,
+)
+from storage.summary import (
+    IDENTITIES_SHOWN,
+    PRIOR_INTERACTIONS,
+    RECENT_CASES,
+    OrderStats,
+    SummaryRecord,
+    _profile,
+)
+
+# Parents before children: a flush writes the tables in this order inside one transaction.
+SEED_TABLES: dict[str, type[Model]] = {
+    "customer": Customer,
+    "case": Case,
+    "conversation": Conversation,
+    "identity": Identity,
+    "case_comment": CaseComment,
+    "note": Note,
+    "message": Message,
+    "order": Order,
+    "survey": Survey,
+    "activity": Activity,
+}
+
+BATCH_ROWS = 2000  # rows per multi-row INSERT (execute_many) call
+FLUSH_ROWS = 40_000  # buffered rows that trigger a flush (one transaction)
+
+
+class _Table:
+    """Column order, insert statement and converters of one table, as `bulk_create` would use them."""
+
+    def __init__(self, model: type[Model]) -> None:
+        client = connections.get("default")
+        executor = client.executor_class(model=model, db=client)
+        self.model = model
+        self.columns: list[str] = list(executor.regular_columns_all)
+        self.sql: str = executor.insert_query_all
+        fields_map = model._meta.fields_map
+        self.fields = [fields_map[name] for name in self.columns]
+        self.defaults: dict[str, Any] = {}
+        for name, fld in zip(self.columns, self.fields):
+            default = fld.default
+            if default is not None or fld.null:
+                self.defaults[name] = default
+
+    def row(self, values: Mapping[str, Any]) -> list[Any]:
+        out = []
+        model = self.model
+        for name, fld in zip(self.columns, self.fields):
+            if name in values:
+                value = values[name]
+            else:
+                try:
+                    value = self.defaults[name]
+                except KeyError:
+                    raise ValueError(f"{model.__name__}.{name} has no default; give a value") from None
+                if callable(value):
+                    value = value()
+            out.append(fld.to_db_value(value, model) if value is not None else None)
+        return out
+
+
+class BulkWriter:
+    """Buffer rows of the seedable tables and write them in batches; ids are assigned on `add`.
+
+    Use as `async with BulkWriter() as writer: cid = writer.add("customer", ...)`, awaiting
+    `writer.maybe_flush()` now and then; leaving the block flushes the rest and, on PostgreSQL,
+    moves the id sequences past the ids handed out.
+    """
+
+    def __init__(self, *, batch_rows: int = BATCH_ROWS, flush_rows: int = FLUSH_ROWS) -> None:
+        self.batch_rows = batch_rows
+        self.flush_rows = flush_rows
+        self.counts: dict[str, int] = {name: 0 for name in SEED_TABLES}
+        self.flush_seconds = 0.0
+        self._buffer: dict[str, list[list[Any]]] = {name: [] for name in SEED_TABLES}
+        self._buffered = 0
+        self._next_id: dict[str, int] = {}
+        self._tables: dict[str, _Table] = {}
+
+    async def __aenter__(self) -> "BulkWriter":
+        self._tables = {name: _Table(model) for name, model in SEED_TABLES.items()}
+        self._next_id = await next_ids()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            await self.flush()
+            await sync_id_sequences()
+
+    def new_id(self, table: str) -> int:
+        value = self._next_id[table]
+        self._next_id[table] = value + 1
+        return value
+
+    def add(self, table: str, **values: Any) -> int:
+        """Buffer one row (field name -> Python value); returns its id."""
+        if "id" not in values:
+            values["id"] = self.new_id(table)
+        elif values["id"] >= self._next_id[table]:
+            self._next_id[table] = values["id"] + 1
+        self._buffer[table].append(self._tables[table].row(values))
+        self._buffered += 1
+        self.counts[table] += 1
+        return values["id"]
+
+    async def maybe_flush(self) -> None:
+        if self._buffered >= self.flush_rows:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._buffered:
+            return
+        started = time.perf_counter()
+        async with in_transaction() as connection:
+            for name in SEED_TABLES:
+                rows = self._buffer[name]
+                if not rows:
+                    continue
+                sql = self._tables[name].sql
+                for start in range(0, len(rows), self.batch_rows):
+                    await connection.execute_many(sql, rows[start : start + self.batch_rows])
+                self._buffer[name] = []
+        self._buffered = 0
+        self.flush_seconds += time.perf_counter() - started
+
+
+async def next_ids() -> dict[str, int]:
+    """The first free id of every seedable table."""
+    result = {}
+    for name, model in SEED_TABLES.items():
+        top = await model.all().order_by("-id").first().values_list("id", flat=True)
+        result[name] = int(top or 0) + 1
+    return result
+
+
+async def sync_id_sequences() -> None:
+    """PostgreSQL serial sequences do not move when ids are given explicitly: move them past max(id)."""
+    if dialect() != "postgres":
+        return  # SQLite's rowid allocation already follows max(rowid)
+    connection = connections.get("default")
+    for model in SEED_TABLES.values():
+        table = model._meta.db_table
+        await connection.execute_query(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM \"{table}\"), 1), "
+            f"(SELECT COUNT(*) > 0 FROM \"{table}\"))"
+        )
+
+
+async def analyze() -> None:
+    """Refresh planner statistics after a bulk load, so the first queries pick the indexes."""
+    await connections.get("default").execute_script("ANALYZE")
+
+
+# --------------------------------------------------------------------------- reads for checks
+
+
+async def existing_identity_values(kinds: Sequence[str]) -> set[tuple[str, str]]:
+    """(kind, value) pairs already stored, so a second seeding run does not share identities by chance."""
+    return set(await Identity.filter(kind__in=list(kinds)).values_list("kind", "value"))
+
+
+async def table_counts() -> dict[str, int]:
+    return {name: await model.all().count() for name, model in SEED_TABLES.items()}
+
+
+async def identity_values(kind: str) -> list[str]:
+    return list(await Identity.filter(kind=kind).values_list("value", flat=True))
+
+
+async def shared_identities() -> list[tuple[str, str, int]]:
+    """(kind, value, owners) of identities that more than one customer has."""
+    rows = (
+        await Identity.all()
+        .annotate(owners=Count("customer_id", distinct=True))
+        .group_by("kind", "value")
+        .filter(owners__gt=1)
+        .values_list("kind", "value", "owners")
+    )
+    return sorted((k, v, int(n)) for k, v, n in rows)
+
+
+async def customer_id_range() -> tuple[int, int]:
+    low = await Customer.all().order_by("id").first().values_list("id", flat=True)
+    high = await Customer.all().order_by("-id").first().values_list("id", flat=True)
+    return int(low or 0), int(high or 0)
+
+
+async def contacts_of(customer_ids: Iterable[int]) -> list[tuple[int, str | None, str | None, str]]:
+    """(id, email, mobile phone, display name) of these customers, for realistic benchmark payloads."""
+    rows = await Customer.filter(id__in=list(customer_ids)).values_list("id", "email", "mobile_phone", "display_name")
+    return [(int(i), e, p, n) for i, e, p, n in rows]
+
+
+# --------------------------------------------------------------------------- benchmark baselines
+
+
+async def baseline_handoff(source: str, external_id: str, *, customer_input: dict[str, Any], now: datetime) -> int:
+    """The least a handoff endpoint must do: one indexed SELECT and one INSERT (no transaction).
+
+    The benchmark's baseline server calls this to show what the database alone costs.
+    """
+    existing = await Conversation.filter(source=source, external_id=external_id).first().values_list("id", flat=True)
+    if existing is not None:
+        return int(existing)
+    conversation = await Conversation.create(
+        source=source,
+        external_id=external_id,
+        customer_input=customer_input,
+        last_activity_at=now,
+        created_at=now,
+    )
+    return conversation.id
+
+
+async def naive_summary_record(customer_id: int, *, timeline_limit: int = 10) -> SummaryRecord | None:
+    """The obvious way to build a summary: load all of the customer's history, then summarize in Python.
+
+    Its cost grows with the history; `storage.summary.load_summary` is measured against it.
+    """
+    customer = await Customer.get_or_none(id=customer_id)
+    if customer is None:
+        return None
+    identities = await Identity.filter(customer_id=customer_id).all()
+    activities = await Activity.filter(customer_id=customer_id).all()
+    cases = await Case.filter(customer_id=customer_id).all()
+    conversations = await Conversation.filter(customer_id=customer_id).all()
+    orders = await Order.filter(customer_id=customer_id).all()
+    surveys = await Survey.filter(customer_id=customer_id).all()
+
+    activities.sort(key=lambda a: (a.at, a.id), reverse=True)
+    cases.sort(key=lambda c: (c.created_at, c.id), reverse=True)
+    prior = sorted((c for c in conversations if c.sentiment is not None), key=lambda c: (c.created_at, c.id), reverse=True)
+    orders.sort(key=lambda o: (o.placed_at, o.id))
+    identities.sort(key=lambda i: (i.kind, i.id))
+    return SummaryRecord(
+        conversation=None,
+        profile=_profile(customer),
+        identities=tuple(IdentityFact(i.kind, i.value) for i in identities[:IDENTITIES_SHOWN]),
+        recent_cases=tuple(
+            CaseFacts(c.number, c.title, c.priority, c.status, c.product, c.owner, c.created_at)
+            for c in cases[:RECENT_CASES]
+        ),
+        timeline=tuple(TimelineEntry(a.at, a.category, a.kind, a.title, a.detail) for a in activities[:timeline_limit]),
+        prior_interactions=tuple((c.sentiment, c.topic_text or "") for c in prior[:PRIOR_INTERACTIONS]),
+        orders=OrderStats(
+            count=len(orders),
+            total=sum((Decimal(o.total) for o in orders), Decimal("0")) if orders else None,
+            currency=orders[-1].currency if orders else None,
+            first_at=orders[0].placed_at if orders else None,
+            last_at=orders[-1].placed_at if orders else None,
+            last_number=orders[-1].number if orders else None,
+            csat=(sum(s.score for s in surveys) / len(surveys)) if surveys else None,
+            csat_responses=len(surveys),
+        ),
+    )

@@ -1,0 +1,236 @@
+"""Reading everything a summary card shows, in a fixed number of bounded queries.
+
+Whatever a customer's history size, assembling a summary costs the same queries: every list is
+LIMITed and every aggregate is computed by the database over an index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.functions import Avg, Count, Max, Min, Sum
+
+from bot.domain import CaseFacts, IdentityFact, MatchCandidate, ProfileFacts, TimelineEntry
+from storage.customers import survivors
+from storage.models import Activity, Agent, Case, Conversation, Customer, Identity, Order, Survey
+
+RECENT_CASES = 5
+PRIOR_INTERACTIONS = 10
+IDENTITIES_SHOWN = 20
+CANDIDATES_SHOWN = 25
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: int
+    source: str
+    external_id: str
+    channel: str
+    kind: str
+    queue: str | None
+    status: str
+    customer_id: int | None
+    case_id: int | None
+    candidates: tuple[int, ...]
+    customer_input: dict[str, Any]
+    prechat: list[dict[str, Any]]
+    visitor: dict[str, Any] | None
+    bot: dict[str, Any] | None
+    origin: dict[str, Any] | None
+    reply_url: str | None
+    claimed_by: str | None
+    claimed_by_user: str | None
+    claimed_by_platform: str | None
+    wrapup_code: str | None
+    revision: int
+    created_at: datetime
+    last_activity_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderStats:
+    count: int = 0
+    total: Decimal | None = None
+    currency: str | None = None
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    last_number: str | None = None
+    csat: float | None = None
+    csat_responses: int = 0
+
+
+@dataclass(frozen=True)
+class SummaryRecord:
+    conversation: ConversationRecord | None
+    profile: ProfileFacts | None
+    identities: tuple[IdentityFact, ...] = ()
+    candidates: tuple[MatchCandidate, ...] = ()
+    issue: CaseFacts | None = None
+    recent_cases: tuple[CaseFacts, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+    prior_interactions: tuple[tuple[float, str], ...] = ()  # (sentiment, topic text), newest first
+    orders: OrderStats = field(default_factory=OrderStats)
+
+
+def _conversation_record(row: Conversation, agent: Agent | None) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        source=row.source,
+        external_id=row.external_id,
+        channel=row.channel,
+        kind=row.kind,
+        queue=row.queue,
+        status=row.status,
+        customer_id=row.customer_id,
+        case_id=row.case_id,
+        candidates=tuple(row.candidates or ()),
+        customer_input=row.customer_input or {},
+        prechat=row.prechat or [],
+        visitor=row.visitor,
+        bot=row.bot,
+        origin=row.origin,
+        reply_url=row.reply_url,
+        claimed_by=(agent.display_name or agent.platform_user_id) if agent else None,
+        claimed_by_user=agent.platform_user_id if agent else None,
+        claimed_by_platform=agent.platform if agent else None,
+        wrapup_code=row.wrapup_code,
+        revision=row.revision,
+        created_at=row.created_at,
+        last_activity_at=row.last_activity_at,
+    )
+
+
+def _case_facts(case: Case) -> CaseFacts:
+    return CaseFacts(
+        number=case.number,
+        title=case.title,
+        priority=case.priority,
+        status=case.status,
+        product=case.product,
+        owner=case.owner,
+        opened_at=case.created_at,
+    )
+
+
+def _profile(c: Customer) -> ProfileFacts:
+    return ProfileFacts(
+        customer_id=c.id,
+        display_name=c.display_name,
+        first_name=c.first_name,
+        last_name=c.last_name,
+        company=c.company,
+        job_title=c.job_title,
+        relationship_type=c.relationship_type,
+        city=c.city,
+        category=c.category,
+        primary_contact=c.primary_contact,
+        preferred_channel=c.preferred_channel,
+        gender=c.gender,
+        email=c.email,
+        mobile_phone=c.mobile_phone,
+        home_phone=c.home_phone,
+        tags=tuple(c.tags or ()),
+        notes=c.notes,
+        locked=c.locked,
+        anonymized=c.anonymized_at is not None,
+    )
+
+
+async def load_conversation(conversation_id: int) -> ConversationRecord | None:
+    row = await Conversation.get_or_none(id=conversation_id).select_related("claimed_by")
+    if row is None:
+        return None
+    return _conversation_record(row, row.claimed_by)
+
+
+async def load_summary(
+    *,
+    conversation_id: int | None = None,
+    customer_id: int | None = None,
+    timeline_filter: str | None = None,
+    timeline_limit: int = 10,
+) -> SummaryRecord | None:
+    """Everything the card needs for a conversation, or for a customer alone (lookups)."""
+    conversation = None
+    if conversation_id is not None:
+        conversation = await load_conversation(conversation_id)
+        if conversation is None:
+            return None
+        customer_id = conversation.customer_id
+
+    customer = None
+    if customer_id is not None:
+        customer = await Customer.get_or_none(id=customer_id)
+        if customer is not None and customer.merged_into_id is not None:
+            survivor = (await survivors([customer.id]))[customer.id]
+            customer = await Customer.get_or_none(id=survivor)
+    if customer is None:
+        return SummaryRecord(
+            conversation=conversation,
+            profile=None,
+            candidates=await _candidates(conversation.candidates if conversation else ()),
+            issue=await _issue(conversation),
+        )
+
+    timeline = Activity.filter(customer_id=customer.id)
+    if timeline_filter:
+        timeline = timeline.filter(category=timeline_filter)
+    activities = await timeline.order_by("-at", "-id").limit(timeline_limit)
+    identities = await Identity.filter(customer_id=customer.id).order_by("kind", "id").limit(IDENTITIES_SHOWN)
+    cases = await Case.filter(customer_id=customer.id).order_by("-created_at", "-id").limit(RECENT_CASES)
+
+    prior = Conversation.filter(customer_id=customer.id, sentiment__not_isnull=True)
+    if conversation is not None:
+        prior = prior.exclude(id=conversation.id)
+    interactions = await prior.order_by("-created_at", "-id").limit(PRIOR_INTERACTIONS).values_list("sentiment", "topic_text")
+
+    return SummaryRecord(
+        conversation=conversation,
+        profile=_profile(customer),
+        identities=tuple(IdentityFact(i.kind, i.value) for i in identities),
+        issue=await _issue(conversation),
+        recent_cases=tuple(_case_facts(c) for c in cases),
+        timeline=tuple(TimelineEntry(a.at, a.category, a.kind, a.title, a.detail) for a in activities),
+        prior_interactions=tuple((s, t or "") for s, t in interactions),
+        orders=await _order_stats(customer.id),
+    )
+
+
+async def _issue(conversation: ConversationRecord | None) -> CaseFacts | None:
+    if conversation is None or conversation.case_id is None:
+        return None
+    case = await Case.get_or_none(id=conversation.case_id)
+    return _case_facts(case) if case else None
+
+
+async def _candidates(ids: tuple[int, ...]) -> tuple[MatchCandidate, ...]:
+    if not ids:
+        return ()
+    rows = await Customer.filter(id__in=list(ids)[:CANDIDATES_SHOWN]).order_by("id")
+    return tuple(
+        MatchCandidate(c.id, c.display_name, ", ".join(x for x in (c.company, c.city) if x) or None) for c in rows
+    )
+
+
+async def _order_stats(customer_id: int) -> OrderStats:
+    agg = (
+        await Order.filter(customer_id=customer_id)
+        .annotate(n=Count("id"), total=Sum("total"), first=Min("placed_at"), last=Max("placed_at"))
+        .first()
+        .values("n", "total", "first", "last")
+    )
+    last = await Order.filter(customer_id=customer_id).order_by("-placed_at", "-id").first().values("number", "currency")
+    csat = await Survey.filter(customer_id=customer_id).annotate(avg=Avg("score"), n=Count("id")).first().values("avg", "n")
+    return OrderStats(
+        count=(agg or {}).get("n") or 0,
+        total=Decimal(str(agg["total"])) if agg and agg.get("total") is not None else None,
+        currency=last["currency"] if last else None,
+        first_at=(agg or {}).get("first"),
+        last_at=(agg or {}).get("last"),
+        last_number=last["number"] if last else None,
+        csat=float(csat["avg"]) if csat and csat.get("avg") is not None else None,
+        csat_responses=(csat or {}).get("n") or 0,
+    )

@@ -1,0 +1,86 @@
+"""Shared fixtures: every storage-touching test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: a template database is migrated once per session and each test gets a fresh copy
+(`CREATE DATABASE … TEMPLATE …`). Without a reachable server the PostgreSQL cases are skipped with a
+visible reason, unless BATON_REQUIRE_POSTGRES=1 (set by .ci/run), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from storage import db
+
+POSTGRES_ADMIN_URL = os.environ.get("BATON_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REQUIRE_POSTGRES = os.environ.get("BATON_REQUIRE_POSTGRES") == "1"
+TEMPLATE_DB = f"baton_template_{os.getpid()}"
+
+
+def _pg_url(database: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+async def _pg_admin(*statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=3)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    _run(db.apply_migrations(f"sqlite://{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template():
+    try:
+        _run(_pg_admin(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"', f'CREATE DATABASE "{TEMPLATE_DB}"'))
+    except Exception as error:  # no server: visible skip, or a failure in CI
+        reason = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({type(error).__name__}: {error})"
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason + " and BATON_REQUIRE_POSTGRES=1")
+        pytest.skip(reason)
+    _run(db.apply_migrations(_pg_url(TEMPLATE_DB)))
+    yield TEMPLATE_DB
+    _run(_pg_admin(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    """A fresh, migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "baton.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite://{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"baton_test_{uuid.uuid4().hex[:10]}"
+    _run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _pg_url(name)
+    _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def database(database_url):
+    """Connected to a fresh database for the test's duration."""
+    await db.connect(database_url, migrate=False)
+    yield database_url
+    await db.disconnect()
