@@ -70,7 +70,8 @@ def _os(part: ua_parser.OS | None) -> str | None:
         return None
     name = _OS_NAMES.get(part.family, part.family)
     # Safari and Chrome freeze macOS at 10.15 in the user agent; "10" alone would say nothing.
-    version = f"{part.major}.{part.minor}" if part.family == "Mac OS X" and part.major == "10" and part.minor else part.major
+    frozen_mac = part.family == "Mac OS X" and part.major == "10" and part.minor
+    version = f"{part.major}.{part.minor}" if frozen_mac else part.major
     return f"{name} {version}" if version else name
 
 

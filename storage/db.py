@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,9 @@ async def connect(database_url: str, *, migrate: bool = True) -> None:
     """Apply pending migrations (when asked) and open the connection for this process."""
     if migrate:
         await apply_migrations(database_url)
+    # Tortoise caches prepared INSERT/DELETE SQL per connection *name*, not per dialect; a process that
+    # switches databases (the test suite alternates SQLite and PostgreSQL) must drop that cache.
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
     if dialect() == "sqlite":
         # WAL lets readers proceed while the outbox worker writes; busy_timeout waits out a writer.

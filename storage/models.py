@@ -1,4 +1,6 @@
 """Tortoise ORM tables. Only `storage/` imports this module; the rest of Baton uses the repositories.
+# Note: class docstrings become SQL table comments, and Tortoise 1.1 splits SQLite scripts on ";",
+# so a docstring here must not contain a semicolon.
 
 Every lookup path has an index: normalized identity values, case numbers, source + external
 conversation id, a customer's timeline by time, the outbox by readiness.
@@ -327,7 +329,7 @@ class ProcessedEvent(Model):
 
 
 class SlackInstallation(Model):
-    """A Slack workspace (or org) that installed Baton through OAuth; the bot token lives here."""
+    """A Slack workspace (or org) that installed Baton through OAuth (the bot token lives here)."""
 
     id = fields.IntField(primary_key=True)
     client_id = fields.CharField(max_length=100, null=True)

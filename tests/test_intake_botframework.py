@@ -9,7 +9,7 @@ import pytest
 from bot.domain import Attachment, BotFrameworkOrigin
 from bot.errors import ApiError
 from bot.intake import is_handoff_initiate, parse_handoff_initiate
-from handoff_factory import BOT_SAYS, CUSTOMER_SAYS, load_fixture, make_botframework_activity
+from tests.handoff_factory import BOT_SAYS, CUSTOMER_SAYS, load_fixture, make_botframework_activity
 
 COPILOT = "copilot_studio_handoff_initiate_activities.json"
 EVENT_FACTORY = "botframework_handoff_initiate.json"

@@ -9,7 +9,7 @@ import pytest
 from bot.domain import TranscriptLine
 from bot.errors import ApiError
 from bot.intake import parse_dialogflow_handoff
-from handoff_factory import BOT_SAYS, CUSTOMER_SAYS, OMIT, load_fixture, make_dialogflow_request
+from tests.handoff_factory import BOT_SAYS, CUSTOMER_SAYS, OMIT, load_fixture, make_dialogflow_request
 
 WEBHOOK_REQUEST = "dialogflow_cx_webhook_request.json"
 DETECT_INTENT_RESPONSE = "dialogflow_cx_detect_intent_response_live_agent_handoff.json"

@@ -12,7 +12,7 @@ from bot.errors import ApiError
 from bot.identity import identities_of
 from bot.intake import parse_dialogflow_handoff, parse_generic_handoff, parse_handoff_initiate
 from bot.intake.generic import CAPS, schema
-from handoff_factory import (
+from tests.handoff_factory import (
     BOT_SAYS,
     CUSTOMER_SAYS,
     OMIT,

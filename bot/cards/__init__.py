@@ -50,8 +50,13 @@ def when(at: datetime | None) -> str:
     return f"{utc:%Y-%m-%d %H:%M} UTC"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
+
+
+def hidden_line(hidden: int, one: str, many: str) -> str:
+    """'3 more cases not shown.'"""
+    return f"{plural(hidden, one, many)} not shown."
 
 
 # --- the header --------------------------------------------------------------------------------
@@ -214,8 +219,8 @@ def _sortable(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
-def timeline_line(e: TimelineEntry) -> str:
-    line = f"{when(e.at)} · {e.kind} · {e.title}"
+def timeline_line(e: TimelineEntry, *, with_time: bool = True) -> str:
+    line = f"{when(e.at)} · {e.kind} · {e.title}" if with_time else f"{e.kind} · {e.title}"
     return f"{line} — {e.detail}" if e.detail and clean(e.detail) else line
 
 

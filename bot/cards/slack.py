@@ -45,6 +45,7 @@ LABEL_TEXT = 150  # the label line of a field
 LINE_TEXT = 300  # one line of the timeline, one identity, one context element
 MATCH_LIST_MAX = 40  # one section per match; leaves room for the heading and a "more" note
 EMPTY = "(empty)"  # Slack refuses an empty text object
+NO_TEXT = "(no text)"
 
 
 # --- public --------------------------------------------------------------------------------------
@@ -92,8 +93,8 @@ def render_match_list_blocks(candidates: tuple[MatchCandidate, ...], query: str)
 def render_transcript_line(sender_label: str, text: str) -> tuple[str, list[Block]]:
     """A thread reply attributed to its sender by name: (fallback text, blocks). Long text is split."""
     sender = clean(sender_label) or "Unknown sender"
-    fallback = slack_literal(f"{sender}: {clean(text)}", SLACK_FALLBACK_TEXT)
-    pieces = chunks(text, SLACK_SECTION_TEXT, SLACK_TRANSCRIPT_SECTIONS, slack_escape) or ["(no text)"]
+    fallback = slack_literal(f"{sender}: {clean(text) or NO_TEXT}", SLACK_FALLBACK_TEXT)
+    pieces = chunks(text, SLACK_SECTION_TEXT, SLACK_TRANSCRIPT_SECTIONS, slack_escape) or [NO_TEXT]
     blocks = [{"type": "context", "elements": [_plain(sender, LINE_TEXT, single_line=True)]}]
     blocks += [{"type": "section", "text": {"type": "plain_text", "text": piece, "emoji": True}} for piece in pieces]
     return fallback, blocks
@@ -259,10 +260,10 @@ def _titled(title: str, rows: list[cards.Row], budget: Budget) -> list[Block]:
     return blocks
 
 
-def _more(hidden: int, what: str) -> list[Block]:
+def _more(hidden: int, one: str, many: str) -> list[Block]:
     if hidden <= 0:
         return []
-    return [{"type": "context", "elements": [_plain(f"{cards.plural(hidden, what)} more not shown.", LINE_TEXT)]}]
+    return [{"type": "context", "elements": [_plain(cards.hidden_line(hidden, one, many), LINE_TEXT)]}]
 
 
 def _section_blocks(
@@ -311,7 +312,7 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Block]:
     if answers:
         fields = [_field(a.question, a.answer, budget.fact) for a in answers]
         blocks.append({"type": "section", "text": _mrkdwn("*Pre-chat*"), "fields": fields})
-        blocks += _more(len(summary.prechat) - len(answers), "answer")
+        blocks += _more(len(summary.prechat) - len(answers), "more answer", "more answers")
     visitor = cards.visitor_rows(summary.visitor)
     if visitor:
         blocks += _titled("Visitor", visitor, budget)
@@ -324,7 +325,7 @@ def _recent_cases(summary: CustomerSummary, budget: Budget) -> list[Block]:
     heading = {"type": "section", "text": _mrkdwn(f"*{cards.SECTION_TITLES['recent_cases']}*")}
     if fields:
         heading["fields"] = fields
-    return [heading, *_more(len(summary.recent_cases) - len(shown), "case")]
+    return [heading, *_more(len(summary.recent_cases) - len(shown), "more case", "more cases")]
 
 
 def _timeline(summary: CustomerSummary, budget: Budget, with_filters: bool) -> list[Block]:
@@ -340,7 +341,7 @@ def _timeline(summary: CustomerSummary, budget: Budget, with_filters: bool) -> l
         blocks.append({"type": "section", "text": {"type": "plain_text", "text": "\n".join(lines), "emoji": True}})
     else:
         blocks.append(_plain_section("No activities under this filter."))
-    blocks += _more(len(entries) - len(lines), "older entry")
+    blocks += _more(len(entries) - len(lines), "older entry", "older entries")
     if with_filters:
         blocks.append(_timeline_filters(summary))
     return blocks

@@ -264,8 +264,8 @@ def _facts(rows: list[cards.Row], budget: Budget) -> list[Element]:
     return [_fact(label, value, budget.fact) for label, value in rows]
 
 
-def _more(hidden: int, what: str) -> list[Element]:
-    return [_note(f"{cards.plural(hidden, what)} more not shown.")] if hidden > 0 else []
+def _more(hidden: int, one: str, many: str) -> list[Element]:
+    return [_note(cards.hidden_line(hidden, one, many))] if hidden > 0 else []
 
 
 def _profile(summary: CustomerSummary, budget: Budget) -> list[Element]:
@@ -291,7 +291,7 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Element]:
     answers = summary.prechat[: budget.prechat]
     if answers:
         body += [_heading("Pre-chat", major=False), *(_fact(a.question, a.answer, budget.fact) for a in answers)]
-        body += _more(len(summary.prechat) - len(answers), "answer")
+        body += _more(len(summary.prechat) - len(answers), "more answer", "more answers")
     visitor = cards.visitor_rows(summary.visitor)
     if visitor:
         body += [_heading("Visitor", major=False), *_facts(visitor, budget)]
@@ -301,7 +301,7 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Element]:
 def _recent_cases(summary: CustomerSummary, budget: Budget) -> list[Element]:
     shown = summary.recent_cases[: budget.cases]
     return [_rich(_run(cards.case_line(c), budget.fact)) for c in shown] + _more(
-        len(summary.recent_cases) - len(shown), "case"
+        len(summary.recent_cases) - len(shown), "more case", "more cases"
     )
 
 
@@ -311,7 +311,7 @@ def _timeline(summary: CustomerSummary, budget: Budget, with_filters: bool) -> l
     body = [_rich(_run(cards.timeline_line(e), budget.fact)) for e in shown]
     if not entries:
         body.append(_note("No activities under this filter."))
-    body += _more(len(entries) - len(shown), "older entry")
+    body += _more(len(entries) - len(shown), "older entry", "older entries")
     if with_filters:
         body.append(_timeline_filters(summary))
     return body

@@ -57,7 +57,7 @@ def _rows(summary: CustomerSummary, section: str) -> list[cards.Row]:
         return profile + cards.identity_rows(summary)[: budget.identities]
     if section == "conversation":
         c = summary.conversation
-        rows = cards.conversation_rows(c) + cards.bot_rows(c.bot) if c else []
+        rows = (cards.conversation_rows(c) + cards.bot_rows(c.bot)) if c else []
         if c and c.bot and c.bot.agent_message:
             rows += cards.rows(("Note from the bot", c.bot.agent_message))
         rows += [(a.question, a.answer) for a in summary.prechat[: budget.prechat]]
@@ -65,10 +65,10 @@ def _rows(summary: CustomerSummary, section: str) -> list[cards.Row]:
     if section == "issue":
         return cards.case_rows(summary.issue)
     if section == "recent_cases":
-        return [(c.number, cards.case_line(c)) for c in summary.recent_cases[: budget.cases]]
+        return [("•", cards.case_line(c)) for c in summary.recent_cases[: budget.cases]]
     if section == "timeline":
         entries = cards.timeline_entries(summary)[: budget.timeline]
-        return [(cards.when(e.at), cards.timeline_line(e).split(" · ", 1)[1]) for e in entries] or [
+        return [(cards.when(e.at), cards.timeline_line(e, with_time=False)) for e in entries] or [
             ("", "No activities under this filter.")
         ]
     if section == "sentiment":

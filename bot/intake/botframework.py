@@ -1,23 +1,24 @@
-"""Bot Framework `handoff.initiate` events, Copilot Studio's included (SPEC 3.2, PROTOCOLS 3.1-3.2) → `Handoff`.
+"""Bot Framework `handoff.initiate` events, Copilot Studio's included (SPEC 3.2) → `Handoff`.
 
-Platform text over Baton's caps is cut with an ellipsis rather than refused: the bot cannot fix it.
+Text over Baton's caps is cut with an ellipsis rather than refused: the bot that sent it cannot fix it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
 from bot.domain import Attachment, BotContext, BotFrameworkOrigin, Handoff, TranscriptLine, VisitorInput
-from bot.errors import invalid, malformed
+from bot.errors import ApiError, invalid, malformed
 from bot.intake.generic import (
     CAPS,
     check,
     clip,
     context_fields,
     customer_input,
+    parse_when,
     prechat_answers,
     text_or_none,
     visitor_input,
@@ -36,7 +37,7 @@ _VA_FIELDS = {
     "va_language": "language",
 }
 # Hub context in the generic shape (SPEC 3.1), for bots that send Baton's own fields in `value`.
-_GENERIC_PARTS = {"customer": "customer", "visitor": "visitor", "prechat": "prechat", "kind": "kind", "case": "case"}
+_GENERIC_PARTS = ("customer", "visitor", "prechat", "kind", "case")
 # Channels whose customers use Baton's notion of web chat.
 _WEBCHAT_CHANNELS = {"directline", "webchat", "emulator"}
 
@@ -52,7 +53,8 @@ def parse_handoff_initiate(activity: dict) -> Handoff:
     """One `handoff.initiate` event, or a Direct Line activity set (`{"activities": […]}`) holding one."""
     activity = _the_event(activity)
     value = activity.get("value")
-    context: Mapping[str, Any] = value if isinstance(value, Mapping) else ({} if value is None else {"value": value})
+    # The protocol lets `value` be any JSON; a non-object one is kept as a variable.
+    context: Mapping[str, Any] = {} if value is None else value if isinstance(value, Mapping) else {"value": value}
     ref = _mapping(activity.get("relatesTo"))
     va_bot, user, answering_bot = _participants(activity, ref)
 
@@ -65,9 +67,9 @@ def parse_handoff_initiate(activity: dict) -> Handoff:
     service_url = text_or_none(activity.get("serviceUrl")) or text_or_none(ref.get("serviceUrl"))
 
     bot_fields, generic, rest = _split_context(context)
-    for key, part in _GENERIC_PARTS.items():
+    for key in _GENERIC_PARTS:
         if generic.get(key) is not None:
-            check(generic[key], part, f"value.{key}")
+            check(generic[key], key, f"value.{key}")
     known, variables = context_fields(rest)
 
     customer = with_known_customer(customer_input(generic.get("customer")), known)
@@ -156,7 +158,9 @@ def _split_context(context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
     return bot_fields, generic, rest
 
 
-def _bot(fields: Mapping[str, Any], known: Mapping[str, str], variables: dict[str, Any], default_name: str | None) -> BotContext | None:
+def _bot(
+    fields: Mapping[str, Any], known: Mapping[str, str], variables: dict[str, Any], default_name: str | None
+) -> BotContext | None:
     topics = fields.get("topics")
     if isinstance(topics, str):
         topics = topics.split(",")
@@ -165,7 +169,7 @@ def _bot(fields: Mapping[str, Any], known: Mapping[str, str], variables: dict[st
         last_topic=clip(_text(fields.get("last_topic")), CAPS["topic"]),
         topics=tuple(clip(t, CAPS["topic"]) for t in (_text(t) for t in topics or ()) if t)[: CAPS["topics"]],
         reason=known.get("reason"),
-        agent_message=clip(_text(fields.get("agent_message")) or known.get("agent_message"), CAPS["agent_message"]),
+        agent_message=clip(_text(fields.get("agent_message")), CAPS["agent_message"]) or known.get("agent_message"),
         last_phrases=clip(_text(fields.get("last_phrases")), CAPS["last_phrases"]),
         language=_language_tag(_text(fields.get("language"))),
         variables=variables,
@@ -183,8 +187,9 @@ def _language_tag(tag: str | None) -> str | None:
     """Copilot Studio sends "En-US"; BCP 47 casing is "en-US"."""
     if not tag:
         return None
-    lang, _, region = tag.replace("_", "-").partition("-")
-    return clip(lang.lower() + (f"-{region.upper()}" if len(region) == 2 else f"-{region}" if region else ""), CAPS["language"])
+    language, _, rest = tag.replace("_", "-").partition("-")
+    region = rest.upper() if len(rest) == 2 else rest
+    return clip(f"{language.lower()}-{region}" if region else language.lower(), CAPS["language"])
 
 
 def _transcript_activities(attachments: object) -> list[Any]:
@@ -195,7 +200,8 @@ def _transcript_activities(attachments: object) -> list[Any]:
         raise invalid("attachments", "attachments must be a list.")
     said: list[Any] = []
     for i, attachment in enumerate(attachments):
-        if not isinstance(attachment, Mapping) or str(attachment.get("name", "")).strip().lower() != "transcript":
+        name = attachment.get("name") if isinstance(attachment, Mapping) else None
+        if not isinstance(name, str) or name.strip().lower() != "transcript":
             continue  # hubs must ignore attachments they do not know (handoff protocol)
         content = attachment.get("content")
         if isinstance(content, str):
@@ -207,7 +213,8 @@ def _transcript_activities(attachments: object) -> list[Any]:
             continue  # an offline transcript (contentUrl only) is not fetched
         activities = _mapping(content).get("activities")
         if not isinstance(activities, list):
-            raise invalid(f"attachments[{i}].content.activities", "The Transcript attachment must hold a list of activities.")
+            field = f"attachments[{i}].content.activities"
+            raise invalid(field, "The Transcript attachment must hold a list of activities.")
         said.extend(activities)
     return said
 
@@ -220,9 +227,13 @@ def _line(activity: object, bot_ids: set[str]) -> TranscriptLine | None:
     # `role` is optional in the protocol; a line without it is the bot's only if it carries the bot's id.
     is_bot = role in ("bot", "skill") or (role != "user" and sender.get("id") in bot_ids)
     files = tuple(
-        Attachment(name=text_or_none(a.get("name")) or "attachment", url=a["contentUrl"], content_type=text_or_none(a.get("contentType")))
+        Attachment(
+            name=text_or_none(a.get("name")) or "attachment",
+            url=a["contentUrl"],
+            content_type=text_or_none(a.get("contentType")),
+        )
         for a in activity.get("attachments") or ()
-        if isinstance(a, Mapping) and isinstance(a.get("contentUrl"), str) and a["contentUrl"].startswith(("http://", "https://"))
+        if isinstance(a, Mapping) and str(a.get("contentUrl", "")).startswith(("https://", "http://"))
     )
     text = activity.get("text") if isinstance(activity.get("text"), str) else ""
     if not text.strip() and not files:
@@ -237,14 +248,11 @@ def _line(activity: object, bot_ids: set[str]) -> TranscriptLine | None:
 
 
 def _when(value: object) -> datetime | None:
-    """Bot Framework timestamps carry 7 fractional digits; a bad one is dropped, not refused."""
+    """A timestamp the channel got wrong is dropped, not refused."""
     try:
-        when = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+        return parse_when(value, "timestamp")
+    except ApiError:
         return None
-    if when is None:
-        return None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
 def _visitor(activity: Mapping[str, Any], said: list[Any]) -> VisitorInput | None:

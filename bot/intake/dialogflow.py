@@ -44,7 +44,8 @@ def parse_dialogflow_handoff(body: dict) -> Handoff:
     known_meta, rest_meta = context_fields(metadata)
     known_params, rest_params = context_fields(_parameters(body))
     known = {**known_params, **known_meta}
-    utterance = _first_text(body, "text", "transcript") or _first_text(_mapping(body.get("queryResult")), "text", "transcript")
+    result = _mapping(body.get("queryResult"))
+    utterance = _first_text(body, "text", "transcript") or _first_text(result, "text", "transcript")
     case = body.get("case") or {}
 
     return Handoff(
@@ -62,7 +63,7 @@ def parse_dialogflow_handoff(body: dict) -> Handoff:
             reason=known.get("reason"),
             agent_message=known.get("agent_message"),
             last_phrases=clip(utterance, CAPS["last_phrases"]),
-            language=text_or_none(body.get("languageCode")) or text_or_none(_mapping(body.get("queryResult")).get("languageCode")),
+            language=text_or_none(body.get("languageCode")) or text_or_none(result.get("languageCode")),
             variables={**rest_params, **rest_meta},
         ),
         transcript=_transcript(body, utterance, said_by_bot),
@@ -116,7 +117,8 @@ def _handoff_metadata(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
         handoff = message["liveAgentHandoff"]
         more = _mapping(handoff).get("metadata") if handoff is not None else None
         if more is not None and not isinstance(more, Mapping):
-            raise invalid(f"{where}.liveAgentHandoff.metadata", f"{where}.liveAgentHandoff.metadata must be an object.")
+            field = f"{where}.liveAgentHandoff.metadata"
+            raise invalid(field, f"{field} must be an object.")
         metadata.update(more or {})
     if not found:
         raise invalid("messages", "The body holds no liveAgentHandoff message, so it is not a handoff.")
@@ -155,11 +157,11 @@ def _conversation_id(body: Mapping[str, Any]) -> str:
     )
     if not conversation_id:
         raise invalid("sessionInfo.session", "The body names no Dialogflow session, so the conversation is unknown.")
-    return clip(conversation_id, 300)  # type: ignore[return-value]
+    return clip(conversation_id, 300)
 
 
 def _source(body: Mapping[str, Any]) -> str:
-    """"dialogflow-cx:<agent id>" when any resource name shows the agent, so sessions of two agents never collide."""
+    """"dialogflow-cx:<agent id>" when a resource name shows the agent, so two agents' sessions never collide."""
     for name in (
         _session(body),
         _at(body, ("pageInfo", "currentPage")),
@@ -167,7 +169,7 @@ def _source(body: Mapping[str, Any]) -> str:
     ):
         match = _AGENT.search(name) if isinstance(name, str) else None
         if match:
-            return clip(f"{SOURCE}:{match.group(1)}", 200)  # type: ignore[return-value]
+            return clip(f"{SOURCE}:{match.group(1)}", 200)
     return SOURCE
 
 

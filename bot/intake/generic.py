@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, overload
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -165,6 +165,14 @@ def text_or_none(value: object) -> str | None:
     return None
 
 
+@overload
+def clip(value: str, limit: int) -> str: ...
+
+
+@overload
+def clip(value: str | None, limit: int) -> str | None: ...
+
+
 def clip(value: str | None, limit: int) -> str | None:
     """Cut platform text that Baton cannot refuse to `limit` characters, marking the cut."""
     if value is None or len(value) <= limit:
@@ -179,7 +187,9 @@ def customer_input(raw: Mapping[str, Any] | None) -> CustomerInput:
         name=text_or_none(raw.get("name")),
         email=text_or_none(raw.get("email")),
         phone=text_or_none(raw.get("phone")),
-        external_ids={k.strip(): v.strip() for k, v in (raw.get("external_ids") or {}).items() if k.strip() and v.strip()},
+        external_ids={
+            k.strip(): v.strip() for k, v in (raw.get("external_ids") or {}).items() if k.strip() and v.strip()
+        },
         channel_ids=tuple((c["kind"], c["id"]) for c in raw.get("channel_ids") or ()),
     )
 
@@ -220,7 +230,7 @@ def transcript_lines(raw: Iterable[Mapping[str, Any]] | None, at: str = "transcr
             at=parse_when(line.get("at"), f"{at}[{i}].at"),
             sender_name=text_or_none(line.get("sender_name")),
             attachments=tuple(
-                Attachment(name=a["name"], url=text_or_none(a.get("url")), content_type=text_or_none(a.get("content_type")))
+                Attachment(a["name"], text_or_none(a.get("url")), text_or_none(a.get("content_type")))
                 for a in line.get("attachments") or ()
             ),
         )

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('installed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'slack_installation', 'app': 'baton', 'indexes': [Index(fields=['enterprise_id', 'team_id', 'installed_at'], name='slack_installation_lookup')], 'pk_attr': 'id', 'table_description': 'A Slack workspace (or org) that installed Baton through OAuth; the bot token lives here.'},
+            options={'table': 'slack_installation', 'app': 'baton', 'indexes': [Index(fields=['enterprise_id', 'team_id', 'installed_at'], name='slack_installation_lookup')], 'pk_attr': 'id', 'table_description': 'A Slack workspace (or org) that installed Baton through OAuth (the bot token lives here).'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,0 +1,782 @@
+"""Realistic generated data for `baton seed --customers N`, `baton demo` and the benchmarks.
+
+Customers with every profile field, identities (a few deliberately shared by two customers, so a
+multi-match can be shown), cases with internal comments, notes, orders, CSAT surveys, wrapped-up
+past conversations with sentiment and topic text, and a timeline entry for each of those. Plain
+word lists and a seeded `random.Random`: the same seed and clock give the same data.
+
+The well-known demo customer, Dana Whitfield, is described by the `FEATURED_*` constants; `baton
+demo` and the tests rely on them.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Callable
+
+from bot.core import sentiment as sentiment_scoring
+from storage import db
+from storage.seeding import BulkWriter, analyze, existing_identity_values
+
+# --------------------------------------------------------------------------- the featured customer
+
+FEATURED_NAME = "Dana Whitfield"
+FEATURED_FIRST_NAME = "Dana"
+FEATURED_LAST_NAME = "Whitfield"
+FEATURED_EMAIL = "dana.w@example.com"
+FEATURED_PHONE = "+14155550123"
+FEATURED_CRM = "C-1042"
+FEATURED_COMPANY = "Whitfield Design Co."
+FEATURED_CITY = "Austin"
+FEATURED_CASE = "CAS-01234"
+FEATURED_CASE_TITLE = "Parcel arrived damaged"
+FEATURED_CASE_PRIORITY = "High"
+FEATURED_CASE_STATUS = "active"
+FEATURED_CASE_PRODUCT = "Ceramic Vase Set"
+FEATURED_CASE_OWNER = "Priya Raman"
+FEATURED_ORDER = "SO-99812"  # the order her handoff's pre-chat answer names
+FEATURED_ORDER_TOTALS: tuple[Decimal, ...] = (
+    Decimal("64.50"),
+    Decimal("120.00"),
+    Decimal("42.25"),
+    Decimal("310.00"),
+    Decimal("189.00"),
+)
+FEATURED_LIFETIME_VALUE = sum(FEATURED_ORDER_TOTALS, Decimal("0"))  # 725.75
+FEATURED_CSAT_SCORES: tuple[int, ...] = (5, 2, 4)
+FEATURED_PRIOR_CONVERSATIONS = 6
+FEATURED_DAMAGED_MENTIONS = 3  # "damaged" in 3 of the last 6 -> 50 % (the seed's own example)
+FEATURED_CASES: tuple[str, ...] = ("CAS-00872", "CAS-00990", FEATURED_CASE)  # oldest first
+
+# --------------------------------------------------------------------------- word lists
+
+FIRST_NAMES_FEMALE = (
+    "Olivia", "Emma", "Ava", "Sophia", "Isabella", "Mia", "Amelia", "Harper", "Evelyn", "Abigail",
+    "Emily", "Elizabeth", "Sofia", "Ella", "Madison", "Scarlett", "Victoria", "Aria", "Grace", "Chloe",
+    "Camila", "Penelope", "Riley", "Layla", "Lillian", "Nora", "Zoey", "Hannah", "Lily", "Eleanor",
+    "Priya", "Aisha", "Mei", "Yuki", "Fatima", "Ingrid", "Chiara", "Lucia", "Maya", "Naomi",
+    "Rachel", "Laura", "Julia", "Sarah", "Rebecca", "Megan", "Claire", "Diana", "Teresa", "Rosa",
+)
+FIRST_NAMES_MALE = (
+    "Liam", "Noah", "Oliver", "Elijah", "James", "William", "Benjamin", "Lucas", "Henry", "Alexander",
+    "Mason", "Michael", "Ethan", "Daniel", "Jacob", "Logan", "Jackson", "Levi", "Sebastian", "Mateo",
+    "Jack", "Owen", "Theodore", "Aiden", "Samuel", "Joseph", "John", "David", "Wyatt", "Matthew",
+    "Rahul", "Omar", "Kenji", "Wei", "Lars", "Marco", "Diego", "Tomás", "Kwame", "Arjun",
+    "Thomas", "Robert", "Andrew", "Paul", "Mark", "Peter", "Simon", "Victor", "Hugo", "Felix",
+)
+FIRST_NAMES_NEUTRAL = ("Alex", "Jordan", "Taylor", "Casey", "Morgan", "Sam", "Jamie", "Avery", "Quinn", "Robin")
+LAST_NAMES = (
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
+    "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
+    "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores",
+    "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts",
+    "Patel", "Shah", "Kim", "Park", "Chen", "Wang", "Singh", "Kumar", "Tanaka", "Sato",
+    "Müller", "Schmidt", "Rossi", "Bianchi", "Dubois", "Laurent", "Novak", "Kowalski", "Andersson", "Hansen",
+    "O'Brien", "Murphy", "Kelly", "Sullivan", "Walsh", "MacDonald", "Fraser", "Hughes", "Evans", "Price",
+    "Okafor", "Mensah", "Haddad", "Cohen", "Levy", "Ivanova", "Silva", "Santos", "Costa", "Pereira",
+    "Brooks", "Bennett", "Wood", "Barnes", "Ross", "Henderson", "Coleman", "Jenkins", "Perry", "Powell",
+)
+COMPANY_STEMS = (
+    "Northwind", "Bluebird", "Cedar & Pine", "Harbor", "Summit", "Ironwood", "Brightline", "Oakridge",
+    "Silver Fern", "Redstone", "Maple Street", "Golden Gate", "Lakeside", "Juniper", "Copperleaf",
+    "Willow", "Granite", "Riverbend", "Sunset", "Evergreen", "Foxglove", "Highland", "Meridian", "Sparrow",
+    "Atlas", "Beacon", "Crescent", "Driftwood", "Ember", "Falcon", "Hearth", "Keystone", "Lantern",
+)
+COMPANY_KINDS = (
+    "Design Co.", "Interiors", "Outfitters", "Trading Co.", "Logistics", "Hospitality Group", "Dental",
+    "Bakery", "Coffee Roasters", "Architects", "Studio", "Market", "Home Goods", "Hotels", "Retail Group",
+    "Property Management", "Event Rentals", "Florist", "Boutique", "Supply",
+)
+JOB_TITLES = (
+    "Owner", "Founder", "Purchasing Manager", "Office Manager", "Operations Director", "Interior Designer",
+    "Procurement Lead", "Store Manager", "Facilities Coordinator", "Head of Merchandising", "Buyer",
+    "Executive Assistant", "General Manager", "Creative Director", "Account Executive",
+)
+ACCOUNT_MANAGERS = (
+    "Priya Raman", "Marcus Bell", "Elena Sokolova", "Tom Okafor", "Grace Liu", "Ben Harper",
+    "Sofia Marin", "Jonah Weiss", "Aaliyah Brooks", "Lukas Meyer",
+)
+SUPPORT_AGENTS = (
+    "Priya Raman", "Marcus Bell", "Elena Sokolova", "Tom Okafor", "Grace Liu", "Ben Harper",
+    "Sofia Marin", "Jonah Weiss", "Aaliyah Brooks", "Lukas Meyer", "Hana Ito", "Carlos Vega",
+)
+
+# city, country, area codes (national numbers are +<cc><area>555<line> for US/CA), currency
+CITIES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("Austin", "US", ("512", "737"), "USD"),
+    ("Seattle", "US", ("206", "425"), "USD"),
+    ("Portland", "US", ("503", "971"), "USD"),
+    ("Denver", "US", ("303", "720"), "USD"),
+    ("Chicago", "US", ("312", "773"), "USD"),
+    ("Boston", "US", ("617", "857"), "USD"),
+    ("New York", "US", ("212", "646", "718"), "USD"),
+    ("San Francisco", "US", ("415", "628"), "USD"),
+    ("Los Angeles", "US", ("213", "310", "323"), "USD"),
+    ("Atlanta", "US", ("404", "678"), "USD"),
+    ("Miami", "US", ("305", "786"), "USD"),
+    ("Phoenix", "US", ("602", "480"), "USD"),
+    ("Minneapolis", "US", ("612", "952"), "USD"),
+    ("Nashville", "US", ("615", "629"), "USD"),
+    ("Raleigh", "US", ("919", "984"), "USD"),
+    ("Salt Lake City", "US", ("801", "385"), "USD"),
+    ("San Diego", "US", ("619", "858"), "USD"),
+    ("Philadelphia", "US", ("215", "267"), "USD"),
+    ("Dallas", "US", ("214", "469"), "USD"),
+    ("Houston", "US", ("713", "832"), "USD"),
+    ("Toronto", "CA", ("416", "647"), "CAD"),
+    ("Vancouver", "CA", ("604", "778"), "CAD"),
+    ("London", "GB", (), "GBP"),
+    ("Manchester", "GB", (), "GBP"),
+)
+CITY_WEIGHTS = tuple(6 if country == "US" else 3 if country == "CA" else 2 for _, country, _, _ in CITIES)
+PERSONAL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com")
+RELATIONSHIPS = ("Customer", "Partner", "Prospect", "Vendor")
+RELATIONSHIP_WEIGHTS = (70, 10, 15, 5)
+CATEGORIES = ("Retail", "SMB", "Enterprise", "Public sector")
+CATEGORY_WEIGHTS = (55, 30, 12, 3)
+CHANNELS = ("Email", "Phone", "SMS", "Web chat", "WhatsApp")
+CHANNEL_WEIGHTS = (35, 20, 20, 20, 5)
+GENDERS = ("Female", "Male", "Non-binary", "Prefer not to say")
+TAGS = ("vip", "wholesale", "newsletter", "loyalty-gold", "loyalty-silver", "trade-account", "net-30", "gift-buyer")
+
+PRODUCTS: tuple[tuple[str, float, float], ...] = (
+    ("Ceramic Vase Set", 45, 220), ("Linen Throw Pillow", 25, 80), ("Oak Side Table", 120, 480),
+    ("Walnut Desk Organizer", 30, 95), ("Stoneware Dinner Set", 80, 260), ("Wool Area Rug", 150, 900),
+    ("Brass Floor Lamp", 90, 340), ("Glass Pendant Light", 70, 260), ("Cotton Bath Towels", 20, 90),
+    ("Cast Iron Skillet", 30, 120), ("Bamboo Cutting Board", 15, 60), ("Espresso Machine", 180, 850),
+    ("Standing Desk Frame", 250, 700), ("Ergonomic Office Chair", 190, 950), ("Velvet Armchair", 320, 1200),
+    ("Smart Thermostat", 110, 260), ("Leather Weekender Bag", 140, 420), ("Scented Candle Trio", 18, 60),
+)
+CASE_TITLES = (
+    "Parcel arrived damaged", "{product} arrived damaged", "Refund not received", "Delivery is late",
+    "Wrong item delivered", "Missing part for {product}", "Request to cancel order", "{product} stopped working",
+    "Charged twice for one order", "Warranty claim for {product}", "Return label not received",
+    "Discount code not applied", "Account locked after password reset", "Change delivery address",
+)
+PRIORITIES = ("Low", "Normal", "High", "Urgent")
+PRIORITY_WEIGHTS = (25, 50, 20, 5)
+CASE_STATUSES = ("active", "resolved", "canceled")
+CASE_STATUS_WEIGHTS = (25, 65, 10)
+COMMENTS = (
+    "Asked the customer for photos of the damage.",
+    "Carrier claim opened; reference attached to the case.",
+    "Replacement reserved in the warehouse, ships in 2 days.",
+    "Refund approved by finance, 5-7 business days.",
+    "Escalated to tier 2: recurring issue with this product batch.",
+    "Called the customer, no answer; left a voicemail.",
+    "Supplier confirmed a known defect in this batch.",
+    "Waiting on the return to arrive before refunding.",
+)
+NOTES = (
+    "Prefers to be contacted after 5pm.",
+    "Repeat buyer, very polite; mentioned a referral.",
+    "Asked not to receive marketing emails.",
+    "Ordering for a new office opening next month.",
+    "Had two late deliveries last quarter; offer expedited shipping.",
+    "Interested in the trade discount programme.",
+    "Speaks Spanish and English.",
+    "Wants invoices sent to the accounts payable inbox.",
+)
+EMAILS_SENT = (
+    "Your order has shipped", "Your refund has been processed", "We received your return",
+    "Quick survey about your recent chat", "Your invoice is ready", "Delivery rescheduled",
+)
+CALLS = ("Inbound call: order status", "Outbound follow-up on case", "Inbound call: billing question", "Callback requested")
+
+# Past conversation scenarios: topic, customer lines, bot line, agent line, disposition.
+SCENARIOS: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
+    ("Damaged item", ("Hi, my {product} arrived damaged.", "The box was crushed and one piece is broken."),
+     "I'm sorry to hear that. Let me get a person.", "I've arranged a replacement, {first}. So sorry about that.", "resolved"),
+    ("Damaged item", ("The {product} I got is damaged, there's a big scratch on top.",),
+     "Sorry about that! Connecting you to an agent.", "A replacement is on its way, {first}.", "resolved"),
+    ("Refund status", ("I returned the {product} two weeks ago and still no refund.", "Can you check where my refund is?"),
+     "Let me find someone who can look into your refund.", "Your refund was issued today, {first}.", "resolved"),
+    ("Order status", ("My order is late, it was supposed to arrive on Monday.", "Tracking hasn't updated in 4 days."),
+     "I'll hand you to our delivery team.", "The carrier confirmed delivery tomorrow, {first}.", "follow_up"),
+    ("Cancel order", ("I'd like to cancel my order for the {product} please.",),
+     "I can get a person to cancel that for you.", "Done, {first}: the order is cancelled and refunded.", "resolved"),
+    ("Billing", ("I was charged twice for the same order.", "Please fix this, it's really frustrating."),
+     "Let me connect you with billing.", "I've reversed the duplicate charge, {first}.", "resolved"),
+    ("Product question", ("Does the {product} come in a larger size?", "Great, thanks for the quick help!"),
+     "Good question! Let me find someone who knows.", "Yes, it comes in large and extra large, {first}.", "resolved"),
+    ("Account access", ("I can't log in to my account.", "The password reset email never arrives."),
+     "Let me get a person to help with your account.", "I've reset it manually, {first}; check your inbox.", "resolved"),
+    ("Feedback", ("Just wanted to say the {product} is lovely, thank you!",),
+     "Thank you! I'll pass that on to the team.", "Thanks so much, {first}, that made our day.", "resolved"),
+    ("Broken item", ("The {product} stopped working after a week.", "I want a refund or a replacement."),
+     "I'm sorry. Connecting you to someone now.", "A replacement is on the way, {first}.", "escalated"),
+)
+SCENARIO_WEIGHTS = (10, 6, 9, 10, 5, 5, 10, 4, 4, 5)
+CONVERSATION_CHANNELS = ("webchat", "sms", "email", "msteams")
+CONVERSATION_CHANNEL_WEIGHTS = (55, 25, 15, 5)
+QUEUES = ("support", "billing", "orders", "returns")
+BOT = {"name": "Acme Assistant", "topics": ["Greeting"], "reason": "customer asked for a human"}
+
+HISTORY_DAYS = 730  # orders, cases and conversations happen over the past two years
+SHARE_EVERY = 250  # every 250th generated customer shares one identity with the one before it
+
+
+@dataclass
+class SeedReport:
+    customers: int = 0
+    identities: int = 0
+    shared_identities: int = 0
+    cases: int = 0
+    case_comments: int = 0
+    notes: int = 0
+    orders: int = 0
+    surveys: int = 0
+    conversations: int = 0
+    messages: int = 0
+    activities: int = 0
+    featured_customer_id: int | None = None
+    seconds: float = 0.0
+    write_seconds: float = 0.0
+    customer_ids: tuple[int, ...] = field(default=(), repr=False)
+
+    @property
+    def rows(self) -> int:
+        return (
+            self.customers + self.identities + self.cases + self.case_comments + self.notes + self.orders
+            + self.surveys + self.conversations + self.messages + self.activities
+        )
+
+    def lines(self) -> list[str]:
+        rate = self.rows / self.seconds if self.seconds else 0
+        return [
+            f"customers      {self.customers:>10,}",
+            f"identities     {self.identities:>10,}  ({self.shared_identities} shared by two customers)",
+            f"cases          {self.cases:>10,}  ({self.case_comments:,} internal comments)",
+            f"notes          {self.notes:>10,}",
+            f"orders         {self.orders:>10,}",
+            f"CSAT surveys   {self.surveys:>10,}",
+            f"conversations  {self.conversations:>10,}  ({self.messages:,} messages)",
+            f"timeline       {self.activities:>10,}",
+            f"{self.rows:,} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s; {self.write_seconds:.1f} s writing)",
+        ]
+
+    def _take(self, counts: dict[str, int]) -> None:
+        self.customers = counts["customer"]
+        self.identities = counts["identity"]
+        self.cases = counts["case"]
+        self.case_comments = counts["case_comment"]
+        self.notes = counts["note"]
+        self.orders = counts["order"]
+        self.surveys = counts["survey"]
+        self.conversations = counts["conversation"]
+        self.messages = counts["message"]
+        self.activities = counts["activity"]
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _slug(text: str) -> str:
+    """ASCII lower-case letters and digits only: "Cedar & Pine Design Co." -> "cedarpinedesignco"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
+
+
+class _Generator:
+    """Turns a random stream into rows; one instance per seeding run."""
+
+    def __init__(self, writer: BulkWriter, rng: random.Random, now: datetime, used: set[tuple[str, str]]) -> None:
+        self.w = writer
+        self.rng = rng
+        self.now = now
+        self.used = used
+        self._sentiment_cache: dict[str, float] = {}
+
+    # ---- small helpers
+
+    def _before(self, latest: datetime, earliest: datetime) -> datetime:
+        span = max(1.0, (latest - earliest).total_seconds())
+        return earliest + timedelta(seconds=self.rng.random() * span)
+
+    def _sentiment(self, text: str) -> float:
+        score = self._sentiment_cache.get(text)
+        if score is None:
+            score = self._sentiment_cache[text] = sentiment_scoring.score_text(text)
+        return score
+
+    def _unique(self, kind: str, make: Callable[[], str], fallback: Callable[[], str]) -> str:
+        for _ in range(6):
+            value = make()
+            if (kind, value) not in self.used:
+                break
+        else:
+            value = fallback()
+            while (kind, value) in self.used:
+                value = fallback()
+        self.used.add((kind, value))
+        return value
+
+    def _phone(self, country: str, area_codes: tuple[str, ...]) -> str:
+        rng = self.rng
+        if country in ("US", "CA"):
+            # 555 exchange: realistic-looking, valid for phonenumbers, and away from real subscribers.
+            def make() -> str:
+                return f"+1{rng.choice(area_codes)}555{rng.randrange(10000):04d}"
+
+            def fallback() -> str:
+                return f"+1{rng.choice(('206', '312', '415', '512', '617', '212'))}555{rng.randrange(10000):04d}"
+
+        else:
+            def make() -> str:
+                return f"+447{rng.choice('4589')}{rng.randrange(10**8):08d}"
+
+            fallback = make
+        return self._unique("phone", make, fallback)
+
+    # ---- customers
+
+    def customer(self, index: int, previous: dict | None, *, with_history: bool = True) -> dict:
+        """One customer with identities and history; returns its facts for the next one to share."""
+        rng, now = self.rng, self.now
+        roll = rng.random()
+        if roll < 0.47:
+            first, gender = rng.choice(FIRST_NAMES_FEMALE), "Female"
+        elif roll < 0.94:
+            first, gender = rng.choice(FIRST_NAMES_MALE), "Male"
+        else:
+            first, gender = rng.choice(FIRST_NAMES_NEUTRAL), rng.choice(GENDERS[2:])
+        last = rng.choice(LAST_NAMES)
+        city, country, area_codes, currency = rng.choices(CITIES, CITY_WEIGHTS)[0]
+        category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
+        company = None
+        if category != "Retail" or rng.random() < 0.2:
+            company = f"{rng.choice(COMPANY_STEMS)} {rng.choice(COMPANY_KINDS)}"
+        share = previous is not None and index % SHARE_EVERY == 1
+        shared_identity: tuple[str, str] | None = None
+        home_phone = None
+        if share and (index // SHARE_EVERY) % 2 == 0:
+            # Same household: same surname, city and landline.
+            last, city, country, area_codes, currency = (
+                previous["last"], previous["city"], previous["country"], previous["area_codes"], previous["currency"]
+            )
+            home_phone = previous["home_phone"] or previous["mobile"]
+            shared_identity = ("phone", home_phone)
+        elif share:
+            # Colleagues at one account who both write from its shared inbox.
+            company = previous["company"] or f"{previous['last']} Family Office"
+            inbox = self._unique(
+                "email",
+                lambda: f"orders@{_slug(company)}.example.com",
+                lambda: f"orders{rng.randrange(2, 1000)}@{_slug(company)}.example.com",
+            )
+            self.add_identity(previous["id"], "email", inbox)
+            shared_identity = ("email", inbox)
+        elif rng.random() < 0.3:
+            home_phone = self._phone(country, area_codes)
+
+        slug_first, slug_last = _slug(first), _slug(last)
+        domain = f"{_slug(company)}.example.com" if company and rng.random() < 0.6 else rng.choice(PERSONAL_DOMAINS)
+        email = self._unique(
+            "email",
+            lambda: rng.choice(
+                (f"{slug_first}.{slug_last}", f"{slug_first[0]}{slug_last}", f"{slug_first}{rng.randrange(10, 99)}")
+            )
+            + f"@{domain}",
+            lambda: f"{slug_first}.{slug_last}{rng.randrange(100, 100000)}@{domain}",
+        )
+        mobile = self._phone(country, area_codes)
+        created = now - timedelta(days=rng.uniform(30, 1500))
+        tags = sorted(rng.sample(TAGS, k=rng.choices((0, 1, 2), (50, 35, 15))[0]))
+        cid = self.w.add(
+            "customer",
+            display_name=f"{first} {last}",
+            first_name=first,
+            last_name=last,
+            company=company,
+            job_title=rng.choice(JOB_TITLES) if company else None,
+            relationship_type=rng.choices(RELATIONSHIPS, RELATIONSHIP_WEIGHTS)[0],
+            city=city,
+            category=category,
+            primary_contact=(f"{first} {last}" if rng.random() < 0.5 else rng.choice(ACCOUNT_MANAGERS)) if company else None,
+            preferred_channel=rng.choices(CHANNELS, CHANNEL_WEIGHTS)[0],
+            gender=gender,
+            email=email,
+            mobile_phone=mobile,
+            home_phone=home_phone,
+            tags=tags,
+            notes=rng.choice(NOTES) if rng.random() < 0.1 else None,
+            created_at=created,
+            updated_at=self._before(now, created),
+        )
+        identities = [("email", email), ("phone", mobile)]
+        if home_phone and home_phone != mobile:
+            identities.append(("phone", home_phone))
+        if shared_identity and shared_identity not in identities:
+            identities.append(shared_identity)
+        if rng.random() < 0.35:
+            identities.append(("crm", f"C-{100000 + cid}"))  # six digits: never the featured C-1042
+        if rng.random() < 0.05:
+            identities.append(("sms", mobile))
+        if rng.random() < 0.03:
+            identities.append(("whatsapp", mobile))
+        for kind, value in identities:
+            self.w.add("identity", customer_id=cid, kind=kind, value=value, created_at=created)
+
+        if with_history:
+            self.history(cid, first, created, currency)
+        return {
+            "id": cid,
+            "last": last,
+            "city": city,
+            "country": country,
+            "area_codes": area_codes,
+            "currency": currency,
+            "home_phone": home_phone,
+            "mobile": mobile,
+            "company": company,
+            "shared": shared_identity,
+        }
+
+    def add_identity(self, customer_id: int, kind: str, value: str) -> None:
+        self.w.add("identity", customer_id=customer_id, kind=kind, value=value, created_at=self.now)
+
+    # ---- history
+
+    def history(self, cid: int, first: str, created: datetime, currency: str) -> None:
+        rng, now = self.rng, self.now
+        start = max(created, now - timedelta(days=HISTORY_DAYS))
+        end = now - timedelta(hours=1)
+        cases = [self.case(cid, self._before(end, start)) for _ in range(rng.choices((0, 1, 2, 3), (45, 30, 17, 8))[0])]
+        for _ in range(rng.choices((0, 1, 2, 3, 4, 5, 6), (15, 20, 20, 15, 12, 10, 8))[0]):
+            self.order(cid, self._before(end, start), currency)
+        for _ in range(rng.choices((0, 1, 2), (60, 30, 10))[0]):
+            self.note(cid, self._before(end, start))
+        for _ in range(rng.choices((0, 1, 2, 3), (35, 35, 20, 10))[0]):
+            case_id = rng.choice(cases)[0] if cases and rng.random() < 0.4 else None
+            self.conversation(cid, first, self._before(end, start), case_id=case_id)
+        for _ in range(rng.choices((0, 1, 2), (60, 30, 10))[0]):
+            self.contact(cid, self._before(end, start))
+
+    def case(self, cid: int, at: datetime, *, status: str | None = None) -> tuple[int, str]:
+        rng = self.rng
+        case_id = self.w.new_id("case")
+        number = f"CAS-{case_id:06d}"  # six digits: never one of the featured five-digit numbers
+        product = rng.choice(PRODUCTS)[0]
+        title = rng.choice(CASE_TITLES).format(product=product)
+        status = status or rng.choices(CASE_STATUSES, CASE_STATUS_WEIGHTS)[0]
+        owner = rng.choice(SUPPORT_AGENTS)
+        priority = rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0]
+        updated = self._before(min(self.now, at + timedelta(days=20)), at)
+        self.w.add(
+            "case", id=case_id, number=number, customer_id=cid, title=title, priority=priority, status=status,
+            product=product, owner=owner, created_at=at, updated_at=updated,
+        )
+        self.w.add(
+            "activity", customer_id=cid, at=at, category="case", kind="case", title=f"Case {number} opened: {title}",
+            detail=f"{priority} priority, {status}; owner {owner}", case_id=case_id,
+        )
+        if status != "canceled":  # comments of a canceled case are deleted (seed rule)
+            for _ in range(rng.choices((0, 1, 2), (40, 40, 20))[0]):
+                self.comment(cid, case_id, number, self._before(updated, at), author=owner)
+        return case_id, number
+
+    def comment(self, cid: int, case_id: int, number: str, at: datetime, *, author: str, text: str | None = None) -> None:
+        text = text or self.rng.choice(COMMENTS)
+        self.w.add("case_comment", case_id=case_id, author=author, text=text, created_at=at)
+        self.w.add(
+            "activity", customer_id=cid, at=at, category="case", kind="comment",
+            title=f"Internal comment on {number}", detail=text, case_id=case_id,
+        )
+
+    def order(self, cid: int, at: datetime, currency: str, *, total: Decimal | None = None, number: str | None = None) -> None:
+        rng = self.rng
+        if total is None:
+            items = rng.choices((1, 2, 3, 4), (55, 25, 12, 8))[0]
+            total = sum(
+                (Decimal(str(round(rng.uniform(low, high), 2))) for _, low, high in rng.sample(PRODUCTS, items)),
+                Decimal("0"),
+            )
+        else:
+            items = 1
+        order_id = self.w.new_id("order")
+        number = number or f"SO-{100000 + order_id}"
+        self.w.add("order", id=order_id, customer_id=cid, number=number, total=total, currency=currency, placed_at=at)
+        self.w.add(
+            "activity", customer_id=cid, at=at, category="customer", kind="order", title=f"Order {number} placed",
+            detail=f"{total:.2f} {currency}, {items} item{'s' if items > 1 else ''}",
+        )
+
+    def note(self, cid: int, at: datetime, *, text: str | None = None, author: str | None = None) -> None:
+        text = text or self.rng.choice(NOTES)
+        author = author or self.rng.choice(SUPPORT_AGENTS)
+        self.w.add("note", customer_id=cid, author=author, text=text, created_at=at)
+        self.w.add("activity", customer_id=cid, at=at, category="customer", kind="note", title=f"Note by {author}", detail=text)
+
+    def contact(self, cid: int, at: datetime) -> None:
+        if self.rng.random() < 0.6:
+            subject = self.rng.choice(EMAILS_SENT)
+            self.w.add("activity", customer_id=cid, at=at, category="customer", kind="email", title=f"Email: {subject}")
+        else:
+            title = self.rng.choice(CALLS)
+            minutes = self.rng.randint(2, 25)
+            self.w.add("activity", customer_id=cid, at=at, category="customer", kind="call", title=title, detail=f"{minutes} min")
+
+    def conversation(
+        self,
+        cid: int,
+        first: str,
+        at: datetime,
+        *,
+        case_id: int | None = None,
+        scenario: tuple[str, tuple[str, ...], str, str, str] | None = None,
+        product: str | None = None,
+        channel: str | None = None,
+        survey: int | None | bool = True,
+    ) -> int:
+        """A wrapped-up past conversation with its messages, timeline entry and maybe a CSAT survey."""
+        rng = self.rng
+        topic, said, bot_line, agent_line, code = scenario or rng.choices(SCENARIOS, SCENARIO_WEIGHTS)[0]
+        product = product or rng.choice(PRODUCTS)[0]
+        channel = channel or rng.choices(CONVERSATION_CHANNELS, CONVERSATION_CHANNEL_WEIGHTS)[0]
+        customer_lines = [line.format(product=product) for line in said]
+        text = sentiment_scoring.customer_text(customer_lines)
+        conv_id = self.w.new_id("conversation")
+        agent = rng.choice(SUPPORT_AGENTS)
+        wrapped = at + timedelta(minutes=rng.randint(4, 40))
+        self.w.add(
+            "conversation", id=conv_id, source="seed", external_id=f"seed-{conv_id}", channel=channel, kind="customer",
+            queue=rng.choice(QUEUES), status="wrapped", customer_id=cid, case_id=case_id,
+            customer_input={"name": first}, prechat=[], bot={**BOT, "last_topic": topic},
+            wrapup_code=code, wrapup_notes=None, claimed_at=at + timedelta(minutes=1), wrapped_at=wrapped,
+            sentiment=self._sentiment(" ".join(customer_lines)), topic_text=text,
+            revision=1, last_activity_at=wrapped, created_at=at,
+        )
+        lines = [("customer", None, customer_lines[0]), ("bot", BOT["name"], bot_line)]
+        lines += [("customer", None, extra) for extra in customer_lines[1:]]
+        lines.append(("agent", agent, agent_line.format(first=first)))
+        for index, (sender, name, body) in enumerate(lines):
+            line_at = at + timedelta(seconds=20 * index)
+            self.w.add(
+                "message", conversation_id=conv_id, sender=sender, sender_name=name, text=body,
+                transcript_index=index if sender != "agent" else None,
+                relayed_at=line_at if sender == "agent" else None, at=line_at,
+            )
+        self.w.add(
+            "activity", customer_id=cid, at=at, category="conversation", kind="conversation",
+            title=f"Conversation via {channel}", detail=topic, conversation_id=conv_id, case_id=case_id,
+        )
+        score = survey if isinstance(survey, int) and not isinstance(survey, bool) else None
+        if score is None and survey is True and rng.random() < 0.45:
+            score = rng.choices((1, 2, 3, 4, 5), (6, 8, 14, 32, 40))[0]
+        if score is not None:
+            self.survey(cid, wrapped + timedelta(minutes=5), score, conversation_id=conv_id)
+        return conv_id
+
+    def survey(self, cid: int, at: datetime, score: int, *, conversation_id: int | None = None) -> None:
+        self.w.add("survey", customer_id=cid, conversation_id=conversation_id, score=score, at=at)
+        self.w.add(
+            "activity", customer_id=cid, at=at, category="conversation", kind="survey", title=f"CSAT survey: {score}/5",
+            detail=None, conversation_id=conversation_id,
+        )
+
+    # ---- Dana Whitfield
+
+    def featured(self) -> int:
+        now, day = self.now, timedelta(days=1)
+        created = now - 1100 * day
+        cid = self.w.add(
+            "customer",
+            display_name=FEATURED_NAME, first_name=FEATURED_FIRST_NAME, last_name=FEATURED_LAST_NAME,
+            company=FEATURED_COMPANY, job_title="Owner", relationship_type="Customer", city=FEATURED_CITY,
+            category="SMB", primary_contact=FEATURED_NAME, preferred_channel="SMS", gender="Female",
+            email=FEATURED_EMAIL, mobile_phone=FEATURED_PHONE, home_phone=None, tags=["vip", "trade-account"],
+            notes="Interior designer; orders for client projects. Prefers SMS for delivery updates.",
+            created_at=created, updated_at=now - 5 * day,
+        )
+        for kind, value in (("email", FEATURED_EMAIL), ("phone", FEATURED_PHONE), ("crm", FEATURED_CRM), ("sms", FEATURED_PHONE)):
+            self.add_identity(cid, kind, value)
+            self.used.add((kind, value))
+
+        # Orders, oldest first; the newest is the one her handoff asks about.
+        for days, total, number in zip((400, 300, 180, 75, 6), FEATURED_ORDER_TOTALS, ("SO-97120", "SO-97655", "SO-98230", "SO-99004", FEATURED_ORDER)):
+            self.order(cid, now - days * day, "USD", total=total, number=number)
+
+        def case(number: str, days: float, title: str, priority: str, status: str, product: str) -> int:
+            case_id = self.w.add(
+                "case", number=number, customer_id=cid, title=title, priority=priority, status=status,
+                product=product, owner=FEATURED_CASE_OWNER, created_at=now - days * day,
+                updated_at=now - max(days - 6, 0.5) * day,
+            )
+            self.w.add(
+                "activity", customer_id=cid, at=now - days * day, category="case", kind="case",
+                title=f"Case {number} opened: {title}", detail=f"{priority} priority, {status}; owner {FEATURED_CASE_OWNER}",
+                case_id=case_id,
+            )
+            return case_id
+
+        table_case = case("CAS-00872", 289, "Oak side table arrived damaged", "Normal", "resolved", "Oak Side Table")
+        lamp_case = case("CAS-00990", 119, "Refund not received for returned lamp", "Normal", "resolved", "Brass Floor Lamp")
+        vase_case = case(FEATURED_CASE, 5, FEATURED_CASE_TITLE, FEATURED_CASE_PRIORITY, FEATURED_CASE_STATUS, FEATURED_CASE_PRODUCT)
+        self.comment(cid, table_case, "CAS-00872", now - 287 * day, author=FEATURED_CASE_OWNER,
+                     text="Replacement table shipped with signature-required delivery.")
+        self.comment(cid, vase_case, FEATURED_CASE, now - 4.5 * day, author=FEATURED_CASE_OWNER,
+                     text="Customer sent photos: two of the four vases are chipped. Carrier claim opened.")
+        self.comment(cid, vase_case, FEATURED_CASE, now - 3 * day, author="Marcus Bell",
+                     text="Replacement set reserved in the Austin warehouse; waiting on carrier inspection.")
+
+        def scenario(topic: str, *said: str, code: str = "resolved") -> tuple:
+            return (topic, said, "I'm sorry to hear that. Let me get a person.", "Thanks for your patience, {first}.", code)
+
+        conversations = (  # days ago, channel, scenario, case, CSAT; three of six say "damaged"
+            (420, "webchat", scenario("Product question", "Does the linen throw pillow come in grey?", "Lovely, thank you!"), None, 5),
+            (290, "email", scenario("Damaged item", "The oak side table arrived damaged, one leg is cracked."), table_case, None),
+            (200, "sms", scenario("Order status", "My order is late, tracking hasn't moved since Tuesday."), None, None),
+            (120, "webchat", scenario("Damaged item", "Second delivery in a row that arrived damaged. The lamp shade is dented."), lamp_case, 2),
+            (60, "webchat", scenario("Refund status", "Still waiting on my refund for the lamp I sent back."), lamp_case, None),
+            (5, "sms", scenario("Damaged item", "The vase set arrived damaged again, two vases are chipped. Really disappointed.", code="follow_up"), vase_case, 4),
+        )
+        for days, channel, sc, case_id, csat in conversations:
+            self.conversation(cid, FEATURED_FIRST_NAME, now - days * day, case_id=case_id, scenario=sc, channel=channel, survey=csat or False)
+        self.note(cid, now - 118 * day, author=FEATURED_CASE_OWNER, text="Repeat damage on deliveries: use signature-required shipping and extra padding.")
+        self.note(cid, now - 4 * day, author="Marcus Bell", text="Offered 15% off the replacement order as a goodwill gesture.")
+        self.w.add("activity", customer_id=cid, at=now - 286 * day, category="customer", kind="email", title="Email: Your replacement has shipped")
+        self.w.add("activity", customer_id=cid, at=now - 58 * day, category="customer", kind="email", title="Email: Your refund has been processed")
+        self.w.add("activity", customer_id=cid, at=now - 4.2 * day, category="case", kind="call", title="Outbound follow-up on case",
+                   detail="6 min; customer confirmed photos received", case_id=vase_case)
+        return cid
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+async def seed(
+    customers: int,
+    *,
+    now: datetime,
+    rng: random.Random,
+    featured: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> SeedReport:
+    """Add `customers` generated customers (plus Dana Whitfield when `featured` and not there yet).
+
+    Needs an open connection (`storage.db.connect`). Returns what was written and how long it took.
+    """
+    started = time.perf_counter()
+    report = SeedReport()
+    used = await existing_identity_values(("email", "phone"))
+    featured = featured and ("email", FEATURED_EMAIL) not in used
+    used |= {("email", FEATURED_EMAIL), ("phone", FEATURED_PHONE)}
+    ids: list[int] = []
+    async with BulkWriter() as writer:
+        generator = _Generator(writer, rng, now, used)
+        if featured:
+            report.featured_customer_id = generator.featured()
+        previous = None
+        step = max(1, customers // 100)
+        for index in range(customers):
+            previous = generator.customer(index, previous)
+            ids.append(previous["id"])
+            if previous["shared"]:
+                report.shared_identities += 1
+            await writer.maybe_flush()
+            if progress is not None and (index + 1) % step == 0:
+                progress(index + 1, customers)
+    await analyze()
+    report._take(writer.counts)
+    report.customer_ids = tuple(ids)
+    report.write_seconds = writer.flush_seconds
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+_seed = seed
+
+# Share of each kind of history `add_history` writes; each entry is exactly one timeline activity.
+HISTORY_MIX: tuple[tuple[str, int], ...] = (
+    ("order", 25), ("conversation", 15), ("survey", 8), ("case", 8), ("comment", 12),
+    ("note", 10), ("email", 12), ("call", 10),
+)
+
+
+async def add_customer(*, now: datetime, rng: random.Random, history: bool = False) -> int:
+    """One generated customer with identities; without its random history unless asked."""
+    used = await existing_identity_values(("email", "phone"))
+    async with BulkWriter() as writer:
+        facts = _Generator(writer, rng, now, used).customer(0, None, with_history=history)
+    return facts["id"]
+
+
+async def add_history(customer_id: int, activities: int, *, now: datetime, rng: random.Random) -> SeedReport:
+    """Give a customer exactly `activities` more timeline entries, each with what it describes.
+
+    Orders, conversations (with messages and sentiment), CSAT surveys, cases, internal comments,
+    notes, emails and calls in the proportions of `HISTORY_MIX`, spread over the past two years.
+    """
+    started = time.perf_counter()
+    kinds = [k for k, _ in HISTORY_MIX]
+    weights = [w for _, w in HISTORY_MIX]
+    async with BulkWriter() as writer:
+        generator = _Generator(writer, rng, now, set())
+        start, end = now - timedelta(days=HISTORY_DAYS), now - timedelta(hours=1)
+        cases: list[tuple[int, str]] = []
+        for _ in range(activities):
+            kind = rng.choices(kinds, weights)[0]
+            at = generator._before(end, start)
+            if kind == "comment" and not cases:
+                kind = "case"
+            if kind == "order":
+                generator.order(customer_id, at, "USD")
+            elif kind == "conversation":
+                generator.conversation(customer_id, "there", at, survey=False)
+            elif kind == "survey":
+                generator.survey(customer_id, at, rng.choices((1, 2, 3, 4, 5), (6, 8, 14, 32, 40))[0])
+            elif kind == "case":
+                # A case's own entry only: its comments are drawn separately to keep the count exact.
+                case_id = writer.new_id("case")
+                number = f"CAS-{case_id:06d}"
+                product = rng.choice(PRODUCTS)[0]
+                title = rng.choice(CASE_TITLES).format(product=product)
+                status = rng.choices(CASE_STATUSES, CASE_STATUS_WEIGHTS)[0]
+                writer.add(
+                    "case", id=case_id, number=number, customer_id=customer_id, title=title,
+                    priority=rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0], status=status, product=product,
+                    owner=rng.choice(SUPPORT_AGENTS), created_at=at, updated_at=at,
+                )
+                writer.add(
+                    "activity", customer_id=customer_id, at=at, category="case", kind="case",
+                    title=f"Case {number} opened: {title}", detail=status, case_id=case_id,
+                )
+                cases.append((case_id, number))
+            elif kind == "comment":
+                case_id, number = rng.choice(cases)
+                generator.comment(customer_id, case_id, number, at, author=rng.choice(SUPPORT_AGENTS))
+            elif kind == "note":
+                generator.note(customer_id, at)
+            else:  # email or call
+                generator.contact(customer_id, at)
+            await writer.maybe_flush()
+    report = SeedReport()
+    report._take(writer.counts)
+    report.write_seconds = writer.flush_seconds
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+async def run_seed(
+    database_url: str,
+    customers: int,
+    *,
+    seed: int = 7,
+    featured: bool = True,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SeedReport:
+    """`baton seed --customers N`: connect (applying migrations), seed, disconnect."""
+    from bot.clock import utc_now
+
+    await db.connect(database_url, migrate=True)
+    try:
+        return await _seed(customers, now=now or utc_now(), rng=random.Random(seed), featured=featured, progress=progress)
+    finally:
+        await db.disconnect()

@@ -1,0 +1,271 @@
+"""Factories for CustomerSummary values (`make_summary(**overrides)`), and the validity checks every card test applies.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterator
+
+from jsonschema import validators
+from slack_sdk.models.blocks import Block
+
+from bot.domain import (
+    BotContext,
+    CaseFacts,
+    ConversationFacts,
+    CustomerSummary,
+    EngagementFacts,
+    IdentityFact,
+    MatchCandidate,
+    PrechatAnswer,
+    ProfileFacts,
+    SentimentFacts,
+    TimelineEntry,
+    TopicShare,
+    VisitorFacts,
+)
+
+T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+PUBLIC_ID = "c-7f3a"
+CUSTOMER_ID = 1042
+
+
+def make_bot(**overrides) -> BotContext:
+    defaults = dict(
+        name="Acme Assistant",
+        last_topic="Order status",
+        topics=("Greeting", "Order status"),
+        reason="customer asked for a human",
+        agent_message="Customer says the parcel arrived damaged.",
+    )
+    return BotContext(**{**defaults, **overrides})
+
+
+def make_conversation(**overrides) -> ConversationFacts:
+    defaults = dict(
+        public_id=PUBLIC_ID,
+        source="acme-virtual-agent",
+        channel="webchat",
+        kind="customer",
+        status="queued",
+        queue="billing",
+        started_at=T0,
+        bot=make_bot(),
+        reply_rule="Claim the conversation to reply; start a message with !note to keep it internal.",
+    )
+    return ConversationFacts(**{**defaults, **overrides})
+
+
+def make_profile(**overrides) -> ProfileFacts:
+    defaults = dict(
+        customer_id=CUSTOMER_ID,
+        display_name="Dana Whitfield",
+        first_name="Dana",
+        last_name="Whitfield",
+        company="Whitfield Outdoor",
+        job_title="Purchasing lead",
+        relationship_type="Customer",
+        city="Austin",
+        category="Retail",
+        primary_contact="Dana Whitfield",
+        preferred_channel="email",
+        email="dana.w@example.com",
+    )
+    return ProfileFacts(**{**defaults, **overrides})
+
+
+def make_case(number: str = "CAS-01234", **overrides) -> CaseFacts:
+    defaults = dict(
+        number=number,
+        title="Parcel arrived damaged",
+        priority="High",
+        status="Open",
+        product="Trail tent 2P",
+        owner="Ana Ortiz",
+        opened_at=T0,
+    )
+    return CaseFacts(**{**defaults, **overrides})
+
+
+def make_timeline(n: int = 6) -> tuple[TimelineEntry, ...]:
+    """n entries, oldest first, cycling through the three categories."""
+    kinds = (("customer", "note"), ("case", "case"), ("conversation", "conversation"))
+    return tuple(
+        TimelineEntry(
+            at=T0 - timedelta(days=n - i),
+            category=kinds[i % 3][0],
+            kind=kinds[i % 3][1],
+            title=f"Activity {i}",
+            detail=f"Detail of activity {i}",
+        )
+        for i in range(n)
+    )
+
+
+def make_sentiment(**overrides) -> SentimentFacts:
+    defaults = dict(
+        score=-0.42,
+        label="negative",
+        interactions=6,
+        topics=(TopicShare("damaged", 3, 6), TopicShare("refund", 1, 6)),
+    )
+    return SentimentFacts(**{**defaults, **overrides})
+
+
+def make_engagement(**overrides) -> EngagementFacts:
+    defaults = dict(
+        lifetime_value=Decimal("1234.50"),
+        currency="USD",
+        order_count=12,
+        orders_per_month=0.8,
+        last_order_at=T0 - timedelta(days=30),
+        last_order_number="SO-99812",
+        csat=4.2,
+        csat_responses=9,
+    )
+    return EngagementFacts(**{**defaults, **overrides})
+
+
+def make_candidates(n: int = 3) -> tuple[MatchCandidate, ...]:
+    return tuple(MatchCandidate(customer_id=2000 + i, display_name="Dana Whitfield", hint=f"Company {i}, Austin") for i in range(n))
+
+
+def make_summary(**overrides) -> CustomerSummary:
+    """A matched customer with every section filled; override any CustomerSummary field."""
+    defaults = dict(
+        state="matched",
+        conversation=make_conversation(),
+        profile=make_profile(),
+        identities=(IdentityFact("email", "dana.w@example.com"), IdentityFact("phone", "+14155550123")),
+        prechat=(PrechatAnswer("What is your order number?", "SO-99812"),),
+        visitor=VisitorFacts(
+            browser="Firefox 133",
+            os="Windows 11",
+            device="Desktop",
+            location="Austin, US",
+            language="en-US",
+            page_url="https://shop.example.com/orders",
+            referrer="https://www.example.org/",
+        ),
+        issue=make_case(),
+        recent_cases=(make_case("CAS-01234"), make_case("CAS-01100", title="Late delivery", status="Resolved")),
+        timeline=make_timeline(),
+        sentiment=make_sentiment(),
+        engagement=make_engagement(),
+        profile_url="https://baton.example.com/customers/1042?sig=abc",
+    )
+    return CustomerSummary(**{**defaults, **overrides})
+
+
+def make_multi_match_summary(n: int = 3, **overrides) -> CustomerSummary:
+    defaults = dict(
+        state="multi_match", profile=None, candidates=make_candidates(n), issue=None, recent_cases=(), timeline=(),
+        sentiment=None, engagement=None, profile_url=None,
+    )
+    return make_summary(**{**defaults, **overrides})
+
+
+def make_no_data_summary(**overrides) -> CustomerSummary:
+    defaults = dict(
+        state="no_data", profile=None, candidates=(), issue=None, recent_cases=(), timeline=(), sentiment=None,
+        engagement=None, profile_url=None, identities=(IdentityFact("email", "new.person@example.com"),),
+    )
+    return make_summary(**{**defaults, **overrides})
+
+
+def make_hostile_summary(text: str, *, state: str = "matched", timeline: int = 30) -> CustomerSummary:
+    """`text` in every field a customer, a bot or an integrator could have supplied."""
+    bot = BotContext(name=text, last_topic=text, reason=text, agent_message=text)
+    case = CaseFacts(number=text, title=text, priority=text, status=text, product=text, owner=text)
+    return CustomerSummary(
+        state=state,
+        conversation=make_conversation(source=text, channel=text, queue=text, claimed_by=text, bot=bot, reply_rule=text),
+        profile=ProfileFacts(
+            customer_id=CUSTOMER_ID, display_name=text, company=text, job_title=text, relationship_type=text,
+            city=text, category=text, primary_contact=text, preferred_channel=text,
+        ) if state == "matched" else None,
+        identities=tuple(IdentityFact(text, text) for _ in range(12)),
+        candidates=tuple(MatchCandidate(3000 + i, text, text) for i in range(120)) if state == "multi_match" else (),
+        prechat=tuple(PrechatAnswer(text, text) for _ in range(12)),
+        visitor=VisitorFacts(browser=text, os=text, device=text, location=text, language=text, page_url=text,
+                             referrer=text, ip=text),
+        issue=case,
+        recent_cases=(case,) * 6,
+        timeline=tuple(TimelineEntry(at=T0 - timedelta(hours=i), category="case", kind=text, title=text, detail=text)
+                       for i in range(timeline)),
+        sentiment=SentimentFacts(score=0.1, label=text, interactions=6, topics=tuple(TopicShare(text, 3, 6) for _ in range(12))),
+        engagement=EngagementFacts(currency=text, lifetime_value=Decimal("1"), last_order_number=text),
+    )
+
+
+def claimed(summary: CustomerSummary, by: str = "Ana Ortiz") -> CustomerSummary:
+    return replace(summary, conversation=replace(summary.conversation, status="claimed", claimed_by=by))
+
+
+def wrapped(summary: CustomerSummary, code: str = "resolved") -> CustomerSummary:
+    return replace(summary, conversation=replace(summary.conversation, status="wrapped", wrapup_code=code))
+
+
+# --------------------------------------------------------------------------- checks
+
+ADAPTIVE_CARD_SCHEMA = Path(__file__).parent / "data" / "schemas" / "adaptive-card-1.5.json"
+
+
+def walk(node: Any) -> Iterator[dict]:
+    """Every dict inside a JSON-ready value, the value itself included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def assert_valid_blocks(blocks: list[dict]) -> None:
+    """slack_sdk's own validation for each block, plus the limits it does not enforce (PROTOCOLS 1.4)."""
+    assert 0 < len(blocks) <= 50
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None and type(parsed) is not Block, f"not a typed block: {block.get('type')}"
+        parsed.to_dict()  # runs validate_json(): raises SlackObjectFormationError past a limit
+        for field in block.get("fields", []):
+            assert 0 < len(field["text"]) <= 2000
+        if block["type"] == "actions":
+            ids = [element["action_id"] for element in block["elements"]]
+            assert len(ids) == len(set(ids)), "action_ids must be unique within a block"
+    for node in walk(blocks):
+        if node.get("type") in ("plain_text", "mrkdwn"):
+            assert 0 < len(node["text"]) <= 3000
+        if "options" in node:  # slack_sdk does not check option values through Block.parse
+            assert 0 < len(node["options"]) <= 100
+            for option in node["options"]:
+                assert len(option["text"]["text"]) <= 75 and len(option["value"]) <= 150
+    block_ids = [b["block_id"] for b in blocks if "block_id" in b]
+    assert len(block_ids) == len(set(block_ids))
+
+
+@cache
+def _card_validator():
+    schema = json.loads(ADAPTIVE_CARD_SCHEMA.read_text(encoding="utf-8"))
+    return validators.validator_for(schema)(schema)  # Draft6Validator, from the schema's $schema
+
+
+def card_errors(card: dict) -> list[str]:
+    errors = []
+    for error in _card_validator().iter_errors(card):
+        errors.append(error.message)
+        errors += [f"  {sub.json_path}: {sub.message}" for sub in (error.context or [])][:20]
+    return errors
+
+
+def assert_valid_card(card: dict) -> None:
+    """Adaptive Card 1.5 by the official schema, and at most 40 KB as JSON."""
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    assert card_errors(card) == []
+    assert len(json.dumps(card).encode("utf-8")) <= 40_000

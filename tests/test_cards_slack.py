@@ -1,0 +1,358 @@
+"""The Slack summary card, lookup, match list and transcript blocks (bot/cards/slack.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from bot.cards import actions as act
+from bot.cards.actions import ActionPayload
+from bot.cards.slack import (
+    render_lookup_blocks,
+    render_match_list_blocks,
+    render_summary_blocks,
+    render_transcript_line,
+    summary_fallback_text,
+)
+from cards_factory import (
+    CUSTOMER_ID,
+    PUBLIC_ID,
+    assert_valid_blocks,
+    claimed,
+    make_candidates,
+    make_multi_match_summary,
+    make_no_data_summary,
+    make_summary,
+    make_timeline,
+    walk,
+    wrapped,
+)
+
+
+def headings(blocks: list[dict]) -> list[str]:
+    return [b["text"]["text"] for b in blocks if b["type"] == "section" and b.get("text", {}).get("type") == "mrkdwn"]
+
+
+def buttons(blocks: list[dict]) -> dict[str, dict]:
+    return {e["action_id"]: e for e in walk(blocks) if e.get("type") in ("button", "static_select")}
+
+
+def card_actions(blocks: list[dict]) -> list[str]:
+    block = next((b for b in blocks if b.get("block_id") == "baton_card_actions"), None)
+    return [e["action_id"] for e in block["elements"]] if block else []
+
+
+def texts(blocks: list[dict]) -> str:
+    return "\n".join(node["text"] for node in walk(blocks) if node.get("type") in ("plain_text", "mrkdwn"))
+
+
+# --- the matched card ----------------------------------------------------------------------------
+
+
+def test_matched_card_is_valid_block_kit():
+    assert_valid_blocks(render_summary_blocks(make_summary()))
+
+
+def test_matched_card_starts_with_the_customer_name_as_header():
+    blocks = render_summary_blocks(make_summary())
+
+    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "Dana Whitfield", "emoji": True}}
+
+
+def test_matched_card_shows_the_seven_sections_in_spec_order():
+    found = [h.strip("*") for h in headings(render_summary_blocks(make_summary()))]
+
+    expected = ["Customer profile", "Conversation", "Issue snapshot", "Recent cases", "Timeline", "Sentiment and topics", "Engagement"]
+    order = [next(i for i, h in enumerate(found) if h.startswith(title)) for title in expected]
+    assert order == sorted(order)
+
+
+def test_profile_fields_and_matched_identities_are_shown():
+    shown = texts(render_summary_blocks(make_summary()))
+
+    assert "Job title\nPurchasing lead" in shown
+    assert "Preferred channel\nemail" in shown
+    assert "email: dana.w@example.com · phone: +14155550123" in shown
+
+
+def test_conversation_summary_shows_bot_context_prechat_and_visitor_info():
+    shown = texts(render_summary_blocks(make_summary()))
+
+    assert "Last topic\nOrder status" in shown
+    assert "Note from the bot:\nCustomer says the parcel arrived damaged." in shown
+    assert "What is your order number?\nSO-99812" in shown
+    assert "Operating system\nWindows 11" in shown
+    assert "Page\nhttps://shop.example.com/orders" in shown
+
+
+def test_topics_read_as_mentions_out_of_recent_interactions():
+    shown = texts(render_summary_blocks(make_summary()))
+
+    assert "damaged — 3 of last 6 (50 %)" in shown
+    assert "Negative (-0.42) across 6 interactions" in shown
+
+
+def test_engagement_shows_lifetime_value_with_currency_and_csat():
+    shown = texts(render_summary_blocks(make_summary()))
+
+    assert "Lifetime value\nUSD 1,234.50" in shown
+    assert "Satisfaction (CSAT)\n4.2 / 5 (9 responses)" in shown
+
+
+def test_recent_cases_show_at_most_five_and_count_the_rest():
+    summary = make_summary(recent_cases=tuple(replace(make_summary().issue, number=f"CAS-{i}") for i in range(8)))
+
+    blocks = render_summary_blocks(summary)
+
+    shown = texts(blocks)
+    assert "CAS-4 —" in shown and "CAS-5 —" not in shown
+    assert "3 more cases not shown." in shown
+
+
+def test_sentiment_section_is_absent_without_sentiment():
+    blocks = render_summary_blocks(make_summary(sentiment=None))
+
+    assert not any("Sentiment" in h for h in headings(blocks))
+
+
+# --- timeline ------------------------------------------------------------------------------------
+
+
+def test_timeline_lists_entries_newest_first():
+    shown = texts(render_summary_blocks(make_summary(timeline=make_timeline(6))))
+
+    assert shown.index("Activity 5") < shown.index("Activity 4") < shown.index("Activity 0")
+
+
+def test_timeline_filter_in_force_is_named_and_applied():
+    blocks = render_summary_blocks(make_summary(timeline=make_timeline(6), timeline_filter="case"))
+
+    shown = texts(blocks)
+    assert "*Timeline, newest first · showing case activities*" in headings(blocks)
+    assert "Activity 4" in shown and "Activity 1" in shown
+    assert "Activity 5" not in shown and "Activity 3" not in shown
+
+
+def test_timeline_filter_buttons_mark_the_active_filter_and_carry_it():
+    blocks = render_summary_blocks(make_summary(timeline_filter="case"))
+
+    filters = next(b for b in blocks if b.get("block_id") == "baton_timeline_filters")["elements"]
+    assert [f["action_id"] for f in filters] == [
+        "baton_timeline_filter.all", "baton_timeline_filter.customer",
+        "baton_timeline_filter.case", "baton_timeline_filter.conversation",
+    ]
+    assert [f.get("style") for f in filters] == [None, None, "primary", None]
+    assert ActionPayload.from_value(filters[3]["value"]) == ActionPayload(PUBLIC_ID, CUSTOMER_ID, "conversation")
+
+
+def test_empty_filtered_timeline_still_offers_the_way_back():
+    summary = make_summary(timeline=make_timeline(3), timeline_filter="case")
+    only_notes = replace(summary, timeline=tuple(e for e in summary.timeline if e.category != "case"))
+
+    blocks = render_summary_blocks(only_notes)
+
+    assert "No activities under this filter." in texts(blocks)
+    assert "baton_timeline_filter.all" in buttons(blocks)
+
+
+def test_long_timeline_is_capped_and_counts_the_hidden_entries():
+    blocks = render_summary_blocks(make_summary(timeline=make_timeline(200)))
+
+    assert_valid_blocks(blocks)
+    assert "Activity 190" in texts(blocks) and "Activity 189" not in texts(blocks)
+    assert "190 older entries not shown." in texts(blocks)
+
+
+# --- actions and states --------------------------------------------------------------------------
+
+
+def test_waiting_conversation_offers_claim_note_wrapup_and_profile():
+    assert card_actions(render_summary_blocks(make_summary())) == [
+        "baton_claim", "baton_add_note", "baton_wrap_up", "baton_open_profile",
+    ]
+
+
+def test_every_card_button_carries_the_conversation_public_id():
+    for action_id, element in buttons(render_summary_blocks(make_summary())).items():
+        assert ActionPayload.from_value(element["value"]).conversation == PUBLIC_ID, action_id
+
+
+def test_claimed_card_says_who_claimed_it_and_offers_no_claim():
+    blocks = render_summary_blocks(claimed(make_summary(), by="Ana Ortiz"))
+
+    assert "Claimed by Ana Ortiz" in texts(blocks)
+    assert "baton_claim" not in card_actions(blocks)
+    assert "baton_wrap_up" in card_actions(blocks)
+
+
+def test_wrapped_card_shows_the_wrapup_code_and_neither_claim_nor_wrapup():
+    blocks = render_summary_blocks(wrapped(make_summary(), code="resolved"))
+
+    assert "Wrapped up (resolved)" in texts(blocks)
+    assert card_actions(blocks) == ["baton_add_note", "baton_open_profile"]
+
+
+def test_open_profile_is_a_url_button_when_the_summary_has_a_profile_url():
+    profile = buttons(render_summary_blocks(make_summary()))["baton_open_profile"]
+
+    assert profile["url"] == "https://baton.example.com/customers/1042?sig=abc"
+
+
+def test_open_profile_is_an_action_button_without_a_profile_url():
+    profile = buttons(render_summary_blocks(make_summary(profile_url=None)))["baton_open_profile"]
+
+    assert "url" not in profile
+    assert ActionPayload.from_value(profile["value"]).customer == CUSTOMER_ID
+
+
+def test_summary_without_conversation_has_no_conversation_actions():
+    blocks = render_summary_blocks(make_summary(conversation=None))
+
+    assert_valid_blocks(blocks)
+    assert card_actions(blocks) == ["baton_open_profile"]
+
+
+def test_multi_match_card_offers_a_select_of_the_candidates():
+    blocks = render_summary_blocks(make_multi_match_summary(3))
+
+    assert_valid_blocks(blocks)
+    select = buttons(blocks)["baton_link_customer"]
+    values = [ActionPayload.from_value(o["value"]) for o in select["options"]]
+    assert values == [ActionPayload(conversation=PUBLIC_ID, customer=2000 + i) for i in range(3)]
+    assert select["options"][1]["text"]["text"] == "Dana Whitfield — Company 1, Austin"
+
+
+def test_multi_match_card_says_several_customers_share_the_identifier_and_offers_search_and_create():
+    blocks = render_summary_blocks(make_multi_match_summary(3))
+
+    assert any("3 customers share this identifier" in h for h in headings(blocks))
+    assert {"baton_search_customer", "baton_create_customer"} <= set(buttons(blocks))
+    assert "@Baton link #c-7f3a" in texts(blocks)
+    assert "baton_open_profile" not in buttons(blocks)
+
+
+def test_multi_match_select_holds_at_most_100_candidates():
+    blocks = render_summary_blocks(make_multi_match_summary(150))
+
+    assert_valid_blocks(blocks)
+    assert len(buttons(blocks)["baton_link_customer"]["options"]) == 100
+
+
+def test_no_data_card_offers_search_and_link_and_create_customer():
+    blocks = render_summary_blocks(make_no_data_summary())
+
+    assert_valid_blocks(blocks)
+    assert blocks[0]["text"]["text"] == "New customer"
+    assert {"baton_search_customer", "baton_create_customer", "baton_claim"} <= set(buttons(blocks))
+    assert "baton_link_customer" not in buttons(blocks)
+    assert "Identifiers in this handoff" in texts(blocks)
+
+
+def test_sections_hidden_from_the_role_are_not_rendered():
+    blocks = render_summary_blocks(make_summary(visible_sections=frozenset({"profile", "conversation"})))
+
+    shown = "\n".join(headings(blocks))
+    assert "Customer profile" in shown and "Conversation" in shown
+    for hidden in ("Issue snapshot", "Recent cases", "Timeline", "Sentiment", "Engagement"):
+        assert hidden not in shown
+    assert "USD 1,234.50" not in texts(blocks)
+    assert "baton_timeline_filter.all" not in buttons(blocks)
+
+
+def test_fullest_card_stays_well_within_fifty_blocks():
+    summary = make_multi_match_summary(
+        150, profile=make_summary().profile, issue=make_summary().issue, timeline=make_timeline(300),
+        recent_cases=make_summary().recent_cases * 5, sentiment=make_summary().sentiment,
+        engagement=make_summary().engagement, prechat=make_summary().prechat * 20,
+    )
+
+    blocks = render_summary_blocks(summary)
+
+    assert_valid_blocks(blocks)
+    assert len(blocks) <= 40
+
+
+# --- fallback, lookup, match list, transcript ----------------------------------------------------
+
+
+def test_fallback_text_names_the_conversation_and_the_customer():
+    assert summary_fallback_text(make_summary()) == (
+        "Handoff #c-7f3a from acme-virtual-agent (webchat): Dana Whitfield · Waiting for an agent"
+    )
+
+
+def test_fallback_text_of_a_lookup_names_the_customer():
+    assert summary_fallback_text(make_summary(conversation=None)) == "Customer summary: Dana Whitfield"
+
+
+def test_lookup_blocks_are_compact_and_have_no_conversation_controls():
+    blocks = render_lookup_blocks(make_summary())
+
+    assert_valid_blocks(blocks)
+    assert card_actions(blocks) == ["baton_open_profile"]
+    assert "Pre-chat" not in "\n".join(headings(blocks))
+    assert "baton_timeline_filter.all" not in buttons(blocks)
+    assert "Activity 0" not in texts(blocks)  # five newest of six
+
+
+def test_lookup_of_several_customers_answers_with_the_match_list():
+    blocks = render_lookup_blocks(make_multi_match_summary(3))
+
+    assert_valid_blocks(blocks)
+    assert "baton_show_customer.2001" in buttons(blocks)
+
+
+def test_match_list_has_one_show_button_per_candidate():
+    blocks = render_match_list_blocks(make_candidates(3), "dana")
+
+    assert_valid_blocks(blocks)
+    assert blocks[0]["text"]["text"] == "3 customers match “dana”. Pick one:"
+    shows = [b["accessory"] for b in blocks[1:]]
+    assert [ActionPayload.from_value(s["value"]).customer for s in shows] == [2000, 2001, 2002]
+    assert act.verb_of_slack_action_id(shows[0]["action_id"]) == act.SHOW_CUSTOMER
+
+
+def test_long_match_list_is_cut_and_says_how_many_more_match():
+    blocks = render_match_list_blocks(make_candidates(120), "dana")
+
+    assert_valid_blocks(blocks)
+    assert blocks[-1]["elements"][0]["text"] == "80 more not shown — narrow the search."
+
+
+def test_empty_match_list_says_nothing_matches():
+    assert render_match_list_blocks((), "zed") == [
+        {"type": "section", "text": {"type": "plain_text", "text": "No customer matches “zed”.", "emoji": True}}
+    ]
+
+
+def test_transcript_line_is_attributed_to_the_sender_by_name():
+    fallback, blocks = render_transcript_line("Dana Whitfield (customer)", "my parcel arrived damaged")
+
+    assert_valid_blocks(blocks)
+    assert fallback == "Dana Whitfield (customer): my parcel arrived damaged"
+    assert blocks[0]["elements"][0]["text"] == "Dana Whitfield (customer)"
+    assert blocks[1]["text"] == {"type": "plain_text", "text": "my parcel arrived damaged", "emoji": True}
+
+
+def test_long_transcript_line_is_split_over_sections_without_losing_text():
+    words = " ".join(f"w{i}" for i in range(3000))  # about 17,000 characters
+
+    _, blocks = render_transcript_line("Dana", words)
+
+    assert_valid_blocks(blocks)
+    assert len(blocks) > 6
+    assert " ".join(b["text"]["text"] for b in blocks[1:]).split() == words.split()
+
+
+def test_empty_transcript_line_still_has_a_text():
+    fallback, blocks = render_transcript_line("", "  ")
+
+    assert_valid_blocks(blocks)
+    assert fallback == "Unknown sender: (no text)"
+    assert blocks[1]["text"]["text"] == "(no text)"
+
+
+def test_rendering_is_pure_the_same_summary_gives_the_same_blocks():
+    summary = make_summary()
+
+    assert json.dumps(render_summary_blocks(summary)) == json.dumps(render_summary_blocks(summary))
