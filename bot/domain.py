@@ -97,6 +97,7 @@ class BotFrameworkOrigin:
     user_id: str | None = None
     user_name: str | None = None
     activity_id: str | None = None
+    tenant_id: str | None = None  # Teams needs it for proactive messages
 
 
 @dataclass(frozen=True)
