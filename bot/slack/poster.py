@@ -1,0 +1,223 @@
+"""The Slack delivery target: the handoff thread's root card, its replies and card edits, via the Web API.
+
+Called by the outbox worker only. A 429 becomes `RetryLater(Retry-After)` so the outbox, not this
+process, waits; any other Slack error is raised and the worker backs off. Posts are paced per channel
+(Slack allows about one message a second per channel, with short bursts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cards.slack import render_summary_blocks, render_transcript_line, summary_fallback_text
+from bot.cards.text import SLACK_SECTION_TEXT, clean, fit, slack_literal, slack_plain
+from bot.delivery.poster import OutgoingMessage, RetryLater, ThreadRef, Unroutable
+from bot.domain import ConversationFacts, CustomerSummary
+from bot.settings import Settings
+from storage import routes, slack_store
+
+log = logging.getLogger(__name__)
+
+USERNAME_LIMIT = 80
+ICONS = {"customer": ":bust_in_silhouette:", "bot": ":robot_face:", "agent": ":headphones:", "system": ":baton:"}
+KIND_TITLES = {"internal": "Internal conversation", "agent_to_agent": "Agent-to-agent conversation",
+               "unrouted": "Unrouted conversation", "customer": "Conversation"}
+# Errors that mean "this channel cannot take Baton's posts": waiting for `route here` is the fix.
+CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived", "restricted_action"})
+TEAM_MARK = "@"  # a channel stored as "C123@T456" belongs to workspace T456 (OAuth installs)
+
+
+class Pace:
+    """A token bucket per channel: `burst` posts at once, then `rate` a second."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, list[float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, channel: str) -> None:
+        if self.rate <= 0:
+            return
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            now = time.monotonic()
+            tokens, updated = self._buckets.get(channel, [float(self.burst), now])
+            tokens = min(float(self.burst), tokens + (now - updated) * self.rate)
+            if tokens < 1.0:
+                await asyncio.sleep((1.0 - tokens) / self.rate)
+                tokens, now = 1.0, time.monotonic()
+            self._buckets[channel] = [tokens - 1.0, now]
+
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack said 429: the channel gets no tokens for `seconds`."""
+        self._buckets[channel] = [-seconds * self.rate, time.monotonic()]
+
+
+def _retry_after(error: SlackApiError) -> float:
+    headers = getattr(error.response, "headers", None) or {}
+    for key, value in dict(headers).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(0.0, float(value if isinstance(value, str) else value[0]))
+            except (TypeError, ValueError, IndexError):
+                break
+    return 1.0
+
+
+def split_channel(stored: str) -> tuple[str, str | None]:
+    channel, _, team = stored.partition(TEAM_MARK)
+    return channel, team or None
+
+
+class SlackPoster:
+    name = "slack"
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        bot_token: str | None = None,
+        client_id: str | None = None,
+        default_channel: str | None = None,
+        rate: float = 1.0,
+        burst: int = 3,
+    ) -> None:
+        self.api_url = api_url
+        self.bot_token = bot_token
+        self.client_id = client_id  # set when installations come from OAuth (several workspaces)
+        self.default_channel = default_channel
+        self.pace = Pace(rate, burst)
+        self._session: aiohttp.ClientSession | None = None
+        self._clients: dict[str, AsyncWebClient] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> SlackPoster:
+        oauth = bool(settings.slack_client_id and settings.slack_client_secret)
+        options: dict[str, Any] = dict(
+            api_url=settings.slack_api_url,
+            bot_token=settings.slack_bot_token,
+            client_id=settings.slack_client_id if oauth else None,
+            default_channel=settings.slack_channel,
+        )
+        options.update(overrides)
+        return cls(**options)
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    # --- clients ------------------------------------------------------------------------------------
+
+    async def _client(self, team_id: str | None) -> AsyncWebClient:
+        token = self.bot_token
+        if self.client_id is not None:
+            token = await slack_store.bot_token_for_team(self.client_id, team_id) or self.bot_token
+        if not token:
+            raise Unroutable(f"no channel: no Slack installation for workspace {team_id or '(unknown)'}")
+        client = self._clients.get(token)
+        if client is None:
+            if self._session is None or self._session.closed:
+                self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            client = AsyncWebClient(token=token, base_url=self.api_url, session=self._session)
+            self._clients[token] = client
+        return client
+
+    async def _call(self, stored_channel: str, method: str, **kwargs: Any) -> Any:
+        channel, team = split_channel(stored_channel)
+        client = await self._client(team)
+        await self.pace.wait(channel)
+        try:
+            return await client.api_call(method, json={"channel": channel, **kwargs})
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                seconds = _retry_after(error)
+                self.pace.hold(channel, seconds)
+                raise RetryLater(seconds, f"slack {method} rate limited") from None
+            raise
+
+    # --- ThreadPoster -------------------------------------------------------------------------------
+
+    async def _channel_for(self, conversation: ConversationFacts) -> str:
+        route = await routes.channel_for(self.name, conversation.queue)
+        if route is not None:
+            channel, reference = route
+            team = (reference or {}).get("team_id") if isinstance(reference, dict) else None
+            return f"{channel}{TEAM_MARK}{team}" if team and self.client_id else channel
+        if self.default_channel:
+            return self.default_channel
+        queue = f"queue {conversation.queue}" if conversation.queue else "conversations without a queue"
+        raise Unroutable(f"no channel for {queue}: type `/baton route here` in the channel, or set BATON_SLACK_CHANNEL")
+
+    async def open_thread(self, conversation: ConversationFacts, summary: CustomerSummary | None) -> ThreadRef:
+        stored = await self._channel_for(conversation)
+        if summary is not None:
+            message = {"text": summary_fallback_text(summary), "blocks": render_summary_blocks(summary)}
+        else:
+            message = header_message(conversation)
+        try:
+            response = await self._call(stored, "chat.postMessage", unfurl_links=False, unfurl_media=False, **message)
+        except SlackApiError as error:
+            if error.response.get("error") in CHANNEL_ERRORS:
+                raise Unroutable(f"no channel usable: {error.response.get('error')} in {stored}; invite Baton or `route here`") from None
+            raise
+        ts = response["ts"]
+        return ThreadRef(channel=stored, root_ref=ts, thread_ref=ts, payload=None)
+
+    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> None:
+        label = clean(message.sender_label) or "Unknown sender"
+        if message.internal:
+            label = f"{label} (internal)"
+        fallback, blocks = render_transcript_line(label, message.text)
+        files = attachment_lines(message.attachments)
+        if files:
+            blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": files, "emoji": True}]})
+        await self._call(
+            thread.channel,
+            "chat.postMessage",
+            thread_ts=thread.thread_ref,
+            text=fallback,
+            blocks=blocks,
+            username=fit(label, USERNAME_LIMIT, single_line=True),
+            icon_emoji=ICONS.get(message.sender, ICONS["system"]),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
+        await self._call(
+            thread.channel,
+            "chat.update",
+            ts=thread.root_ref,
+            text=summary_fallback_text(summary),
+            blocks=render_summary_blocks(summary),
+        )
+        return None
+
+
+def header_message(conversation: ConversationFacts) -> dict[str, Any]:
+    """The root of a card-less thread (internal, agent-to-agent, unrouted): what it is and where it came from."""
+    title = KIND_TITLES.get(conversation.kind, "Conversation")
+    line = f"{title} #{conversation.public_id} — {conversation.channel} via {conversation.source}"
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": slack_plain(line, 150, single_line=True), "emoji": True}},
+    ]
+    if conversation.reply_rule:
+        blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": slack_plain(conversation.reply_rule, 300)}]})
+    return {"text": slack_literal(line, SLACK_SECTION_TEXT), "blocks": blocks}
+
+
+def attachment_lines(attachments: tuple[dict[str, Any], ...]) -> str:
+    lines = []
+    for item in attachments[:10]:
+        name = item.get("name") or "file"
+        url = item.get("url")
+        lines.append(f"📎 {name}" + (f" — {url}" if url else ""))
+    return slack_plain("\n".join(lines), 2000) if lines else ""
