@@ -194,3 +194,13 @@ async def conversation_for_case(number: str) -> Case | None:
 async def messages_for_log(conversation_id: int, limit: int = 200) -> list[tuple[datetime, str, str | None, str, bool]]:
     rows = await Message.filter(conversation_id=conversation_id).order_by("id").limit(limit)
     return [(m.at, m.sender, m.sender_name, m.text, m.internal) for m in rows]
+
+
+async def open_conversations_of_case(case_id: int) -> list[int]:
+    return list(await Conversation.filter(case_id=case_id).exclude(status="wrapped").values_list("id", flat=True))
+
+
+async def open_conversations_of_customers(customer_ids: Sequence[int]) -> list[int]:
+    return list(
+        await Conversation.filter(customer_id__in=list(customer_ids)).exclude(status="wrapped").values_list("id", flat=True)
+    )

@@ -94,3 +94,9 @@ async def create_customer(
     )
     await add_identities(customer.id, identities, now=now)
     return customer.id
+
+
+async def find_by_identity_value(value: str) -> list[int]:
+    """Customers owning an identity with exactly this value, whatever its kind (a CRM id, a channel id)."""
+    owners = await Identity.filter(value=value).distinct().values_list("customer_id", flat=True)
+    return sorted(set((await survivors(owners)).values()))

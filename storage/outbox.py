@@ -103,3 +103,8 @@ async def pending_counts() -> dict[str, int]:
 
 async def dead_count() -> int:
     return await OutboxJob.filter(dead=True).count()
+
+
+async def retry_now(target: str, *, error_prefix: str, now: datetime) -> int:
+    """Work that waited for something now fixed (e.g. a route) becomes due at once."""
+    return await OutboxJob.filter(target=target, last_error__startswith=error_prefix).update(available_at=now)

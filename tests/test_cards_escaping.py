@@ -215,7 +215,7 @@ def test_hostile_text_in_every_field_keeps_the_teams_card_valid_small_and_inert(
 
 @pytest.mark.parametrize("kind", ["formatting", "long", "rtl", "controls"])
 def test_terminal_output_shows_hostile_text_literally(kind):
-    summary = make_hostile_summary(HOSTILE[kind] + " [bold red]x[/bold red]")
+    summary = make_hostile_summary("[bold red]x[/bold red] " + HOSTILE[kind])
     console = Console(width=120, record=True, color_system=None)
 
     console.print(render_terminal(summary))

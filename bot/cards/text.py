@@ -150,10 +150,12 @@ def fit(value: object, limit: int, escape: Escape = _identity, *, single_line: b
     text = clean(value)
     if single_line:
         text = one_line(text)
-    out = escape(text)
-    if measure(out) <= limit:
-        return out
-    n = _longest_prefix(text, limit - len(ELLIPSIS), escape)
+    if len(text) <= limit:
+        out = escape(text)
+        if measure(out) <= limit:
+            return out
+    # Escaping never shrinks text, so nothing past the first `limit` characters can be kept.
+    n = _longest_prefix(text[:limit], limit - len(ELLIPSIS), escape)
     return escape(text[:n].rstrip()) + ELLIPSIS
 
 
@@ -161,9 +163,9 @@ def chunks(value: object, size: int, max_chunks: int, escape: Escape = _identity
     """Split a long text into escaped pieces of at most `size`, preferring to break at whitespace."""
     text, pieces = clean(value), []
     while text and len(pieces) < max_chunks - 1:
-        if measure(escape(text)) <= size:
+        if len(text) <= size and measure(escape(text)) <= size:
             break
-        n = _longest_prefix(text, size, escape)
+        n = _longest_prefix(text[: size + 1], size, escape)
         space = text.rfind(" ", max(0, n - 200), n)
         n = space if space > 0 else max(n, 1)
         pieces.append(escape(text[:n].rstrip()))
@@ -185,7 +187,7 @@ def json_size(obj: Any) -> int:
 # alone because its "@" follows a letter.
 _SLACK_AT = re.compile(r"(?<![\w.+-])@(?=\w)")
 # mrkdwn formatting characters, for text that must go into a mrkdwn field (the notification `text`).
-_SLACK_FORMATTING = re.compile(r"([*_~`])")
+_SLACK_FORMATTING = "*_~`"
 _SLACK_QUOTE = re.compile(r"^&gt;", re.MULTILINE)
 
 
@@ -202,7 +204,9 @@ def slack_literal_escape(text: str) -> str:
     Slack's rule for a style marker whether the joiner is read as a letter (then `*` sits inside a word)
     or as a space (then `*` is followed by a space); a leading `&gt;` gets one in front so it is no quote.
     """
-    text = _SLACK_FORMATTING.sub(WORD_JOINER + r"\1" + WORD_JOINER, slack_escape(text))
+    text = slack_escape(text)
+    for mark in _SLACK_FORMATTING:
+        text = text.replace(mark, WORD_JOINER + mark + WORD_JOINER)
     return _SLACK_QUOTE.sub(WORD_JOINER + "&gt;", text)
 
 
@@ -221,11 +225,8 @@ def slack_literal(value: object, limit: int) -> str:
 # Renderers put untrusted text only where Adaptive Cards never read markdown (TextRun, Input.Choice
 # title, action title). As a second fence a word joiner follows every "]" and "<": "[x](url)", "[x][1]"
 # and "[x]: url" links, "<https://…>" autolinks and "<at>…</at>" mentions then match no parser.
-_TEAMS_MARKUP = re.compile(r"([\]<])")
-
-
 def teams_escape(text: str) -> str:
-    return _TEAMS_MARKUP.sub(r"\1" + WORD_JOINER, text)
+    return text.replace("]", "]" + WORD_JOINER).replace("<", "<" + WORD_JOINER)
 
 
 def teams_text(value: object, limit: int, *, single_line: bool = False) -> str:

@@ -18,8 +18,8 @@ from bot.domain import Actor, CustomerSummary, MatchCandidate
 from bot.errors import UserError
 from bot.identity import identities_of, normalize_email, normalize_phone
 from bot.settings import Settings
-from storage import audit, cases, conversations, customer_admin, routes
-from storage.customers import create_customer, find_by_identities
+from storage import audit, cases, conversations, customer_admin, outbox, routes
+from storage.customers import add_identities, create_customer, find_by_identities, find_by_identity_value
 from storage.intake import parse_public_id, public_id
 from storage.summary import load_conversation
 
@@ -87,14 +87,8 @@ async def find_customers(query: str) -> list[MatchCandidate]:
         identities.append(("phone", phone))
     if identities:
         return await customer_admin.candidates(await find_by_identities(identities))
-    external = await customer_admin.candidates(await _by_any_identity_value(query))
+    external = await customer_admin.candidates(await find_by_identity_value(query))
     return external or await customer_admin.search_by_name(query)
-
-
-async def _by_any_identity_value(value: str) -> list[int]:
-    from storage.models import Identity  # the one lookup by bare value; kept next to its only caller
-
-    return list(await Identity.filter(value=value).distinct().values_list("customer_id", flat=True))
 
 
 async def one_customer(query: str) -> MatchCandidate:
@@ -156,16 +150,10 @@ async def comment_on_case(services: Services, actor: Actor, case_number: str, te
     if not text.strip():
         raise UserError("A comment needs some text.")
     await cases.add_comment(case, author=actor.label, text=text.strip(), now=services.clock())
-    for conversation_id in await _open_conversations_of_case(case.id):
+    for conversation_id in await conversations.open_conversations_of_case(case.id):
         await conversations.touch(conversation_id, services.targets, services.clock())
     services.wake()
     return f"Internal comment added to {case.number}. The customer never sees it, and it cannot be edited or deleted."
-
-
-async def _open_conversations_of_case(case_id: int) -> list[int]:
-    from storage.models import Conversation
-
-    return list(await Conversation.filter(case_id=case_id).exclude(status="wrapped").values_list("id", flat=True))
 
 
 def disposition_codes(settings: Settings) -> list[tuple[str, str]]:
@@ -174,6 +162,7 @@ def disposition_codes(settings: Settings) -> list[tuple[str, str]]:
 
 async def wrap_up(services: Services, actor: Actor, conversation_id: int, code: str, notes: str | None) -> str:
     codes = dict(services.settings.dispositions)
+    codes.setdefault("timeout", "Timed out (automatic)")  # the auto-wrap-up timer's code always exists
     if code not in codes:
         raise UserError(f"Unknown disposition code “{code}”. Codes: {', '.join(codes)}.")
     done = await conversations.wrap_up(
@@ -200,8 +189,6 @@ async def link_customer(services: Services, actor: Actor, conversation_id: int, 
     survivor = brief.merged_into or brief.id
     await conversations.link_customer(conversation_id, survivor, targets=services.targets, now=services.clock())
     record = await load_conversation(conversation_id)
-    from storage.customers import add_identities
-
     await add_identities(survivor, _identities_from_input(record.customer_input), now=services.clock())
     await audit.record(actor, "link", customer_id=survivor, now=services.clock(), conversation=conversation_id)
     services.wake()
@@ -298,10 +285,7 @@ async def conversation_view(
 
 
 async def _touch_customer_conversations(services: Services, customer_ids: Sequence[int]) -> None:
-    from storage.models import Conversation
-
-    ids = await Conversation.filter(customer_id__in=list(customer_ids)).exclude(status="wrapped").values_list("id", flat=True)
-    for conversation_id in ids:
+    for conversation_id in await conversations.open_conversations_of_customers(customer_ids):
         await conversations.touch(conversation_id, services.targets, services.clock())
     services.wake()
 
@@ -392,8 +376,6 @@ async def save_profile(services: Services, actor: Actor, customer_id: int, chang
         raise UserError("This customer is locked against edits.") from None
     new_identities = [("email", clean["email"])] if clean.get("email") else []
     new_identities += [("phone", clean[f]) for f in ("mobile_phone", "home_phone") if clean.get(f)]
-    from storage.customers import add_identities
-
     await add_identities(customer_id, new_identities, now=services.clock())
     await audit.record(actor, "edit", customer_id=customer_id, now=services.clock(), fields=sorted(clean))
     await _touch_customer_conversations(services, [customer_id])
@@ -408,9 +390,7 @@ async def route_here(services: Services, actor: Actor, target: str, channel: str
 
 async def _retry_unrouted(services: Services, target: str) -> None:
     """Work that waited for a route runs now instead of after its backoff."""
-    from storage.models import OutboxJob
-
-    await OutboxJob.filter(target=target, last_error__startswith="no channel").update(available_at=services.clock())
+    await outbox.retry_now(target, error_prefix="no channel", now=services.clock())
     services.wake()
 
 

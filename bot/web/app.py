@@ -129,7 +129,10 @@ def create_app(
         app.cleanup_ctx.append(_database_ctx(settings))
     app.cleanup_ctx.append(_close_posters)
     if run_worker:
+        from bot.web.scheduler import scheduler_ctx
+
         app.cleanup_ctx.append(_worker_ctx)
+        app.cleanup_ctx.append(scheduler_ctx)
 
     handoff_routes.setup(app)
     health_routes.setup(app)

@@ -1,0 +1,61 @@
+"""SPEC 5 timers: re-announce and escalate unclaimed handoffs, auto-wrap idle ones, enforce retention.
+
+Each sweep is idempotent and safe to run in every process at once (compare-and-set updates).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.core import actions
+from bot.core.actions import Services
+from bot.domain import SYSTEM_ACTOR
+from bot.errors import UserError
+from storage import conversations, timers
+
+log = logging.getLogger(__name__)
+
+REMINDED, ESCALATED = 1, 2
+
+
+async def sweep_unclaimed(services: Services) -> int:
+    settings, now = services.settings, services.clock()
+    sent = 0
+    for level, minutes, text in (
+        (REMINDED, settings.timers.reminder_minutes, "Still waiting for an agent after {m:g} minutes. Claim it from the card."),
+        (ESCALATED, settings.timers.escalate_minutes, "Escalated: unclaimed for {m:g} minutes."),
+    ):
+        for conversation_id in await timers.unclaimed_due(level, now - timedelta(minutes=minutes)):
+            if await timers.mark_level(conversation_id, level):
+                await conversations.add_message(
+                    conversation_id, sender="system", text=text.format(m=minutes), sender_name="Baton",
+                    posted_from=None, internal=True, targets=[t for t in services.targets if t != "source"], now=now,
+                )
+                sent += 1
+    if sent:
+        services.wake()
+    return sent
+
+
+async def sweep_idle(services: Services) -> int:
+    cutoff = services.clock() - timedelta(minutes=services.settings.timers.auto_wrapup_minutes)
+    wrapped = 0
+    for conversation_id in await timers.idle_claimed(cutoff):
+        try:
+            await actions.wrap_up(services, SYSTEM_ACTOR, conversation_id, "timeout", "Idle: wrapped up automatically.")
+            wrapped += 1
+        except UserError:
+            pass  # another process wrapped it first
+    return wrapped
+
+
+async def sweep_retention(services: Services) -> int:
+    cutoff = services.clock() - timedelta(days=services.settings.timers.retention_days)
+    done = 0
+    for customer_id in await timers.customers_past_retention(cutoff):
+        await actions.anonymize(services, SYSTEM_ACTOR, customer_id)
+        done += 1
+    if done:
+        log.info("retention: anonymized %d customers", done)
+    return done

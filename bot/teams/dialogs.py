@@ -1,0 +1,267 @@
+"""Teams-only cards and payload shapes: dialogs (task modules) for note, wrap-up, profile and
+confirmations, the link picker, export pages, thread lines, and invoke response bodies.
+
+Pure functions like bot/cards: facts in, dicts out; untrusted text goes through bot/cards/text.py.
+The same form card serves as a task-module dialog (Action.Submit → `task/submit`) and inline as a
+Universal Action (Action.Execute with an Action.Submit fallback → `adaptiveCard/action` or a message).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from bot.cards import actions as act
+from bot.cards.actions import ActionPayload
+from bot.cards.teams import CONTENT_TYPE, SCHEMA_URL, card_attachment
+from bot.cards.text import TEAMS_CARD_VERSION, chunks, clean, fit, teams_escape, teams_text
+from bot.domain import MatchCandidate
+
+# Verbs of Baton's own dialog cards (the summary card's verbs live in bot/cards/actions.py).
+SUBMIT_FORM = "submit_form"
+OPEN_FORM = "open_form"
+REFRESH = "refresh"
+VERB_KEY = act.TEAMS_VERB_KEY
+
+FORMS = ("note", "wrapup", "profile", "merge_confirm", "anonymize_confirm")
+FORM_TITLES = {
+    "note": "Add note",
+    "wrapup": "Wrap up",
+    "profile": "Customer profile",
+    "merge_confirm": "Merge customers",
+    "anonymize_confirm": "Anonymize customer",
+}
+PROFILE_FIELDS = (
+    ("first_name", "First name", 100),
+    ("last_name", "Last name", 100),
+    ("company", "Company", 200),
+    ("gender", "Gender", 30),
+    ("email", "Email", 320),
+    ("mobile_phone", "Mobile phone", 32),
+    ("home_phone", "Home phone", 32),
+    ("tags", "Tags (comma-separated)", 500),
+    ("notes", "Notes", 4000),
+)
+NOTE_MAX = 4000
+THREAD_TEXT_MAX = 20_000
+EXPORT_PAGE = 24_000
+EXPORT_PAGES = 10
+ROLE_WORDS = {"customer": "customer", "bot": "virtual agent", "agent": "agent", "system": "Baton"}
+
+Card = dict[str, Any]
+
+
+# --- building blocks -----------------------------------------------------------------------------
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None, *, fallback: str = "Baton") -> Card:
+    out: Card = {"type": "AdaptiveCard", "$schema": SCHEMA_URL, "version": TEAMS_CARD_VERSION,
+                 "fallbackText": fallback, "body": body}
+    if actions:
+        out["actions"] = actions
+    return out
+
+
+def plain(value: object, limit: int = 2000, **style: Any) -> dict[str, Any]:
+    """Untrusted text: a TextRun never reads markdown, and teams_text defuses links and mentions."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": teams_text(value, limit) or " ", **style}]}
+
+
+def heading(trusted: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": trusted, "weight": "Bolder", "size": "Medium", "wrap": True}
+
+
+def _submit(title: str, data: Mapping[str, Any], *, inline: bool) -> dict[str, Any]:
+    """In a dialog, Action.Submit (→ task/submit); inline, Action.Execute with the Submit fallback."""
+    submit = {"type": "Action.Submit", "title": title, "data": dict(data)}
+    if not inline:
+        return submit
+    return {"type": "Action.Execute", "title": title, "verb": data[VERB_KEY], "data": dict(data), "fallback": submit}
+
+
+def _form_data(form: str, **ids: Any) -> dict[str, Any]:
+    return {VERB_KEY: SUBMIT_FORM, "form": form, **{k: v for k, v in ids.items() if v is not None}}
+
+
+def _cancel(conversation: str | None, customer: int | None) -> dict[str, Any]:
+    data = {VERB_KEY: REFRESH, "conversation": conversation, "customer": customer}
+    data = {k: v for k, v in data.items() if v is not None}
+    return {"type": "Action.Execute", "title": "Cancel", "verb": REFRESH, "data": data,
+            "fallback": {"type": "Action.Submit", "title": "Cancel", "data": data}}
+
+
+def _input_value(value: object, limit: int) -> str:
+    """Input values are never rendered as markdown: cleaned and cut, not escaped (it would be saved back)."""
+    return fit(value, limit) if value is not None else ""
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+def note_form(conversation: str, *, inline: bool = False) -> Card:
+    body = [
+        heading(f"Add a note to #{clean(conversation)}"),
+        {"type": "Input.Text", "id": "text", "label": "Note", "isMultiline": True, "isRequired": True,
+         "errorMessage": "Write the note first.", "maxLength": NOTE_MAX,
+         "placeholder": "Visible to agents on the customer's timeline, never to the customer"},
+    ]
+    actions = [_submit("Save note", _form_data("note", conversation=conversation), inline=inline)]
+    if inline:
+        actions.append(_cancel(conversation, None))
+    return card(body, actions, fallback="Add note")
+
+
+def wrapup_form(conversation: str, codes: Sequence[tuple[str, str]], *, logs: bool = False, inline: bool = False) -> Card:
+    choices = [{"title": teams_text(label, 75, single_line=True), "value": code} for code, label in codes]
+    body = [
+        heading(f"Wrap up #{clean(conversation)}"),
+        {"type": "Input.ChoiceSet", "id": "code", "label": "Disposition", "isRequired": True,
+         "errorMessage": "Choose a disposition code.", "choices": choices, "style": "compact",
+         **({"value": codes[0][0]} if codes else {})},
+        {"type": "Input.Text", "id": "notes", "label": "Notes", "isMultiline": True, "maxLength": NOTE_MAX},
+        {"type": "Input.Toggle", "id": "logs", "title": "Also post the interaction log in the thread",
+         "value": "true" if logs else "false", "valueOn": "true", "valueOff": "false"},
+    ]
+    actions = [_submit("Wrap up", _form_data("wrapup", conversation=conversation), inline=inline)]
+    if inline:
+        actions.append(_cancel(conversation, None))
+    return card(body, actions, fallback="Wrap up")
+
+
+def profile_form(customer: int, values: Mapping[str, Any], *, locked: bool = False, inline: bool = False,
+                 conversation: str | None = None) -> Card:
+    name = " ".join(clean(values.get(k) or "") for k in ("first_name", "last_name")).strip() or f"customer {customer}"
+    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": "Profile", "weight": "Bolder", "size": "Medium"},
+                                  plain(name, 200, weight="Bolder")]
+    if locked:
+        body.append(plain("This customer is locked against edits.", 200, isSubtle=True))
+    for key, label, limit in PROFILE_FIELDS:
+        value = values.get(key)
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        field = {"type": "Input.Text", "id": key, "label": label, "maxLength": limit,
+                 "value": _input_value(value, limit)}
+        if key == "notes":
+            field["isMultiline"] = True
+        body.append(field)
+    actions = [] if locked else [_submit("Save profile", _form_data("profile", customer=customer,
+                                                                     conversation=conversation), inline=inline)]
+    if inline:
+        actions.append(_cancel(conversation, customer))
+    return card(body, actions, fallback="Customer profile")
+
+
+def merge_form(survivor: int, merged: int, survivor_name: str, merged_name: str, *, inline: bool = False) -> Card:
+    question = (f"Merge {clean(merged_name)} ({merged}) into {clean(survivor_name)} ({survivor})? Everything of "
+                f"{clean(merged_name)} moves. It can be undone for 24 hours.")
+    actions = [_submit("Merge", _form_data("merge_confirm", survivor=survivor, merged=merged), inline=inline)]
+    return card([heading("Merge customers"), plain(question, 1000)], actions, fallback="Merge customers")
+
+
+def anonymize_form(customer: int, name: str, *, inline: bool = False) -> Card:
+    question = f"Anonymize {clean(name)} ({customer})? Personal data is replaced everywhere. This cannot be undone."
+    actions = [_submit("Anonymize", _form_data("anonymize_confirm", customer=customer), inline=inline)]
+    return card([heading("Anonymize customer"), plain(question, 1000)], actions, fallback="Anonymize customer")
+
+
+def open_form_card(text: str, form: str, ids: Mapping[str, Any]) -> Card:
+    """A reply carrying a button that opens the form as a dialog (task module)."""
+    data = {"msteams": {"type": "task/fetch"}, VERB_KEY: OPEN_FORM, "form": form,
+            **{k: v for k, v in ids.items() if v is not None}}
+    return card([plain(text, 2000)], [{"type": "Action.Submit", "title": FORM_TITLES.get(form, "Open"), "data": data}],
+                fallback=FORM_TITLES.get(form, "Baton"))
+
+
+def link_picker(conversation: str, candidates: Sequence[MatchCandidate], query: str) -> Card:
+    """A search on the card found several customers: pick the one to link."""
+    shown = list(candidates)[:25]
+    choices = [{"title": teams_text(f"{c.display_name} — {c.hint}" if c.hint else c.display_name, 75, single_line=True)
+                or str(c.customer_id), "value": str(c.customer_id)} for c in shown]
+    body = [
+        plain(f"{len(candidates)} customers match “{clean(query)}”. Pick the one to link to #{clean(conversation)}:", 500,
+              weight="Bolder"),
+        {"type": "Input.ChoiceSet", "id": act.TEAMS_INPUT_CUSTOMER, "style": "expanded", "choices": choices,
+         **({"value": choices[0]["value"]} if choices else {})},
+    ]
+    data = act.teams_data(act.LINK_CUSTOMER, ActionPayload(conversation=conversation))
+    link = {"type": "Action.Execute", "title": "Link customer", "verb": act.LINK_CUSTOMER, "data": data,
+            "fallback": {"type": "Action.Submit", "title": "Link customer", "data": data}}
+    return card(body, [link, _cancel(conversation, None)], fallback="Pick a customer")
+
+
+def text_card(text: str) -> Card:
+    return card([plain(text, 4000)], fallback=teams_text(text, 200, single_line=True) or "Baton")
+
+
+def export_pages(name: str, content: bytes) -> list[Card]:
+    """An export shown inline in the personal chat: monospace pages that each fit a Teams card."""
+    pages = chunks(content.decode("utf-8", "replace"), EXPORT_PAGE, EXPORT_PAGES, teams_escape)
+    total = len(pages)
+    return [
+        card([plain(f"{name} — part {i} of {total}", 300, weight="Bolder"),
+              {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": page, "fontType": "Monospace"}]}],
+             fallback=f"{name} ({i}/{total})")
+        for i, page in enumerate(pages, 1)
+    ]
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def message(text: str | None = None, *, cards: Sequence[Card] = (), text_format: str = "markdown") -> dict[str, Any]:
+    activity: dict[str, Any] = {"type": "message"}
+    if text:
+        activity["text"] = text
+        activity["textFormat"] = text_format
+    if cards:
+        activity["attachments"] = [card_attachment(c) for c in cards]
+    return activity
+
+
+def safe_text(value: object, limit: int = THREAD_TEXT_MAX) -> str:
+    """Untrusted text for a Teams message: no markdown links, no <at> mentions, no HTML tags."""
+    return teams_text(value, limit)
+
+
+def thread_line(sender_label: str, sender: str, text: str, *, internal: bool = False,
+                attachments: Sequence[Mapping[str, Any]] = ()) -> str:
+    """`**Dana Whitfield** (customer): …` — the name and the words escaped; Baton adds the bold only."""
+    role = ROLE_WORDS.get(sender, sender)
+    label = teams_text(sender_label, 100, single_line=True).replace("*", "\u2217") or "Someone"
+    tag = f"{role}, internal" if internal else role
+    line = f"**{label}** ({tag}): {safe_text(text)}"
+    for attachment in attachments:
+        name = teams_text(attachment.get("name") or "attachment", 200, single_line=True)
+        url = attachment.get("url")
+        line += f"\n\n📎 {name}" + (f": {safe_text(url, 2000)}" if isinstance(url, str) else "")
+    return line
+
+
+def thread_header(public_id: str, kind: str, channel: str, source: str) -> str:
+    """The root of a thread without a summary card (internal, agent-to-agent, unrouted)."""
+    what = {"internal": "Internal conversation", "agent_to_agent": "Agent-to-agent conversation",
+            "unrouted": "Unrouted conversation"}.get(kind, "Conversation")
+    return safe_text(f"{what} #{public_id} · {channel} via {source}", 500)
+
+
+# --- invoke answers ------------------------------------------------------------------------------
+
+
+def invoke_card(card_: Card) -> dict[str, Any]:
+    return {"statusCode": 200, "type": CONTENT_TYPE, "value": card_}
+
+
+def invoke_message(text: str) -> dict[str, Any]:
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+def invoke_error(status: int, code: str, text: str) -> dict[str, Any]:
+    return {"statusCode": status, "type": "application/vnd.microsoft.error", "value": {"code": code, "message": text}}
+
+
+def task_continue(title: str, card_: Card) -> dict[str, Any]:
+    return {"task": {"type": "continue", "value": {"title": title, "card": card_attachment(card_),
+                                                   "width": "medium", "height": "medium"}}}
+
+
+def task_message(text: str) -> dict[str, Any]:
+    return {"task": {"type": "message", "value": text}}

@@ -1,0 +1,115 @@
+"""TeamsPoster: the handoff thread in a Teams channel — card at the root, transcript as replies,
+the card edited in place. Called by the outbox worker (bot/delivery/sync.py)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+
+from bot.cards.teams import card_attachment, render_summary_card
+from bot.delivery.poster import OutgoingMessage, ThreadRef, Unroutable
+from bot.domain import ConversationFacts, CustomerSummary
+from bot.settings import Settings
+from bot.teams import dialogs
+from bot.teams.connector import BotConnector
+from storage import routes, teams_store
+from storage.intake import parse_public_id
+
+log = logging.getLogger(__name__)
+
+# Called with the conversation id when no Teams channel can take it (setup() wires it to `failed`).
+UnroutableHook = Callable[[int], Awaitable[None]]
+
+
+class TeamsPoster:
+    name = "teams"
+
+    def __init__(self, settings: Settings, connector: BotConnector) -> None:
+        self.settings = settings
+        self.connector = connector
+        self.on_unroutable: UnroutableHook | None = None
+        self._service_urls: dict[str, str] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "TeamsPoster":
+        from bot.teams.auth import OutboundToken
+
+        return cls(settings, BotConnector(OutboundToken(settings)))
+
+    async def close(self) -> None:
+        await self.connector.close()
+
+    # --- where ---------------------------------------------------------------------------------
+
+    async def _route(self, queue: str | None) -> tuple[str, dict[str, Any]]:
+        found = await routes.channel_for("teams", queue)
+        channel, reference = (found[0], found[1]) if found else (self.settings.teams_channel, None)
+        if not channel:
+            raise Unroutable(f"no channel for queue {queue or '(default)'}: type `@Baton route here` in a channel")
+        reference = reference or await teams_store.reference_for_channel(channel) or await teams_store.any_team_reference()
+        if not reference or not reference.get("serviceUrl"):
+            raise Unroutable(f"no channel reference for {channel}: add Baton to its team first")
+        return channel, reference
+
+    async def _service_url(self, channel: str) -> str:
+        if channel not in self._service_urls:
+            reference = (await teams_store.route_reference_for_channel(channel)
+                         or await teams_store.reference_for_channel(channel)
+                         or await teams_store.any_team_reference())
+            if not reference or not reference.get("serviceUrl"):
+                raise Unroutable(f"no channel reference for {channel}")
+            self._service_urls[channel] = reference["serviceUrl"]
+        return self._service_urls[channel]
+
+    def _bot(self, reference: dict[str, Any]) -> dict[str, Any]:
+        if self.settings.microsoft_app_id:
+            return {"id": f"28:{self.settings.microsoft_app_id}"}
+        return dict(reference.get("bot") or {"id": "baton"})
+
+    # --- ThreadPoster --------------------------------------------------------------------------
+
+    async def open_thread(self, conversation: ConversationFacts, summary: CustomerSummary | None) -> ThreadRef:
+        try:
+            channel, reference = await self._route(conversation.queue)
+        except Unroutable:
+            conversation_id = parse_public_id(conversation.public_id)
+            if self.on_unroutable is not None and conversation_id is not None:
+                await self.on_unroutable(conversation_id)
+            raise
+        tenant = reference.get("tenantId") or (reference.get("conversation") or {}).get("tenantId")
+        if summary is not None:
+            activity = dialogs.message(cards=[render_summary_card(summary)])
+            activity["summary"] = f"Handoff #{conversation.public_id}"
+        else:
+            activity = dialogs.message(dialogs.thread_header(conversation.public_id, conversation.kind,
+                                                             conversation.channel, conversation.source))
+        parameters = {
+            "isGroup": True,
+            "bot": self._bot(reference),
+            "channelData": {"channel": {"id": channel}, **({"tenant": {"id": tenant}} if tenant else {})},
+            "activity": activity,
+            **({"tenantId": tenant} if tenant else {}),
+        }
+        created = await self.connector.create_conversation(reference["serviceUrl"], parameters, pace=channel)
+        thread_id, activity_id = created.get("id"), created.get("activityId")
+        if not thread_id or not activity_id:
+            raise RuntimeError("create conversation answered without id/activityId")
+        self._service_urls[channel] = reference["serviceUrl"]
+        return ThreadRef(channel=channel, root_ref=activity_id, thread_ref=thread_id)
+
+    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> None:
+        text = dialogs.thread_line(message.sender_label, message.sender, message.text, internal=message.internal,
+                                   attachments=message.attachments)
+        await self.connector.send(await self._service_url(thread.channel), thread.thread_ref, dialogs.message(text))
+
+    async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
+        activity = {"type": "message", "attachments": [card_attachment(render_summary_card(summary))]}
+        await self.connector.update(await self._service_url(thread.channel), thread.thread_ref, thread.root_ref, activity)
+        return None
+
+    async def post_text(self, thread_channel: str, thread_id: str, text: str) -> None:
+        """Baton's own words in a thread (the interaction log at wrap-up)."""
+        await self.connector.send(await self._service_url(thread_channel), thread_id, dialogs.message(text))
+
+

@@ -1,0 +1,208 @@
+"""Card buttons and the modals they open, over signed HTTP into the real app and out to the fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot.cards.actions import ActionPayload
+from storage.customers import create_customer
+from storage.models import Conversation, Customer, Note
+from tests.slack_signing import block_action, checked, selected, slack_baton, view_submission
+
+
+def card_button(payload_conv: str, verb: str, *, customer: int | None = None, filter: str | None = None) -> tuple[str, str]:
+    action_id = "baton_" + verb + (f".{filter}" if filter else "")
+    return action_id, ActionPayload(conversation=payload_conv, customer=customer, filter=filter).to_value()
+
+
+async def click(world, conv: str, verb: str, *, user: str, card_ts: str, **kw):
+    action_id, value = card_button(conv, verb, **kw)
+    return await world.interaction(block_action(action_id, value, user=user, channel="C0HANDOFF", message_ts=card_ts))
+
+
+async def test_claim_is_acknowledged_at_once_and_updates_the_card(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-claim")
+
+        status, _ = await click(world, f"c{conversation_id}", "claim", user="W111", card_ts=card_ts)
+
+        assert status == 200
+        await world.ephemeral_containing("W111", "You claimed")
+        updates = await world.card_updates(card_ts, 1)
+        assert "Ana Agent" in json.dumps(updates[-1].args["blocks"])
+
+
+async def test_two_agents_clicking_claim_at_once_one_wins_and_the_other_is_told_who(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-race")
+
+        statuses = await asyncio.gather(
+            click(world, f"c{conversation_id}", "claim", user="W111", card_ts=card_ts),
+            click(world, f"c{conversation_id}", "claim", user="W222", card_ts=card_ts),
+        )
+
+        assert [s for s, _ in statuses] == [200, 200]
+        answers = await world.slack.wait_for(
+            lambda s: len(e := s.of("chat.postEphemeral")) >= 2 and {c.args["user"]: c.args["text"] for c in e})
+        winners = [u for u, t in answers.items() if "You claimed" in t]
+        losers = [u for u, t in answers.items() if "already claimed by" in t]
+        assert len(winners) == 1 and len(losers) == 1
+        winner_name = {"W111": "Ana Agent", "W222": "Ben Backup"}[winners[0]]
+        assert winner_name in answers[losers[0]]
+        conversation = await Conversation.get(id=conversation_id).select_related("claimed_by")
+        assert conversation.claimed_by.platform_user_id == winners[0]
+
+
+async def test_add_note_opens_a_modal_whose_submission_adds_the_note_and_updates_the_card(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-note")
+        await click(world, f"c{conversation_id}", "add_note", user="W111", card_ts=card_ts)
+        view = await world.opened_view("baton_note_modal")
+
+        status, body = await world.interaction(view_submission(view, {"note": "called back, sent a label"}, user="W111"))
+
+        assert status == 200 and not body
+        await world.ephemeral_containing("W111", "Note added")
+        assert await Note.filter(conversation_id=conversation_id, text="called back, sent a label").exists()
+        await world.card_updates(card_ts, 1)
+
+
+async def test_an_empty_note_is_refused_inside_the_modal(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-empty")
+        await click(world, f"c{conversation_id}", "add_note", user="W111", card_ts=card_ts)
+        view = await world.opened_view("baton_note_modal")
+
+        status, body = await world.interaction(view_submission(view, {"note": "   "}, user="W111"))
+
+        assert status == 200
+        assert body["response_action"] == "errors" and "note" in body["errors"]
+
+
+async def test_wrap_up_modal_offers_the_configured_codes_and_wraps_up_without_logs(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-wrap")
+        await click(world, f"c{conversation_id}", "wrap_up", user="W111", card_ts=card_ts)
+        view = await world.opened_view("baton_wrapup_modal")
+        codes = [o["value"] for b in view["blocks"] if b.get("block_id") == "code" for o in b["element"]["options"]]
+        assert "resolved" in codes and "follow_up" in codes
+
+        await world.interaction(view_submission(view, {"code": selected("resolved"), "notes": "sent replacement"}, user="W111"))
+
+        await world.ephemeral_containing("W111", "wrapped up as Resolved")
+        conversation = await Conversation.get(id=conversation_id)
+        assert conversation.status == "wrapped" and conversation.wrapup_code == "resolved"
+        await world.card_updates(card_ts, 1)
+        assert not [c for c in world.slack.of("chat.postMessage", thread_ts=card_ts) if "Interaction log" in c.args["text"]]
+
+
+async def test_wrap_up_and_see_logs_posts_the_interaction_log_in_the_thread(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-logs")
+        await click(world, f"c{conversation_id}", "wrap_up", user="W111", card_ts=card_ts)
+        view = await world.opened_view("baton_wrapup_modal")
+
+        await world.interaction(view_submission(view, {"code": selected("resolved"), "logs": checked("logs")}, user="W111"))
+
+        log_post = await world.slack.wait_for(lambda s: next(
+            (c for c in s.of("chat.postMessage", thread_ts=card_ts) if "Interaction log" in c.args["text"]), None))
+        assert "my parcel arrived damaged" in json.dumps(log_post.args["blocks"])
+
+
+async def test_link_select_on_a_multi_match_card_links_the_chosen_customer(database_url):
+    async with slack_baton(database_url) as world:
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc)
+        first = await create_customer(display_name="Dana Whitfield", identities=[("email", "dana.w@example.com")], now=now)
+        second = await create_customer(display_name="Dana W. (work)", identities=[("email", "dana.w@example.com")], now=now)
+        conversation_id, card_ts = await world.handoff(conversation_id="va-multi")
+        assert "2 customers" in json.dumps(world.slack.of("chat.postMessage")[0].args["blocks"])
+
+        value = ActionPayload(conversation=f"c{conversation_id}", customer=second).to_value()
+        await world.interaction(block_action("baton_link_customer", value, user="W111", channel="C0HANDOFF",
+                                             message_ts=card_ts, kind="static_select"))
+
+        await world.ephemeral_containing("W111", "now linked to Dana W. (work)")
+        assert (await Conversation.get(id=conversation_id)).customer_id == second
+        await world.card_updates(card_ts, 1)
+        assert first != second
+
+
+async def test_create_customer_from_a_no_data_card(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-new")
+
+        await click(world, f"c{conversation_id}", "create_customer", user="W111", card_ts=card_ts)
+
+        await world.ephemeral_containing("W111", "Created customer Dana Whitfield")
+        assert (await Conversation.get(id=conversation_id)).customer_id is not None
+
+
+async def test_search_and_link_modal_links_the_one_match(database_url):
+    async with slack_baton(database_url) as world:
+        from datetime import datetime, timezone
+
+        found = await create_customer(display_name="Rita Other", identities=[("email", "rita@example.com")],
+                                      now=datetime.now(timezone.utc))
+        conversation_id, card_ts = await world.handoff(conversation_id="va-search")
+        await click(world, f"c{conversation_id}", "search_customer", user="W111", card_ts=card_ts)
+        view = await world.opened_view("baton_search_modal")
+
+        await world.interaction(view_submission(view, {"query": "rita@example.com"}, user="W111"))
+
+        await world.ephemeral_containing("W111", "now linked to Rita Other")
+        assert (await Conversation.get(id=conversation_id)).customer_id == found
+
+
+async def test_open_profile_shows_the_fields_and_a_submission_saves_them(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-profile")
+        await click(world, f"c{conversation_id}", "create_customer", user="W111", card_ts=card_ts)
+        await world.ephemeral_containing("W111", "Created customer")
+        customer_id = (await Conversation.get(id=conversation_id)).customer_id
+
+        await click(world, f"c{conversation_id}", "open_profile", user="W111", card_ts=card_ts, customer=customer_id)
+        view = await world.opened_view("baton_profile_modal")
+        block_ids = [b.get("block_id") for b in view["blocks"]]
+        for name in ("first_name", "last_name", "company", "gender", "email", "mobile_phone", "home_phone", "tags", "notes"):
+            assert name in block_ids
+
+        values = {"first_name": "Dana", "last_name": "Whitfield", "company": "Acme Ltd", "tags": "vip, damaged",
+                  "email": "dana.w@example.com", "mobile_phone": "+1 415 555 0123"}
+        status, body = await world.interaction(view_submission(view, values, user="W111"))
+
+        assert status == 200 and not body
+        await world.ephemeral_containing("W111", "Profile saved")
+        customer = await Customer.get(id=customer_id)
+        assert customer.company == "Acme Ltd" and customer.tags == ["vip", "damaged"]
+
+
+async def test_a_locked_profile_opens_read_only_and_refuses_edits(database_url):
+    async with slack_baton(database_url) as world:
+        from datetime import datetime, timezone
+
+        customer_id = await create_customer(display_name="Lou Locked", identities=[("email", "lou@example.com")],
+                                            now=datetime.now(timezone.utc))
+        await Customer.filter(id=customer_id).update(locked=True)
+        conversation_id, card_ts = await world.handoff(conversation_id="va-locked", customer={"email": "lou@example.com"})
+
+        await click(world, f"c{conversation_id}", "open_profile", user="W111", card_ts=card_ts, customer=customer_id)
+
+        view = await world.opened_view("baton_info_modal")
+        assert "submit" not in view and "locked" in json.dumps(view)
+
+
+async def test_a_timeline_filter_button_answers_with_an_ephemeral_filtered_summary(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-filter")
+        await click(world, f"c{conversation_id}", "create_customer", user="W111", card_ts=card_ts)
+        await world.ephemeral_containing("W111", "Created customer")
+
+        await click(world, f"c{conversation_id}", "timeline_filter", user="W111", card_ts=card_ts, filter="case")
+
+        answer = await world.slack.wait_for(lambda s: next(
+            (c for c in s.of("chat.postEphemeral", user="W111") if c.args.get("blocks") and
+             any(b.get("type") == "header" for b in c.args["blocks"])), None))
+        assert "Timeline" in json.dumps(answer.args["blocks"])

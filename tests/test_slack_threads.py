@@ -1,0 +1,59 @@
+"""Handoff threads in Slack: the card at the root, the transcript as attributed replies, the card kept current."""
+
+from __future__ import annotations
+
+import json
+
+from bot.core import actions
+from bot.web.app import services_of
+from tests.handoff_factory import BOT_SAYS, CUSTOMER_SAYS
+from tests.slack_signing import HANDOFF_CHANNEL, slack_baton
+
+
+async def test_a_handoff_opens_one_thread_with_the_card_and_the_transcript_as_named_replies(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-thread")
+
+        replies = await world.slack.wait_for(lambda s: len(r := s.of("chat.postMessage", thread_ts=card_ts)) >= 2 and r)
+        roots = [c for c in world.slack.of("chat.postMessage") if "thread_ts" not in c.args]
+        assert len(roots) == 1
+        assert roots[0].args["channel"] == HANDOFF_CHANNEL
+        assert roots[0].args["text"] and roots[0].args["blocks"][0]["type"] == "header"
+        assert [r.args["username"] for r in replies] == ["Dana Whitfield", "Acme Assistant"]
+        assert replies[0].args["icon_emoji"] != replies[1].args["icon_emoji"]
+        assert CUSTOMER_SAYS in json.dumps(replies[0].args["blocks"])
+        assert "I'm sorry to hear that" in json.dumps(replies[1].args["blocks"]) and BOT_SAYS
+        assert all(c.token == "xoxb-test-baton" for c in world.slack.calls if c.method.startswith("chat."))
+
+
+async def test_customer_text_is_escaped_so_it_cannot_mention_or_link(database_url):
+    async with slack_baton(database_url) as world:
+        evil = "hi <!channel> <@U999> <https://evil.example|your bank> @here"
+        _, card_ts = await world.handoff(conversation_id="va-evil", transcript=[{"from": "customer", "text": evil}])
+
+        reply = await world.slack.wait_for(lambda s: next(iter(s.of("chat.postMessage", thread_ts=card_ts)), None))
+        sent = json.dumps(reply.args)
+        assert "<!channel>" not in sent and "<@U999>" not in sent and "<https://" not in sent
+        assert "&lt;!channel&gt;" in sent
+
+
+async def test_a_card_less_handoff_opens_a_thread_with_a_plain_header(database_url):
+    async with slack_baton(database_url) as world:
+        status, body = await world.baton.post_signed("/handoff", {"source": "desk", "conversation_id": "int-1", "kind": "internal"})
+        assert status == 202
+        root = await world.slack.wait_for(lambda s: next(iter(s.of("chat.postMessage")), None))
+        assert "Internal conversation" in root.args["text"]
+        assert root.args["blocks"][0]["type"] == "header"
+
+
+async def test_a_new_customer_message_is_a_thread_reply_and_updates_the_card(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-more")
+        await world.slack.wait_for(lambda s: len(s.of("chat.postMessage", thread_ts=card_ts)) >= 2)
+
+        await actions.customer_message(services_of(world.baton.app), conversation_id, "still waiting, it is damaged")
+
+        reply = await world.slack.wait_for(
+            lambda s: next((c for c in s.of("chat.postMessage", thread_ts=card_ts) if "still waiting" in json.dumps(c.args)), None))
+        assert reply.args["username"] == "Dana Whitfield"
+        await world.card_updates(card_ts, 1)
