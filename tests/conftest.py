@@ -1,7 +1,7 @@
 """Shared fixtures: every storage-touching test runs on SQLite and on PostgreSQL.
 
-PostgreSQL: a template database is migrated once per session and each test gets a fresh copy
-(`CREATE DATABASE … TEMPLATE …`). Without a reachable server the PostgreSQL cases are skipped with a
+PostgreSQL: a template database is migrated once per session; the session's test database is a copy
+of it, emptied with TRUNCATE … RESTART IDENTITY after every test. Without a reachable server the PostgreSQL cases are skipped with a
 visible reason, unless BATON_REQUIRE_POSTGRES=1 (set by .ci/run), where they fail instead.
 """
 
@@ -71,11 +71,37 @@ def database_url(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite://{path}"
         return
-    template = request.getfixturevalue("postgres_template")
-    name = f"baton_test_{uuid.uuid4().hex[:10]}"
-    _run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    name = request.getfixturevalue("postgres_database")
     yield _pg_url(name)
+    try:
+        _run(_truncate_all(_pg_url(name)))
+    except Exception:  # a test left a lock behind: start the next one from a fresh copy instead
+        _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                       f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("postgres_template")}"'))
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_template):
+    """One copy of the template for the session, emptied after every test (TRUNCATE is ~20x faster than a copy)."""
+    name = f"baton_test_{uuid.uuid4().hex[:10]}"
+    _run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    yield name
     _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_all(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=3)
+    try:
+        await conn.execute("SET lock_timeout = '3s'")
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'"
+        )
+        names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+        await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
