@@ -11,6 +11,8 @@ demo` and the tests rely on them.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 import time
 import unicodedata
@@ -277,6 +279,20 @@ class SeedReport:
 # --------------------------------------------------------------------------- generation
 
 
+_CUMULATIVE: dict[tuple, tuple[list[float], float]] = {}
+
+
+def _pick(rng: random.Random, items, weights):
+    """`rng.choices(items, weights)[0]` with the cumulative weights computed once per weights tuple."""
+    key = tuple(weights)
+    cached = _CUMULATIVE.get(key)
+    if cached is None:
+        cumulative = list(itertools.accumulate(key))
+        cached = _CUMULATIVE[key] = (cumulative, cumulative[-1])
+    cumulative, total = cached
+    return items[bisect.bisect(cumulative, rng.random() * total)]
+
+
 def _slug(text: str) -> str:
     """ASCII lower-case letters and digits only: "Cedar & Pine Design Co." -> "cedarpinedesignco"."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -347,8 +363,8 @@ class _Generator:
         else:
             first, gender = rng.choice(FIRST_NAMES_NEUTRAL), rng.choice(GENDERS[2:])
         last = rng.choice(LAST_NAMES)
-        city, country, area_codes, currency = rng.choices(CITIES, CITY_WEIGHTS)[0]
-        category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
+        city, country, area_codes, currency = _pick(rng, CITIES, CITY_WEIGHTS)
+        category = _pick(rng, CATEGORIES, CATEGORY_WEIGHTS)
         company = None
         if category != "Retail" or rng.random() < 0.2:
             company = f"{rng.choice(COMPANY_STEMS)} {rng.choice(COMPANY_KINDS)}"
@@ -387,7 +403,7 @@ class _Generator:
         )
         mobile = self._phone(country, area_codes)
         created = now - timedelta(days=rng.uniform(30, 1500))
-        tags = sorted(rng.sample(TAGS, k=rng.choices((0, 1, 2), (50, 35, 15))[0]))
+        tags = sorted(rng.sample(TAGS, k=_pick(rng, (0, 1, 2), (50, 35, 15))))
         cid = self.w.add(
             "customer",
             display_name=f"{first} {last}",
@@ -395,11 +411,11 @@ class _Generator:
             last_name=last,
             company=company,
             job_title=rng.choice(JOB_TITLES) if company else None,
-            relationship_type=rng.choices(RELATIONSHIPS, RELATIONSHIP_WEIGHTS)[0],
+            relationship_type=_pick(rng, RELATIONSHIPS, RELATIONSHIP_WEIGHTS),
             city=city,
             category=category,
             primary_contact=(f"{first} {last}" if rng.random() < 0.5 else rng.choice(ACCOUNT_MANAGERS)) if company else None,
-            preferred_channel=rng.choices(CHANNELS, CHANNEL_WEIGHTS)[0],
+            preferred_channel=_pick(rng, CHANNELS, CHANNEL_WEIGHTS),
             gender=gender,
             email=email,
             mobile_phone=mobile,
@@ -447,15 +463,15 @@ class _Generator:
         rng, now = self.rng, self.now
         start = max(created, now - timedelta(days=HISTORY_DAYS))
         end = now - timedelta(hours=1)
-        cases = [self.case(cid, self._before(end, start)) for _ in range(rng.choices((0, 1, 2, 3), (45, 30, 17, 8))[0])]
-        for _ in range(rng.choices((0, 1, 2, 3, 4, 5, 6), (15, 20, 20, 15, 12, 10, 8))[0]):
+        cases = [self.case(cid, self._before(end, start)) for _ in range(_pick(rng, (0, 1, 2, 3), (45, 30, 17, 8)))]
+        for _ in range(_pick(rng, (0, 1, 2, 3, 4, 5, 6), (15, 20, 20, 15, 12, 10, 8))):
             self.order(cid, self._before(end, start), currency)
-        for _ in range(rng.choices((0, 1, 2), (60, 30, 10))[0]):
+        for _ in range(_pick(rng, (0, 1, 2), (60, 30, 10))):
             self.note(cid, self._before(end, start))
-        for _ in range(rng.choices((0, 1, 2, 3), (35, 35, 20, 10))[0]):
+        for _ in range(_pick(rng, (0, 1, 2, 3), (35, 35, 20, 10))):
             case_id = rng.choice(cases)[0] if cases and rng.random() < 0.4 else None
             self.conversation(cid, first, self._before(end, start), case_id=case_id)
-        for _ in range(rng.choices((0, 1, 2), (60, 30, 10))[0]):
+        for _ in range(_pick(rng, (0, 1, 2), (60, 30, 10))):
             self.contact(cid, self._before(end, start))
 
     def case(self, cid: int, at: datetime, *, status: str | None = None) -> tuple[int, str]:
@@ -464,9 +480,9 @@ class _Generator:
         number = f"CAS-{case_id:06d}"  # six digits: never one of the featured five-digit numbers
         product = rng.choice(PRODUCTS)[0]
         title = rng.choice(CASE_TITLES).format(product=product)
-        status = status or rng.choices(CASE_STATUSES, CASE_STATUS_WEIGHTS)[0]
+        status = status or _pick(rng, CASE_STATUSES, CASE_STATUS_WEIGHTS)
         owner = rng.choice(SUPPORT_AGENTS)
-        priority = rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0]
+        priority = _pick(rng, PRIORITIES, PRIORITY_WEIGHTS)
         updated = self._before(min(self.now, at + timedelta(days=20)), at)
         self.w.add(
             "case", id=case_id, number=number, customer_id=cid, title=title, priority=priority, status=status,
@@ -477,7 +493,7 @@ class _Generator:
             detail=f"{priority} priority, {status}; owner {owner}", case_id=case_id,
         )
         if status != "canceled":  # comments of a canceled case are deleted (seed rule)
-            for _ in range(rng.choices((0, 1, 2), (40, 40, 20))[0]):
+            for _ in range(_pick(rng, (0, 1, 2), (40, 40, 20))):
                 self.comment(cid, case_id, number, self._before(updated, at), author=owner)
         return case_id, number
 
@@ -492,7 +508,7 @@ class _Generator:
     def order(self, cid: int, at: datetime, currency: str, *, total: Decimal | None = None, number: str | None = None) -> None:
         rng = self.rng
         if total is None:
-            items = rng.choices((1, 2, 3, 4), (55, 25, 12, 8))[0]
+            items = _pick(rng, (1, 2, 3, 4), (55, 25, 12, 8))
             total = sum(
                 (Decimal(str(round(rng.uniform(low, high), 2))) for _, low, high in rng.sample(PRODUCTS, items)),
                 Decimal("0"),
@@ -536,9 +552,9 @@ class _Generator:
     ) -> int:
         """A wrapped-up past conversation with its messages, timeline entry and maybe a CSAT survey."""
         rng = self.rng
-        topic, said, bot_line, agent_line, code = scenario or rng.choices(SCENARIOS, SCENARIO_WEIGHTS)[0]
+        topic, said, bot_line, agent_line, code = scenario or _pick(rng, SCENARIOS, SCENARIO_WEIGHTS)
         product = product or rng.choice(PRODUCTS)[0]
-        channel = channel or rng.choices(CONVERSATION_CHANNELS, CONVERSATION_CHANNEL_WEIGHTS)[0]
+        channel = channel or _pick(rng, CONVERSATION_CHANNELS, CONVERSATION_CHANNEL_WEIGHTS)
         customer_lines = [line.format(product=product) for line in said]
         text = sentiment_scoring.customer_text(customer_lines)
         conv_id = self.w.new_id("conversation")
@@ -568,7 +584,7 @@ class _Generator:
         )
         score = survey if isinstance(survey, int) and not isinstance(survey, bool) else None
         if score is None and survey is True and rng.random() < 0.45:
-            score = rng.choices((1, 2, 3, 4, 5), (6, 8, 14, 32, 40))[0]
+            score = _pick(rng, (1, 2, 3, 4, 5), (6, 8, 14, 32, 40))
         if score is not None:
             self.survey(cid, wrapped + timedelta(minutes=5), score, conversation_id=conv_id)
         return conv_id
@@ -721,7 +737,7 @@ async def add_history(customer_id: int, activities: int, *, now: datetime, rng: 
         start, end = now - timedelta(days=HISTORY_DAYS), now - timedelta(hours=1)
         cases: list[tuple[int, str]] = []
         for _ in range(activities):
-            kind = rng.choices(kinds, weights)[0]
+            kind = _pick(rng, kinds, weights)
             at = generator._before(end, start)
             if kind == "comment" and not cases:
                 kind = "case"
@@ -730,17 +746,17 @@ async def add_history(customer_id: int, activities: int, *, now: datetime, rng: 
             elif kind == "conversation":
                 generator.conversation(customer_id, "there", at, survey=False)
             elif kind == "survey":
-                generator.survey(customer_id, at, rng.choices((1, 2, 3, 4, 5), (6, 8, 14, 32, 40))[0])
+                generator.survey(customer_id, at, _pick(rng, (1, 2, 3, 4, 5), (6, 8, 14, 32, 40)))
             elif kind == "case":
                 # A case's own entry only: its comments are drawn separately to keep the count exact.
                 case_id = writer.new_id("case")
                 number = f"CAS-{case_id:06d}"
                 product = rng.choice(PRODUCTS)[0]
                 title = rng.choice(CASE_TITLES).format(product=product)
-                status = rng.choices(CASE_STATUSES, CASE_STATUS_WEIGHTS)[0]
+                status = _pick(rng, CASE_STATUSES, CASE_STATUS_WEIGHTS)
                 writer.add(
                     "case", id=case_id, number=number, customer_id=customer_id, title=title,
-                    priority=rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0], status=status, product=product,
+                    priority=_pick(rng, PRIORITIES, PRIORITY_WEIGHTS), status=status, product=product,
                     owner=rng.choice(SUPPORT_AGENTS), created_at=at, updated_at=at,
                 )
                 writer.add(

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from tortoise import connections
 from tortoise.functions import Count
+from tortoise.fields import DatetimeField, Field
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -75,6 +76,11 @@ class _Table:
         self.sql: str = executor.insert_query_all
         fields_map = model._meta.fields_map
         self.fields = [fields_map[name] for name in self.columns]
+        # Plain columns whose `to_db_value` only checks the type (and, for datetimes, awareness):
+        # a value of the right type goes through as is, which saves most of the per-row cost.
+        self.passthrough = [
+            type(fld).to_db_value in (Field.to_db_value, DatetimeField.to_db_value) for fld in self.fields
+        ]
         self.defaults: dict[str, Any] = {}
         for name, fld in zip(self.columns, self.fields):
             default = fld.default
@@ -84,7 +90,7 @@ class _Table:
     def row(self, values: Mapping[str, Any]) -> list[Any]:
         out = []
         model = self.model
-        for name, fld in zip(self.columns, self.fields):
+        for name, fld, passthrough in zip(self.columns, self.fields, self.passthrough):
             if name in values:
                 value = values[name]
             else:
@@ -94,7 +100,14 @@ class _Table:
                     raise ValueError(f"{model.__name__}.{name} has no default; give a value") from None
                 if callable(value):
                     value = value()
-            out.append(fld.to_db_value(value, model) if value is not None else None)
+            if value is None:
+                out.append(None)
+            elif passthrough and isinstance(value, fld.field_type) and (
+                not isinstance(value, datetime) or value.tzinfo is not None
+            ):
+                out.append(value)
+            else:
+                out.append(fld.to_db_value(value, model))
         return out
 
 

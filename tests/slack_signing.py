@@ -162,7 +162,10 @@ class SlackWorld:
 
     async def interaction(self, payload: dict[str, Any]) -> tuple[int, Any]:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self.post(body, "application/x-www-form-urlencoded")
+        status, answer = await self.post(body, "application/x-www-form-urlencoded")
+        if isinstance(answer, dict) and isinstance(answer.get("view"), dict):
+            self.slack.responses.append({"view": answer["view"]})  # modal updates travel in the HTTP answer
+        return status, answer
 
     async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> tuple[int, Any]:
         if event_id is None:
@@ -209,6 +212,40 @@ class SlackWorld:
         return calls[nth].args["view"]
 
 
+def block_kit_problems(slack: FakeSlack) -> list[str]:
+    """Every message and modal Baton sent, checked by slack_sdk's models and Slack's 50-block limit."""
+    from slack_sdk.models.blocks import Block
+    from slack_sdk.models.views import View
+
+    problems: list[str] = []
+    sent = [(c.method, c.args) for c in slack.calls if c.status == 200]
+    sent += [("response_url", r) for r in slack.responses]
+    for method, args in sent:
+        if "view" in args and isinstance(args["view"], dict):
+            try:
+                View(**args["view"]).to_dict()
+            except Exception as error:
+                problems.append(f"{method} view {args['view'].get('callback_id')}: {error}")
+        blocks = args.get("blocks")
+        if blocks is None:
+            continue
+        if not isinstance(blocks, list) or len(blocks) > 50:
+            problems.append(f"{method}: {len(blocks) if isinstance(blocks, list) else blocks!r} blocks")
+            continue
+        for block in blocks:
+            parsed = Block.parse(block)
+            if parsed is None:
+                problems.append(f"{method}: unknown block {block.get('type')}")
+                continue
+            try:
+                parsed.to_dict()
+            except Exception as error:
+                problems.append(f"{method} {block.get('type')}: {error}")
+        if not args.get("text") and method != "response_url":
+            problems.append(f"{method}: blocks without fallback text")
+    return problems
+
+
 @asynccontextmanager
 async def slack_baton(database_url: str, *, rate: float = 50.0, **overrides: Any) -> AsyncIterator[SlackWorld]:
     """The real Baton app (worker running) with Slack on, talking to a fresh fake Slack Web API."""
@@ -219,4 +256,6 @@ async def slack_baton(database_url: str, *, rate: float = 50.0, **overrides: Any
         poster = SlackPoster(api_url=slack.api_url, bot_token=settings["slack_bot_token"],
                              default_channel=settings["slack_channel"], rate=rate, burst=3)
         async with running_baton(database_url, posters={"slack": poster}, run_worker=True, **settings) as baton:
-            yield SlackWorld(baton, slack)
+            world = SlackWorld(baton, slack)
+            yield world
+        assert not block_kit_problems(slack), block_kit_problems(slack)

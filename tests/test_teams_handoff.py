@@ -57,14 +57,14 @@ async def test_card_is_edited_in_place_on_claim_note_customer_message_and_wrap_u
                                                                 conversation=thread))
         assert status == 200 and answer["type"] == "application/vnd.microsoft.card.adaptive"
         claimed = await connector.wait_for(lambda c: updates(c) and "Ana Agent" in str(updates(c)[-1].cards))
-        after_claim = len(claimed)
+        after_claim = len(updates(connector))
 
         status, answer = await post_activity(baton, invoke(connector.url, "task/submit",
                                                            {"data": {"action": "submit_form", "form": "note",
                                                                      "conversation": conv, "text": "Offered a replacement"}},
                                                            conversation=thread))
         assert answer["task"]["type"] == "message"
-        await connector.wait_for(lambda c: len(updates(c)) > after_claim and "Offered a replacement" in str(updates(c)[-1].cards))
+        await connector.wait_for(lambda c: len(updates(c)) > after_claim)
         after_note = len(updates(connector))
 
         await post_activity(baton, bf_customer_message(connector.url, "is anyone there?"))
@@ -133,16 +133,38 @@ async def test_an_internal_conversation_gets_a_plain_header_instead_of_a_card(da
 async def test_a_throttling_storm_delays_but_never_loses_or_duplicates_a_post(database_url):
     async with teams_baton(database_url) as (baton, connector):
         await install_and_route(baton, connector)
-        connector.fail_next(2, status=429, retry_after=0)
-        connector.fail_next(1, status=502, retry_after=0)
+        connector.fail_next(1, status=429, retry_after=0)
         connector.fail_next(1, status=412, retry_after=0)
         await baton.post_signed("/handoff", make_generic_payload(conversation_id="storm"))
         created = await connector.wait_for(lambda c: c.ok("create_conversation"), timeout=30)
         thread = created[0].response["id"]
-        connector.fail_next(2, status=504, retry_after=0)
+        connector.fail_next(1, status=502, retry_after=0)
         lines = await connector.wait_for(lambda c: len(c.ok("send", conversation_id=thread)) >= 2
                                          and c.ok("send", conversation_id=thread), timeout=30)
 
         assert len(connector.ok("create_conversation")) == 1
         assert [x.text.split(":")[0] for x in lines] == ["**Dana Whitfield** (customer)", "**Acme Assistant** (virtual agent)"]
-        assert len([c for c in connector.calls if not c.ok]) == 6
+        assert sorted(c.status for c in connector.calls if not c.ok) == [412, 429, 502]
+
+
+async def test_every_throttling_answer_becomes_retry_later_with_the_connectors_retry_after():
+    from bot.delivery.poster import RetryLater
+    from bot.teams.connector import BotConnector
+    from tests.fakes.bot_connector import FakeBotConnector
+
+    async with FakeBotConnector() as connector:
+        client = BotConnector()
+        try:
+            for status in (429, 412, 502, 504):
+                connector.fail_next(1, status=status, retry_after=7)
+                try:
+                    await client.send(connector.url, "19:x@thread.tacv2;messageid=1", {"type": "message", "text": "hi"})
+                except RetryLater as wait:
+                    assert wait.seconds == 7
+                else:
+                    raise AssertionError(f"{status} was not turned into RetryLater")
+            sent = await client.send(connector.url, "19:x@thread.tacv2;messageid=1", {"type": "message", "text": "hi"})
+        finally:
+            await client.close()
+        assert sent["id"]
+        assert connector.calls[-1].authorization is None  # no credentials: no token, like botbuilder

@@ -247,8 +247,10 @@ class SlackHandlers:
         bolt.event("message")(self.on_message)
         bolt.action(modals.OPEN_FORM_ACTION)(self.on_open_form)
         bolt.action(_CARD_ACTION)(self.on_card_action)
-        bolt.shortcut("baton_add_note")(self.on_note_shortcut)
-        bolt.shortcut("baton_comment_on_case")(self.on_comment_shortcut)
+        shortcuts = {"baton_add_note": self.on_note_shortcut, "baton_comment_on_case": self.on_comment_shortcut}
+        assert shortcuts.keys() == SHORTCUTS.keys(), "SHORTCUTS and manifest.json name the registered shortcuts"
+        for callback_id, listener in shortcuts.items():
+            bolt.shortcut(callback_id)(listener)
         bolt.view(modals.NOTE)(self.on_note_submitted)
         bolt.view(modals.COMMENT)(self.on_comment_submitted)
         bolt.view(modals.WRAPUP)(self.on_wrapup_submitted)

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from jwt import InvalidTokenError
 
 from bot.errors import ApiError
 from bot.teams.bot import TeamsBot
@@ -42,9 +43,15 @@ def messages_handler(adapter: CloudAdapter, bot: TeamsBot, *, dev: bool):
             outcome["answer"] = await bot.on_activity(body)
 
         try:
-            await adapter.process_activity(request.headers.get("Authorization", ""), activity, turn)
-        except PermissionError:
+            authenticated = await adapter.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
+        except (PermissionError, InvalidTokenError):
             return _error(401, "unauthorized", "The request does not carry a valid Bot Framework token.")
+        except Exception:  # e.g. the OpenID metadata could not be fetched: not the caller's fault
+            log.exception("teams: could not validate a request's token")
+            return _error(503, "not_ready", "The Bot Framework token cannot be validated right now.")
+        await adapter.process_activity(authenticated, activity, turn)
         status, answer = outcome.get("answer", (200, None))
         if answer is None:
             return web.Response(status=status)

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 BOT_TOKEN = "xoxb-test-baton"
+APP_TOKEN = "xapp-test-baton"
 BOT_USER_ID = "UBATON"
 BOT_ID = "BBATON"
 TEAM_ID = "T111"
@@ -47,13 +48,17 @@ def _decode(value: Any) -> Any:
 
 
 class FakeSlack:
-    def __init__(self, *, tokens: tuple[str, ...] = (BOT_TOKEN,), users: dict[str, str] | None = None) -> None:
+    def __init__(self, *, tokens: tuple[str, ...] = (BOT_TOKEN,), users: dict[str, str] | None = None,
+                 app_tokens: tuple[str, ...] = (APP_TOKEN,)) -> None:
         self.tokens = set(tokens)
+        self.app_tokens = set(app_tokens)
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict[str, Any]] = []  # what Baton answered over Socket Mode
         self.users = dict(users or {})
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # what Baton posted to response_urls
         self.uploads: dict[str, bytes] = {}
-        self.relayed: list[tuple[dict[str, str], Any]] = []  # agent replies POSTed to the handoff's reply_url
+        self.relayed: list[tuple[dict[str, str], Any, bytes]] = []  # agent replies POSTed to the handoff's reply_url
         self._failures: list[tuple[int, float | None, Callable[[str], bool]]] = []
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -69,6 +74,7 @@ class FakeSlack:
         app.router.add_post("/response_url/{id}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/reply_url", self._reply_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -78,6 +84,8 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        for socket in list(self.sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -159,7 +167,9 @@ class FakeSlack:
         if method == "oauth.v2.access":
             call.response = self._oauth_access(args)
         elif method == "apps.connections.open":
-            call.response = {"ok": False, "error": "not_allowed_token_type"}
+            allowed = token in self.app_tokens
+            ws_url = self.url.replace("http://", "ws://") + "/socket"
+            call.response = {"ok": True, "url": ws_url} if allowed else {"ok": False, "error": "invalid_auth"}
         elif token not in self.tokens:
             call.response = {"ok": False, "error": "invalid_auth"}
         else:
@@ -216,9 +226,28 @@ class FakeSlack:
             "access_token": "xoxb-oauth-installed",
             "bot_user_id": BOT_USER_ID,
             "team": {"id": self.oauth_team, "name": "Installed team"},
-            "enterprise": None,
+            "enterprise": {"id": "E111", "name": "Sandbox Org"},  # the org of the fixtures' payloads
             "is_enterprise_install": False,
         }
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record every envelope acknowledgement Baton sends back."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        await self._notify()
+        try:
+            async for message in socket:
+                if message.type == web.WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(message.data))
+                    await self._notify()
+        finally:
+            self.sockets.remove(socket)
+        return socket
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        await self.sockets[-1].send_json(envelope)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
@@ -231,6 +260,7 @@ class FakeSlack:
         return web.Response(text="OK - 0")
 
     async def _reply_url(self, request: web.Request) -> web.Response:
-        self.relayed.append((dict(request.headers), await request.json()))
+        raw = await request.read()
+        self.relayed.append((dict(request.headers), json.loads(raw), raw))
         await self._notify()
         return web.json_response({"ok": True})
