@@ -132,7 +132,8 @@ def make_engagement(**overrides) -> EngagementFacts:
 
 
 def make_candidates(n: int = 3) -> tuple[MatchCandidate, ...]:
-    return tuple(MatchCandidate(customer_id=2000 + i, display_name="Dana Whitfield", hint=f"Company {i}, Austin") for i in range(n))
+    """n customers who share a name, told apart by their hint; ids 2000, 2001, …"""
+    return tuple(MatchCandidate(2000 + i, "Dana Whitfield", hint=f"Company {i}, Austin") for i in range(n))
 
 
 def make_summary(**overrides) -> CustomerSummary:
@@ -184,7 +185,9 @@ def make_hostile_summary(text: str, *, state: str = "matched", timeline: int = 3
     case = CaseFacts(number=text, title=text, priority=text, status=text, product=text, owner=text)
     return CustomerSummary(
         state=state,
-        conversation=make_conversation(source=text, channel=text, queue=text, claimed_by=text, bot=bot, reply_rule=text),
+        conversation=make_conversation(
+            source=text, channel=text, queue=text, claimed_by=text, bot=bot, reply_rule=text
+        ),
         profile=ProfileFacts(
             customer_id=CUSTOMER_ID, display_name=text, company=text, job_title=text, relationship_type=text,
             city=text, category=text, primary_contact=text, preferred_channel=text,
@@ -198,7 +201,9 @@ def make_hostile_summary(text: str, *, state: str = "matched", timeline: int = 3
         recent_cases=(case,) * 6,
         timeline=tuple(TimelineEntry(at=T0 - timedelta(hours=i), category="case", kind=text, title=text, detail=text)
                        for i in range(timeline)),
-        sentiment=SentimentFacts(score=0.1, label=text, interactions=6, topics=tuple(TopicShare(text, 3, 6) for _ in range(12))),
+        sentiment=SentimentFacts(
+            score=0.1, label=text, interactions=6, topics=tuple(TopicShare(text, 3, 6) for _ in range(12))
+        ),
         engagement=EngagementFacts(currency=text, lifetime_value=Decimal("1"), last_order_number=text),
     )
 

@@ -45,7 +45,9 @@ HOSTILE = {
     "controls": f"{MARK} \u202eevil\u202c \x00\x07\x1b[31m \ud83d end",
 }
 SLACK_FORBIDDEN = ("<!", "<@", "<#", "<https://evil", "@here", "@channel", "@everyone", "\u202e", "\x00", "\ud83d")
-TEAMS_FORBIDDEN = ("[click](", "](https", "[x][1]", "<at>", "<https://evil", "<!channel>", "<@U", "<b>", "\u202e", "\x00")
+TEAMS_FORBIDDEN = (
+    "[click](", "](https", "[x][1]", "<at>", "<https://evil", "<!channel>", "<@U", "<b>", "\u202e", "\x00",
+)
 STATES = ("matched", "multi_match", "no_data")
 
 

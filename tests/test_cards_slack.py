@@ -62,7 +62,10 @@ def test_matched_card_starts_with_the_customer_name_as_header():
 def test_matched_card_shows_the_seven_sections_in_spec_order():
     found = [h.strip("*") for h in headings(render_summary_blocks(make_summary()))]
 
-    expected = ["Customer profile", "Conversation", "Issue snapshot", "Recent cases", "Timeline", "Sentiment and topics", "Engagement"]
+    expected = [
+        "Customer profile", "Conversation", "Issue snapshot", "Recent cases", "Timeline", "Sentiment and topics",
+        "Engagement",
+    ]
     order = [next(i for i, h in enumerate(found) if h.startswith(title)) for title in expected]
     assert order == sorted(order)
 

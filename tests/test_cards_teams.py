@@ -83,7 +83,10 @@ def test_card_attachment_wraps_the_card_with_the_adaptive_content_type():
 def test_sections_follow_the_spec_order():
     found = headings(render_summary_card(make_summary()))
 
-    expected = ["Customer profile", "Conversation", "Issue snapshot", "Recent cases", "Timeline", "Sentiment and topics", "Engagement"]
+    expected = [
+        "Customer profile", "Conversation", "Issue snapshot", "Recent cases", "Timeline", "Sentiment and topics",
+        "Engagement",
+    ]
     order = [next(i for i, h in enumerate(found) if h.startswith(title)) for title in expected]
     assert order == sorted(order)
 

@@ -33,7 +33,12 @@ SECTION_TITLES: dict[str, str] = {
     "sentiment": "Sentiment and topics",
     "engagement": "Engagement",
 }
-STATUS_LABELS = {"queued": "Waiting for an agent", "claimed": "Claimed", "wrapped": "Wrapped up", "failed": "Not routed"}
+STATUS_LABELS = {
+    "queued": "Waiting for an agent",
+    "claimed": "Claimed",
+    "wrapped": "Wrapped up",
+    "failed": "Not routed",
+}
 TIMELINE_FILTERS = ("all", "customer", "case", "conversation")
 FILTER_LABELS = {"all": "All", "customer": "Customer", "case": "Case", "conversation": "Conversation"}
 

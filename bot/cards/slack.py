@@ -28,10 +28,10 @@ from bot.cards.text import (
     SLACK_SECTION_TEXT,
     SLACK_SELECT_OPTIONS,
     SLACK_TRANSCRIPT_SECTIONS,
-    SLACK_URL,
     Budget,
     chunks,
     clean,
+    link_url,
     measure,
     slack_escape,
     slack_literal,
@@ -123,7 +123,8 @@ def _mrkdwn_section(trusted: str) -> Block:
 def _field(label: str, value: object, limit: int) -> dict[str, Any]:
     """A two-line plain_text field: the label, then the value; both escaped, the whole ≤ 2000."""
     head = slack_plain(label, LABEL_TEXT, single_line=True)
-    return {"type": "plain_text", "text": f"{head}\n{slack_plain(value, min(limit, SLACK_FIELD_TEXT - measure(head) - 1))}"}
+    value_limit = min(limit, SLACK_FIELD_TEXT - measure(head) - 1)
+    return {"type": "plain_text", "text": f"{head}\n{slack_plain(value, value_limit)}", "emoji": True}
 
 
 def _value(payload: ActionPayload, limit: int) -> str:
@@ -229,16 +230,10 @@ def _card_actions(summary: CustomerSummary) -> Block | None:
             buttons.append(_button("Wrap up", act.WRAP_UP, payload))
     if p is not None:
         profile = _button("Open profile", act.OPEN_PROFILE, payload)
-        if _usable_url(summary.profile_url):
+        if link_url(summary.profile_url):
             profile["url"] = summary.profile_url
         buttons.append(profile)
     return {"type": "actions", "block_id": "baton_card_actions", "elements": buttons} if buttons else None
-
-
-def _usable_url(url: str | None) -> bool:
-    return bool(url) and url.startswith(("https://", "http://")) and measure(url) <= SLACK_URL and not any(
-        ch.isspace() for ch in url
-    )
 
 
 def _assemble(body: list[Block], actions: Block | None) -> list[Block]:
@@ -255,7 +250,8 @@ def _titled(title: str, rows: list[cards.Row], budget: Budget) -> list[Block]:
     fields = [_field(label, value, budget.fact) for label, value in rows]
     if not fields:
         return [_mrkdwn_section(f"*{title}*")]
-    blocks = [{"type": "section", "fields": fields[i : i + SLACK_FIELDS_PER_SECTION]} for i in range(0, len(fields), SLACK_FIELDS_PER_SECTION)]
+    step = SLACK_FIELDS_PER_SECTION
+    blocks = [{"type": "section", "fields": fields[i : i + step]} for i in range(0, len(fields), step)]
     blocks[0]["text"] = _mrkdwn(f"*{title}*")
     return blocks
 
@@ -275,8 +271,12 @@ def _section_blocks(
         "issue": lambda s, b: _titled(cards.SECTION_TITLES["issue"], cards.case_rows(s.issue), b),
         "recent_cases": _recent_cases,
         "timeline": lambda s, b: _timeline(s, b, with_filters),
-        "sentiment": lambda s, b: _titled(cards.SECTION_TITLES["sentiment"], cards.sentiment_rows(s.sentiment, b.topics), b),
-        "engagement": lambda s, b: _titled(cards.SECTION_TITLES["engagement"], cards.engagement_rows(s.engagement), b),
+        "sentiment": lambda s, b: _titled(
+            cards.SECTION_TITLES["sentiment"], cards.sentiment_rows(s.sentiment, b.topics), b
+        ),
+        "engagement": lambda s, b: _titled(
+            cards.SECTION_TITLES["engagement"], cards.engagement_rows(s.engagement), b
+        ),
     }
     blocks: list[Block] = []
     for section in cards.sections(summary):
@@ -293,8 +293,9 @@ def _profile(summary: CustomerSummary, budget: Budget) -> list[Block]:
         shown = [f"{kind}: {value}" for kind, value in identities[: budget.identities]]
         if len(identities) > budget.identities:
             shown.append(f"+{len(identities) - budget.identities} more")
-        elements = [_mrkdwn(f"*{cards.identities_title(summary)}*"), _plain(" · ".join(shown), SLACK_FIELD_TEXT, single_line=True)]
-        blocks.append({"type": "context", "elements": elements})
+        title = _mrkdwn(f"*{cards.identities_title(summary)}*")
+        values = _plain(" · ".join(shown), SLACK_FIELD_TEXT, single_line=True)
+        blocks.append({"type": "context", "elements": [title, values]})
     return blocks
 
 
@@ -306,8 +307,8 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Block]:
         if bot_rows:
             blocks += _titled("Virtual agent", bot_rows, budget)
         if c.bot and c.bot.agent_message and clean(c.bot.agent_message):
-            note = slack_plain(c.bot.agent_message, budget.long)
-            blocks.append({"type": "section", "text": {"type": "plain_text", "text": f"Note from the bot:\n{note}", "emoji": True}})
+            note = f"Note from the bot:\n{slack_plain(c.bot.agent_message, budget.long)}"
+            blocks.append({"type": "section", "text": {"type": "plain_text", "text": note, "emoji": True}})
     answers = summary.prechat[: min(budget.prechat, SLACK_FIELDS_PER_SECTION)]
     if answers:
         fields = [_field(a.question, a.answer, budget.fact) for a in answers]
@@ -351,7 +352,9 @@ def _timeline_filters(summary: CustomerSummary) -> Block:
     c, p, active = summary.conversation, summary.profile, cards.timeline_filter(summary)
     buttons = []
     for name in cards.TIMELINE_FILTERS:
-        payload = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None, filter=name)
+        payload = ActionPayload(
+            conversation=c.public_id if c else None, customer=p.customer_id if p else None, filter=name
+        )
         style = "primary" if name == active else None
         buttons.append(_button(cards.FILTER_LABELS[name], act.TIMELINE_FILTER, payload, variant=name, style=style))
     return {"type": "actions", "block_id": "baton_timeline_filters", "elements": buttons}

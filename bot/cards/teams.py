@@ -21,6 +21,7 @@ from bot.cards.text import (
     Budget,
     clean,
     json_size,
+    link_url,
     teams_text,
 )
 from bot.domain import CustomerSummary, MatchCandidate
@@ -229,8 +230,8 @@ def _card_actions(summary: CustomerSummary) -> list[Element]:
         if not cards.is_wrapped(c):
             actions.append(_execute("Wrap up", act.WRAP_UP, payload))
     if p is not None:
-        url = summary.profile_url
-        if url and url.startswith(("https://", "http://")) and not any(ch.isspace() for ch in url):
+        url = link_url(summary.profile_url)
+        if url:
             actions.append({"type": "Action.OpenUrl", "title": "Open profile", "url": url})
         else:
             actions.append(_execute("Open profile", act.OPEN_PROFILE, payload))

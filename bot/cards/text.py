@@ -175,6 +175,13 @@ def chunks(value: object, size: int, max_chunks: int, escape: Escape = _identity
     return [p for p in pieces if p]
 
 
+def link_url(url: str | None, limit: int = SLACK_URL) -> str | None:
+    """`url` if a button may open it (http or https, no spaces or controls, within `limit`), else None."""
+    if not url or not url.startswith(("https://", "http://")) or measure(url) > limit:
+        return None
+    return None if any(ch.isspace() or ord(ch) < 32 for ch in url) else url
+
+
 def json_size(obj: Any) -> int:
     """Bytes of `obj` as JSON (the Teams card budget is measured this way)."""
     return len(json.dumps(obj).encode("utf-8"))
