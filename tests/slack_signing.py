@@ -190,8 +190,12 @@ class SlackWorld:
         conversation_id = parse_public_id(body["conversation"])
         marker = f"#{body['conversation']}"
         card = await self.slack.wait_for(lambda s: next((c for c in s.of("chat.postMessage") if "thread_ts" not in c.args
-                                                         and marker in json.dumps(c.args.get("blocks"))), None))
-        return conversation_id, card.response["ts"]
+                                                         and marker in json.dumps(c.args.get("blocks"))), None), timeout=20)
+        ts = card.response["ts"]
+        if make_generic_payload(**overrides).get("transcript"):
+            # The first reply is posted after Baton recorded the thread root, so the thread is known from here on.
+            await self.slack.wait_for(lambda s: s.of("chat.postMessage", thread_ts=ts), timeout=20)
+        return conversation_id, ts
 
     async def card_updates(self, ts: str, count: int, timeout: float = 10.0) -> list:
         return await self.slack.wait_for(lambda s: (u := s.of("chat.update", ts=ts)) and len(u) >= count and u, timeout)

@@ -206,3 +206,60 @@ async def test_a_timeline_filter_button_answers_with_an_ephemeral_filtered_summa
             (c for c in s.of("chat.postEphemeral", user="W111") if c.args.get("blocks") and
              any(b.get("type") == "header" for b in c.args["blocks"])), None))
         assert "Timeline" in json.dumps(answer.args["blocks"])
+
+
+async def test_a_search_with_several_matches_offers_a_pick_list_that_links_the_chosen_one(database_url):
+    async with slack_baton(database_url) as world:
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc)
+        await create_customer(display_name="Rita Other", identities=[("email", "rita@example.com")], now=now)
+        chosen = await create_customer(display_name="Rita Another", identities=[("email", "rita.a@example.com")], now=now)
+        conversation_id, card_ts = await world.handoff(conversation_id="va-pick")
+        await click(world, f"c{conversation_id}", "search_customer", user="W111", card_ts=card_ts)
+        search = await world.opened_view("baton_search_modal")
+
+        status, answer = await world.interaction(view_submission(search, {"query": "Rita"}, user="W111"))
+
+        assert status == 200 and answer["response_action"] == "update"
+        pick = answer["view"]
+        assert pick["callback_id"] == "baton_pick_modal"
+        await world.interaction(view_submission(pick, {"customer": selected(str(chosen))}, user="W111"))
+        await world.ephemeral_containing("W111", "now linked to Rita Another")
+
+
+async def test_a_failure_on_batons_side_gets_a_generic_apology_and_is_logged(database_url, caplog):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-broken")
+        world.slack.fail_next(1, status=500, method="views.open")
+
+        await click(world, f"c{conversation_id}", "add_note", user="W111", card_ts=card_ts)
+
+        said = await world.ephemeral_containing("W111", "problem on Baton")
+        assert "internal_error" not in said and "Traceback" not in said
+        assert any("card action add_note" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_message_in_the_apps_direct_messages_is_a_command(database_url):
+    async with slack_baton(database_url) as world:
+        event = {"type": "message", "channel_type": "im", "channel": "D0W111", "user": "W111", "text": "sessions",
+                 "ts": world.next_ts(), "event_ts": world.next_ts()}
+
+        await world.event(event)
+
+        answer = await world.slack.wait_for(lambda s: next(iter(s.of("chat.postMessage", channel="D0W111")), None))
+        assert "open conversations" in answer.args["text"]
+
+
+async def test_posts_to_one_channel_are_paced_with_a_short_burst():
+    import time
+
+    from bot.slack.poster import Pace
+
+    pace = Pace(rate=20.0, burst=2)
+    started = time.monotonic()
+    for _ in range(4):
+        await pace.wait("C1")
+    await pace.wait("C2")
+
+    assert time.monotonic() - started >= 2 / 20.0 * 0.9

@@ -222,3 +222,17 @@ async def test_a_refused_command_is_answered_in_plain_words(database_url):
 
         response = await world.response_containing("no conversation")
         assert "Traceback" not in json.dumps(response)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_wrapup_with_logs_posts_the_interaction_log_in_the_handoff_thread(database_url, mode):
+    async with slack_baton(database_url) as world:
+        ctx = await arrange(world)
+
+        await send(world, ctx, mode, "wrapup {conv} resolved --logs")
+
+        await answer(world, ctx, mode, "wrapped up as Resolved")
+        log_post = await world.slack.wait_for(lambda s: next(
+            (c for c in s.of("chat.postMessage", thread_ts=ctx["card_ts"]) if "Interaction log" in c.args["text"]), None))
+        assert log_post.args["channel"] == HANDOFF_CHANNEL
+        assert "my parcel arrived damaged" in json.dumps(log_post.args["blocks"])

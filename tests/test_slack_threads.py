@@ -57,3 +57,41 @@ async def test_a_new_customer_message_is_a_thread_reply_and_updates_the_card(dat
             lambda s: next((c for c in s.of("chat.postMessage", thread_ts=card_ts) if "still waiting" in json.dumps(c.args)), None))
         assert reply.args["username"] == "Dana Whitfield"
         await world.card_updates(card_ts, 1)
+
+
+async def test_the_app_builds_its_slack_poster_from_the_settings():
+    from bot.settings import Settings
+    from bot.slack.poster import SlackPoster
+    from bot.web.app import build_posters
+
+    settings = Settings(slack_bot_token="xoxb-1", slack_signing_secret="s", slack_api_url="http://127.0.0.1:9/api/",
+                        slack_channel="C0DEFAULT")
+    poster = build_posters(settings)["slack"]
+
+    assert isinstance(poster, SlackPoster)
+    assert (poster.api_url, poster.bot_token, poster.default_channel) == ("http://127.0.0.1:9/api/", "xoxb-1", "C0DEFAULT")
+
+
+async def test_without_any_channel_the_poster_says_the_conversation_is_unroutable(database):
+    import pytest
+
+    from bot.delivery.poster import Unroutable
+    from bot.domain import ConversationFacts
+    from bot.slack.poster import SlackPoster
+
+    poster = SlackPoster(api_url="http://127.0.0.1:9/api/", bot_token="xoxb-1")
+    facts = ConversationFacts(public_id="c1", source="va", channel="webchat", kind="customer", status="queued", queue="billing")
+
+    with pytest.raises(Unroutable, match="^no channel"):
+        await poster.open_thread(facts, None)
+
+
+async def test_a_handoff_without_a_channel_waits_and_is_posted_after_route_here(database_url):
+    async with slack_baton(database_url, slack_channel=None) as world:
+        status, body = await world.baton.post_signed("/handoff", {"source": "va", "conversation_id": "late", "queue": "billing"})
+        assert status == 202
+
+        await world.command("route here billing", channel="C0LATE")
+
+        root = await world.slack.wait_for(lambda s: next(iter(s.of("chat.postMessage")), None))
+        assert root.args["channel"] == "C0LATE"

@@ -227,3 +227,33 @@ async def test_a_shortcut_outside_a_handoff_thread_says_where_it_works(database_
         await world.ephemeral_containing("W111", "handoff thread")
         assert not world.slack.of("views.open")
         assert await Conversation.all().count() == 0
+
+
+async def test_a_429_becomes_retry_later_with_slacks_retry_after(database):
+    import pytest
+
+    from bot.delivery.poster import RetryLater
+    from bot.domain import ConversationFacts
+    from bot.slack.poster import SlackPoster
+    from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+
+    async with FakeSlack() as slack:
+        poster = SlackPoster(api_url=slack.api_url, bot_token=BOT_TOKEN, default_channel="C0HANDOFF")
+        slack.fail_next(1, status=429, retry_after=7)
+        facts = ConversationFacts(public_id="c1", source="va", channel="webchat", kind="internal", status="queued")
+        try:
+            with pytest.raises(RetryLater) as waited:
+                await poster.open_thread(facts, None)
+        finally:
+            await poster.close()
+
+    assert waited.value.seconds == 7
+
+
+def test_an_agents_slack_markup_reaches_the_customer_as_readable_text():
+    from bot.slack.handlers import slack_to_plain
+
+    text = "Hi &lt;Dana&gt; &amp; team, see <https://help.example.com/r|the returns page> or <https://x.example>, ask <@U12|ana> in <#C1|billing> <!here>"
+
+    assert slack_to_plain(text) == ("Hi <Dana> & team, see the returns page (https://help.example.com/r) or https://x.example, "
+                                    "ask @ana in #billing @here")

@@ -187,3 +187,9 @@ def setup(app: web.Application) -> None:
     if settings.slack_app_token:
         app.cleanup_ctx.append(_socket_mode_ctx(bolt, settings.slack_app_token))
     app.cleanup_ctx.append(_prune_events_ctx)
+    log.info(
+        "Slack is on: %s%s%s",
+        f"HTTP at {EVENTS_PATH}" if settings.slack_signing_secret else "no HTTP endpoint",
+        ", Socket Mode" if settings.slack_app_token else "",
+        f", OAuth install at {INSTALL_PATH}" if bolt.oauth_flow is not None else ", one workspace (SLACK_BOT_TOKEN)",
+    )

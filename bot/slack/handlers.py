@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import web
@@ -60,7 +60,7 @@ class Where:
     respond: Callable[..., Awaitable[Any]] | None = None  # slash commands: the response_url
     team_id: str | None = None
     enterprise_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    direct: bool = False  # the app's own DM with the user: answers are plain messages there
 
     def meta(self, **values: Any) -> str:
         return modals.metadata(ch=self.channel_id, th=self.thread_ts, **values)
@@ -135,8 +135,8 @@ class SlackHandlers:
         if where.respond is not None:
             await where.respond(response_type="in_channel" if public else "ephemeral", replace_original=False, **kwargs)
             return
-        if where.channel_id is None:
-            await where.client.chat_postMessage(channel=where.user_id, **kwargs)
+        if where.channel_id is None or where.direct:
+            await where.client.chat_postMessage(channel=where.channel_id or where.user_id, **kwargs)
             return
         if public:
             await where.client.chat_postMessage(channel=where.channel_id, thread_ts=where.thread_ts, **kwargs)
@@ -308,9 +308,12 @@ class SlackHandlers:
         if event.get("subtype") not in USER_SUBTYPES or event.get("bot_id") or not event.get("user"):
             return
         thread_ts = event.get("thread_ts")
+        text = event.get("text") or ""
+        if event.get("channel_type") == "im" and not thread_ts:
+            await self.on_direct_message(event, body, client, text)
+            return
         if not thread_ts or thread_ts == event.get("ts"):
             return
-        text = event.get("text") or ""
         match = _LEADING_MENTION.match(text)
         if match and (not context.bot_user_id or match.group(1) == context.bot_user_id):
             return  # an @Baton command: on_mention handles it
@@ -328,14 +331,24 @@ class SlackHandlers:
 
         await self.guarded(where, "thread message", work)
 
+    async def on_direct_message(self, event: dict, body: dict, client: AsyncWebClient, text: str) -> None:
+        """In the app's DM every message is a command (as `/baton` there would be); answers stay in the DM."""
+        match = _LEADING_MENTION.match(text)
+        command = text[match.end():] if match else text
+        where = Where(client, event["user"], event.get("channel"), team_id=_team_id(body), direct=True)
+        actor = await self.actor(client, body, event["user"], None)
+        request = CommandRequest(actor=actor, text=command.strip(), platform="slack", channel_id=event.get("channel"),
+                                 thread_conversation=None, channel_reference=_channel_reference(body))
+        await self.run_command(request, where)
+
     # --- card buttons -------------------------------------------------------------------------------
 
     def _where_from_interaction(self, body: dict, client: AsyncWebClient) -> Where:
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        # A click on the card (the thread's root) is answered beside the card in the channel; a click on a
+        # message inside a thread is answered in that thread.
         thread_ts = container.get("thread_ts")
-        if not thread_ts and not container.get("is_ephemeral") and container.get("type") == "message":
-            thread_ts = container.get("message_ts")  # the card is the thread's root
         return Where(client, body["user"]["id"], channel, thread_ts=thread_ts, trigger_id=body.get("trigger_id"),
                      team_id=_team_id(body), enterprise_id=(body.get("enterprise") or {}).get("id"))
 

@@ -7,7 +7,7 @@ objects or input initial values, through bot.cards.text; Baton's own words may u
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from bot.cards import slack as slack_cards
 from bot.cards.text import (
@@ -264,6 +264,3 @@ def log_messages(log_text: str, title: str) -> list[dict[str, Any]]:
         messages.append({"text": slack_literal(f"{title}\n{log_text}", SLACK_FALLBACK_TEXT), "blocks": blocks})
     return messages
 
-
-def option_values(items: Iterable[Any]) -> list[str]:
-    return [str(v) for v in items if v is not None]

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.slack import render_summary_blocks, render_transcript_line, summary_fallback_text
-from bot.cards.text import SLACK_SECTION_TEXT, clean, fit, slack_literal, slack_plain
+from bot.cards.text import SLACK_FIELD_TEXT, SLACK_HEADER_TEXT, SLACK_SECTION_TEXT, clean, fit, slack_literal, slack_plain
 from bot.delivery.poster import OutgoingMessage, RetryLater, ThreadRef, Unroutable
 from bot.domain import ConversationFacts, CustomerSummary
 from bot.settings import Settings
@@ -207,10 +207,10 @@ def header_message(conversation: ConversationFacts) -> dict[str, Any]:
     title = KIND_TITLES.get(conversation.kind, "Conversation")
     line = f"{title} #{conversation.public_id} — {conversation.channel} via {conversation.source}"
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": slack_plain(line, 150, single_line=True), "emoji": True}},
+        {"type": "header", "text": {"type": "plain_text", "text": slack_plain(line, SLACK_HEADER_TEXT, single_line=True), "emoji": True}},
     ]
     if conversation.reply_rule:
-        blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": slack_plain(conversation.reply_rule, 300)}]})
+        blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": slack_plain(conversation.reply_rule, SLACK_FIELD_TEXT)}]})
     return {"text": slack_literal(line, SLACK_SECTION_TEXT), "blocks": blocks}
 
 
