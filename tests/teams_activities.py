@@ -1,5 +1,6 @@
-"""Teams / Bot Framework activity factories (shaped like tests/data/fixtures/teams_*.json), and a
-running Baton with Teams on: the real app, the real TeamsPoster, a fake Bot Connector."""
+"""Teams / Bot Framework activity factories (shaped like tests/data/fixtures/teams_*.json), a running
+Baton with Teams on (the real app, the real TeamsPoster, a fake Bot Connector), and the steps the Teams
+tests share: install Baton in a team, route a channel, hand a customer off."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from dataclasses import replace
 from typing import Any, AsyncIterator
 
 from bot.settings import Settings
+from bot.teams import BOT as TEAMS_BOT
 from bot.teams.poster import TeamsPoster
+from tests.cards_factory import assert_valid_card
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.handoff_factory import load_fixture, make_botframework_activity
 from tests.harness import running_baton
@@ -161,15 +164,42 @@ def bf_customer_message(service_url: str, text: str, conversation_id: str = "dl-
 
 @asynccontextmanager
 async def teams_baton(database_url: str, **overrides: Any) -> AsyncIterator[tuple[Any, FakeBotConnector]]:
-    """Baton with BATON_TEAMS_DEV on loopback, a TeamsPoster and a fake Bot Connector."""
+    """Baton with BATON_TEAMS_DEV on loopback, a TeamsPoster and a fake Bot Connector; on exit every card
+    the connector received is checked against the Adaptive Cards 1.5 schema and the 40 KB limit."""
     overrides.setdefault("teams_dev", True)
     async with FakeBotConnector() as connector:
         settings = replace(Settings(database_url=database_url), **overrides)
         poster = TeamsPoster.from_settings(settings)
         async with running_baton(database_url, posters={"teams": poster}, run_worker=True, **overrides) as baton:
             yield baton, connector
+        # Whatever the test did: every card Baton sent is Adaptive Card 1.5, valid, at most 40 KB.
+        for card in connector.all_cards():
+            assert_valid_card(card)
 
 
 async def post_activity(baton: Any, activity: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any]:
     return await baton.post_raw("/api/messages", json.dumps(activity).encode(),
                                 {"Content-Type": "application/json", **(headers or {})})
+
+
+async def settle(baton: Any) -> None:
+    """Wait for the turn work Baton does after answering (installs, commands, thread replies)."""
+    await baton.app[TEAMS_BOT].drain()
+
+
+async def install_and_route(baton: Any, connector: FakeBotConnector, queue: str = "") -> None:
+    status, _ = await post_activity(baton, bot_added_to_team(connector.url))
+    assert status == 200
+    await settle(baton)
+    status, _ = await post_activity(baton, channel_message(connector.url, f"route here {queue}".strip()))
+    assert status == 200
+    await connector.wait_for(lambda c: [x for x in c.ok("reply") if "now receives" in x.text])
+
+
+async def bf_thread(baton: Any, connector: FakeBotConnector, conversation_id: str = "dl-conv-7f3a") -> tuple[str, str, str]:
+    """A Bot Framework handoff through /api/messages; returns (baton id, thread conversation id, card activity id)."""
+    status, body = await post_activity(baton, bf_handoff(connector.url, conversation_id))
+    assert status == 200 and body["status"] == "queued", body
+    created = await connector.wait_for(lambda c: c.ok("create_conversation"))
+    thread = created[-1].response["id"]
+    return body["conversation"], thread, created[-1].response["activityId"]

@@ -14,7 +14,7 @@ from storage.customers import create_customer
 from tests.cards_factory import assert_valid_card
 from tests.handoff_factory import make_generic_payload
 from tests.teams_activities import ADMIN, CHANNEL, channel_message, personal_message, post_activity, teams_baton
-from tests.teams_flow import install_and_route, settle
+from tests.teams_activities import install_and_route, settle
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 ROLES = {"role_assignments": {ADMIN["id"]: "admin"}}

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from storage.models import Conversation
 from storage.intake import parse_public_id
-from tests.handoff_factory import make_generic_payload
+from tests.handoff_factory import load_fixture, make_generic_payload
 from tests.teams_activities import (
-    ANA,
+    BEN,
     CHANNEL,
     bf_customer_message,
+    bf_handoff,
     card_action,
     channel_message,
     invoke,
     post_activity,
     teams_baton,
 )
-from tests.teams_flow import bf_thread, install_and_route, settle
+from tests.teams_activities import bf_thread, install_and_route, settle
 
 
 async def test_a_handoff_opens_one_channel_thread_with_the_card_and_then_the_transcript(database_url):
@@ -91,7 +92,10 @@ async def test_claim_and_wrap_up_send_handoff_status_and_the_claimers_replies_go
         await post_activity(baton, card_action(connector.url, "claim", {"action": "claim", "conversation": conv},
                                                conversation=thread))
         accepted = await connector.wait_for(lambda c: [x for x in origin_calls(c) if x.body.get("name") == "handoff.status"])
-        assert accepted[0].body["type"] == "event"
+        shape = load_fixture("botframework_handoff_status.json")
+        assert {k: accepted[0].body[k] for k in ("type", "name")} == {"type": shape["type"], "name": shape["name"]}
+        assert accepted[0].body["conversation"] == {"id": "dl-conv-status"}
+        assert set(accepted[0].body["value"]) == set(shape["value"])
         assert accepted[0].body["value"]["state"] == "accepted"
 
         await post_activity(baton, channel_message(connector.url, "Hi Dana, I'm sorting out a replacement.", thread=thread,
@@ -101,6 +105,8 @@ async def test_claim_and_wrap_up_send_handoff_status_and_the_claimers_replies_go
         assert relayed[0].body["text"] == "Hi Dana, I'm sorting out a replacement."
 
         await post_activity(baton, channel_message(connector.url, "!note customer is polite", thread=thread, mention=False))
+        await post_activity(baton, channel_message(connector.url, "Ben here, just watching", thread=thread, mention=False,
+                                                   user=BEN))
         await post_activity(baton, channel_message(connector.url, "wrapup resolved all good", thread=thread))
         done = await connector.wait_for(lambda c: [x for x in origin_calls(c) if (x.body.get("value") or {}).get("state") == "completed"])
         assert done[0].body["name"] == "handoff.status"
@@ -110,9 +116,8 @@ async def test_claim_and_wrap_up_send_handoff_status_and_the_claimers_replies_go
 
 async def test_a_bot_framework_handoff_nobody_can_route_fails_back_to_the_virtual_agent(database_url):
     async with teams_baton(database_url) as (baton, connector):
-        status, body = await post_activity(baton, __import__("tests.teams_activities", fromlist=["x"]).bf_handoff(
-            connector.url, "dl-conv-lost"))
-        assert status == 202
+        status, body = await post_activity(baton, bf_handoff(connector.url, "dl-conv-lost"))
+        assert status == 200 and body["status"] == "queued"
         failed = await connector.wait_for(lambda c: [x for x in c.ok("send", conversation_id="dl-conv-lost")
                                                      if (x.body.get("value") or {}).get("state") == "failed"])
         assert failed[0].body["name"] == "handoff.status"
@@ -168,3 +173,69 @@ async def test_every_throttling_answer_becomes_retry_later_with_the_connectors_r
             await client.close()
         assert sent["id"]
         assert connector.calls[-1].authorization is None  # no credentials: no token, like botbuilder
+
+
+async def test_customer_text_cannot_inject_links_or_mentions_into_the_thread(database_url):
+    async with teams_baton(database_url) as (baton, connector):
+        await install_and_route(baton, connector)
+        hostile = "[click me](https://evil.example/x) <at>General</at> **bold**"
+        await baton.post_signed("/handoff", make_generic_payload(
+            conversation_id="hostile", customer={"name": "<at>Everyone</at>"},
+            transcript=[{"from": "customer", "text": hostile}]))
+        created = await connector.wait_for(lambda c: c.ok("create_conversation"))
+        line = (await connector.wait_for(lambda c: c.ok("send", conversation_id=created[0].response["id"])))[0].text
+
+        assert "](" not in line
+        assert "<at>" not in line
+        assert "click me" in line and "evil.example" in line
+
+
+async def test_a_handoff_waiting_for_a_route_is_posted_once_a_channel_says_route_here(database_url):
+    async with teams_baton(database_url) as (baton, connector):
+        status, _ = await baton.post_signed("/handoff", make_generic_payload(conversation_id="early"))
+        assert status == 202
+        await install_and_route(baton, connector)
+        created = await connector.wait_for(lambda c: c.ok("create_conversation"))
+        assert created[0].body["channelData"]["channel"]["id"] == CHANNEL
+
+
+async def test_the_default_channel_setting_routes_without_route_here(database_url):
+    from tests.teams_activities import bot_added_to_team
+
+    async with teams_baton(database_url, teams_channel="19:default0channel@thread.tacv2") as (baton, connector):
+        await post_activity(baton, bot_added_to_team(connector.url))
+        await settle(baton)
+        await baton.post_signed("/handoff", make_generic_payload(conversation_id="by-default"))
+        created = await connector.wait_for(lambda c: c.ok("create_conversation"))
+        assert created[0].body["channelData"]["channel"]["id"] == "19:default0channel@thread.tacv2"
+
+
+async def test_sends_into_one_thread_are_paced_under_seven_per_second():
+    import time
+
+    from bot.teams.connector import BotConnector
+    from tests.fakes.bot_connector import FakeBotConnector
+
+    async with FakeBotConnector() as connector:
+        client = BotConnector()
+        started = time.monotonic()
+        try:
+            for i in range(8):
+                await client.send(connector.url, "19:x@thread.tacv2;messageid=1", {"type": "message", "text": str(i)})
+        finally:
+            await client.close()
+        assert time.monotonic() - started >= 0.9
+        assert len(connector.ok("send")) == 8
+
+
+async def test_a_replayed_handoff_initiate_answers_the_same_conversation_and_opens_no_second_thread(database_url):
+    async with teams_baton(database_url) as (baton, connector):
+        await install_and_route(baton, connector)
+        first = await post_activity(baton, bf_handoff(connector.url, "dl-conv-twice"))
+        again = await post_activity(baton, bf_handoff(connector.url, "dl-conv-twice"))
+        await connector.wait_for(lambda c: c.ok("create_conversation"))
+        await baton.worker.drain()
+
+        assert first[0] == again[0] == 200
+        assert again[1] == {"conversation": first[1]["conversation"], "status": "existing"}
+        assert len(connector.ok("create_conversation")) == 1

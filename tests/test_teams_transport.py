@@ -7,8 +7,8 @@ import json
 
 from storage.models import TeamsInstall
 from tests.harness import running_baton
-from tests.teams_activities import TEAM, bot_added_to_team, channel_message, personal_message, post_activity, teams_baton
-from tests.teams_flow import settle
+from tests.teams_activities import TEAM, bot_added_to_team, personal_message, post_activity, teams_baton
+from tests.teams_activities import settle
 
 
 async def test_with_credentials_an_unauthenticated_request_is_refused_with_401(database_url):
@@ -72,3 +72,56 @@ async def test_a_resent_message_is_handled_once(database_url):
         await post_activity(baton, activity)
         await settle(baton)
         assert len(connector.ok("reply")) == 1
+
+
+async def test_a_malformed_handoff_initiate_is_a_json_422(database_url):
+    from tests.teams_activities import bf_handoff
+
+    async with teams_baton(database_url) as (baton, connector):
+        activity = bf_handoff(connector.url)
+        activity["conversation"] = {}
+        activity["relatesTo"]["conversation"] = {}
+        activity["value"].pop("va_ConversationId")
+        status, body = await post_activity(baton, activity)
+        assert status == 422
+        assert body["field"] == "conversation.id"
+
+
+def _non_loopback_address() -> str | None:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing interface
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
+
+
+async def test_in_dev_mode_a_peer_that_is_not_loopback_is_refused(database_url):
+    import aiohttp
+    import pytest
+    from aiohttp import web
+
+    from bot.settings import Settings
+    from bot.web.app import create_app
+
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address to call from")
+    app = create_app(Settings(database_url=database_url, teams_dev=True), posters={}, run_worker=False)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, address, 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"http://{address}:{port}/api/messages",
+                                    json=personal_message("http://127.0.0.1:1/", "help")) as response:
+                body = await response.json()
+        assert response.status == 401
+        assert body["error"] == "unauthorized"
+    finally:
+        await runner.cleanup()

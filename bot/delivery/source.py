@@ -78,7 +78,11 @@ class SourceRelay:
             return
         if await relay.status_sent(conversation.id, state):
             return
-        message = f"Claimed by {conversation.claimed_by}" if state == "accepted" else conversation.wrapup_code
+        message = {
+            "accepted": f"Claimed by {conversation.claimed_by}",
+            "completed": conversation.wrapup_code,
+            "failed": "No agent channel is configured for this queue",
+        }[state]
         await self.botframework.send_status(conversation.origin, state, message)
         await relay.record_status(conversation.id, state, now)
 

@@ -22,7 +22,7 @@ def mapping(value: object) -> Mapping[str, Any]:
 
 
 def text_of(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def conversation_id(activity: Mapping[str, Any]) -> str:

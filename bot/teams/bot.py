@@ -20,15 +20,15 @@ from bot.cards.actions import ActionPayload
 from bot.cards.teams import render_lookup_card, render_match_list_card, render_summary_card
 from bot.commands.builtin import registry
 from bot.core import actions
-from bot.core.intake import accept_handoff
 from bot.core.actions import Services
+from bot.core.intake import accept_handoff
+from bot.delivery.poster import RetryLater
 from bot.domain import Actor, CommandRequest, Reply
 from bot.errors import UserError
 from bot.intake.botframework import is_handoff_initiate, parse_handoff_initiate
 from bot.teams import activities as acts
 from bot.teams import dialogs
 from bot.teams.connector import BotConnector, ConnectorError
-from bot.delivery.poster import RetryLater
 from storage import posts, teams_store
 from storage.intake import parse_public_id, public_id
 
@@ -130,8 +130,8 @@ class TeamsBot:
         services = self.services
         result = await accept_handoff(handoff, targets=services.targets, now=services.clock())
         services.wake()
-        return (202 if result.created else 200), {"conversation": result.conversation_public_id,
-                                                  "status": "queued" if result.created else "known"}
+        # 200 either way (Bot Framework channels expect it); the body says whether it was new, as /handoff does.
+        return 200, {"conversation": result.conversation_public_id, "status": "queued" if result.created else "existing"}
 
     # --- installs ------------------------------------------------------------------------------
 

@@ -78,8 +78,18 @@ class Pacer:
                     delay = max(delay, sent[0] + 2.0 - now)
                 if delay <= 0:
                     sent.append(now)
+                    self._forget_idle(now)
                     return
                 await asyncio.sleep(delay)
+
+    def _forget_idle(self, now: float) -> None:
+        """Threads quiet for two seconds need no history (keeps memory flat over many threads)."""
+        if len(self._sent) <= 1000:
+            return
+        for key in [k for k, times in self._sent.items() if not times or now - times[-1] >= 2.0]:
+            if not self._locks[key].locked():
+                self._sent.pop(key, None)
+                self._locks.pop(key, None)
 
 
 class BotConnector:

@@ -4,7 +4,6 @@ the card edited in place. Called by the outbox worker (bot/delivery/sync.py)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from bot.cards.teams import card_attachment, render_summary_card
