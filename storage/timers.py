@@ -40,3 +40,10 @@ async def customers_past_retention(cutoff: datetime) -> list[int]:
         .limit(BATCH)
         .values_list("id", flat=True)
     )
+
+
+async def purge_processed_events(cutoff) -> int:
+    """Platform event ids are only needed while a platform may still retry (Slack: minutes)."""
+    from storage.models import ProcessedEvent
+
+    return await ProcessedEvent.filter(at__lt=cutoff).delete()

@@ -75,3 +75,14 @@ async def test_customers_past_retention_are_anonymized(database):
     assert (await Customer.get(id=old)).anonymized_at is not None
     assert (await Customer.get(id=old)).display_name != "Old Customer"
     assert (await Customer.get(id=fresh)).display_name == "Fresh Customer"
+
+
+async def test_old_platform_event_ids_are_purged_and_recent_ones_kept(database):
+    from storage.models import ProcessedEvent
+
+    await ProcessedEvent.create(key="slack:Ev-old", at=T0)
+    await ProcessedEvent.create(key="teams:recent", at=T0 + timedelta(days=3))
+
+    await timers.sweep_event_ids(services_at(T0 + timedelta(days=4)))
+
+    assert await ProcessedEvent.filter().values_list("key", flat=True) == ["teams:recent"]

@@ -59,3 +59,11 @@ async def sweep_retention(services: Services) -> int:
     if done:
         log.info("retention: anonymized %d customers", done)
     return done
+
+
+EVENT_ID_RETENTION = timedelta(days=2)
+
+
+async def sweep_event_ids(services: Services) -> int:
+    """De-duplication keys of Slack and Teams events outlive every platform retry by far after two days."""
+    return await timers.purge_processed_events(services.clock() - EVENT_ID_RETENTION)

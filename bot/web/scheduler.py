@@ -34,6 +34,8 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
                       id="idle", coalesce=True, max_instances=1)
     scheduler.add_job(guarded, "interval", hours=24, args=[timers.sweep_retention, "retention"],
                       id="retention", coalesce=True, max_instances=1)
+    scheduler.add_job(guarded, "interval", hours=1, args=[timers.sweep_event_ids, "event ids"],
+                      id="event_ids", coalesce=True, max_instances=1)
     scheduler.start()
     yield
     scheduler.shutdown(wait=False)
