@@ -52,14 +52,14 @@ _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("baton_querycount
 @dataclass
 class QueryCounter:
     count: int = 0
-    # (method, first line of SQL) of each counted statement, for failure messages and debugging.
+    # (method, SQL) of each counted statement, for failure messages and debugging.
     statements: list[tuple[str, str]] = field(default_factory=list)
     keep_sql: bool = True
 
     def record(self, method: str, query: Any) -> None:
         self.count += 1
         if self.keep_sql:
-            self.statements.append((method, str(query).strip().splitlines()[0][:300] if query else ""))
+            self.statements.append((method, " ".join(str(query).split())))
 
     def selects(self) -> int:
         return sum(1 for _, sql in self.statements if sql.lstrip().upper().startswith(("SELECT", "WITH")))

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from tortoise.functions import Avg, Count, Max, Min, Sum
+from tortoise.functions import Count, Max, Min, Sum
 
 from bot.domain import CaseFacts, IdentityFact, MatchCandidate, ProfileFacts, TimelineEntry
 from storage.customers import survivors
@@ -223,7 +223,9 @@ async def _order_stats(customer_id: int) -> OrderStats:
         .values("n", "total", "first", "last")
     )
     last = await Order.filter(customer_id=customer_id).order_by("-placed_at", "-id").first().values("number", "currency")
-    csat = await Survey.filter(customer_id=customer_id).annotate(avg=Avg("score"), n=Count("id")).first().values("avg", "n")
+    # Not Avg("score"): Tortoise types an aggregate like the field it reads, so the average of a
+    # SmallIntField came back truncated to an int (5, 2, 4 -> 3 instead of 3.67) on both databases.
+    csat = await Survey.filter(customer_id=customer_id).annotate(points=Sum("score"), n=Count("id")).first().values("points", "n")
     return OrderStats(
         count=(agg or {}).get("n") or 0,
         total=Decimal(str(agg["total"])) if agg and agg.get("total") is not None else None,
@@ -231,6 +233,6 @@ async def _order_stats(customer_id: int) -> OrderStats:
         first_at=(agg or {}).get("first"),
         last_at=(agg or {}).get("last"),
         last_number=last["number"] if last else None,
-        csat=float(csat["avg"]) if csat and csat.get("avg") is not None else None,
+        csat=int(csat["points"]) / int(csat["n"]) if csat and csat.get("n") else None,
         csat_responses=(csat or {}).get("n") or 0,
     )
