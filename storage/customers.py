@@ -64,12 +64,26 @@ async def add_identities(customer_id: int, identities: Iterable[tuple[str, str]]
 
 
 async def resolve_identities(identities: Sequence[tuple[str, str]], *, now: datetime, learn: bool) -> Match:
-    owners = await find_by_identities(identities)
-    if len(owners) == 1:
-        if learn:
-            await add_identities(owners[0], identities, now=now)
-        return Match(customer_id=owners[0])
-    return Match(customer_id=None, candidate_ids=tuple(owners))
+    """One query finds the owners, what they already have, and whether they were merged away (hot path)."""
+    identities = list(dict.fromkeys(identities))
+    if not identities:
+        return Match(customer_id=None)
+    condition = Q()
+    for kind, value in identities:
+        condition |= Q(kind=kind, value=value)
+    rows = await Identity.filter(condition).values_list("customer_id", "kind", "value", "customer__merged_into_id")
+    merged = any(row[3] is not None for row in rows)
+    mapping = await survivors({row[0] for row in rows}) if merged else {row[0]: row[0] for row in rows}
+    owners = sorted(set(mapping.values()))
+    if len(owners) != 1:
+        return Match(customer_id=None, candidate_ids=tuple(owners))
+    owner = owners[0]
+    if learn:
+        have = {(kind, value) for cid, kind, value, _ in rows if cid == owner}
+        new = [Identity(customer_id=owner, kind=k, value=v, created_at=now) for k, v in identities if (k, v) not in have]
+        if new:
+            await Identity.bulk_create(new)
+    return Match(customer_id=owner)
 
 
 async def create_customer(

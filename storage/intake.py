@@ -64,16 +64,22 @@ async def store_handoff(
 ) -> IntakeResult:
     """Store a handoff before it is acknowledged. Replays append only unseen transcript lines."""
     identities = list(identities)
-    for attempt in range(2):
+    attempts = 3
+    for attempt in range(attempts):
         try:
             async with in_transaction():
+                if attempt == 0:
+                    # Optimistic: most handoffs are new, and the unique (source, external_id) index tells us
+                    # when one is not, without a SELECT on the hot path.
+                    return await _create(handoff, identities, targets, sentiment, now)
                 existing = await Conversation.get_or_none(source=handoff.source, external_id=handoff.conversation_id)
                 if existing is not None:
                     return await _append_to_existing(existing, handoff, targets, now)
                 return await _create(handoff, identities, targets, sentiment, now)
         except IntegrityError:
-            # Another request created the same conversation between our read and insert: replay it.
-            if attempt:
+            # A replay, or a concurrent request for the same conversation or identity: the transaction was
+            # rolled back whole; look again.
+            if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
 
@@ -115,8 +121,7 @@ async def _create(handoff, identities, targets, sentiment, now) -> IntakeResult:
             conversation_id=conversation.id,
             case_id=case.id if case else None,
         )
-    for target in targets:
-        await outbox.enqueue(target, conversation.id, now=now)
+    await outbox.enqueue_new(targets, conversation.id, now=now)
     return IntakeResult(conversation_public_id=public_id(conversation.id), created=True)
 
 

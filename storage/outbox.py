@@ -43,6 +43,14 @@ async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
         )
 
 
+async def enqueue_new(targets: list[str] | tuple[str, ...], conversation_id: int, *, now: datetime) -> None:
+    """A brand-new conversation has no outbox rows yet: one multi-row INSERT instead of an upsert per target."""
+    if targets:
+        await OutboxJob.bulk_create(
+            [OutboxJob(target=t, conversation_id=conversation_id, requested_rev=1, available_at=now) for t in targets]
+        )
+
+
 def _due(now: datetime) -> Q:
     return Q(dead=False, available_at__lte=now, done_rev__lt=F("requested_rev")) & (
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
@@ -76,10 +84,26 @@ async def complete(lease: Lease, owner: str) -> None:
     )
 
 
-async def retry_later(lease: Lease, owner: str, *, now: datetime, delay: float, error: str) -> bool:
-    """Push the job back by `delay` seconds. Returns False when it has now failed too often (dead)."""
+async def retry_later(
+    lease: Lease, owner: str, *, now: datetime, delay: float, error: str, unless_new_work: bool = False
+) -> bool:
+    """Push the job back by `delay` seconds. Returns False when it has now failed too often (dead).
+
+    With `unless_new_work`, work requested during the failed sync (e.g. `route here` just fixed the cause)
+    makes the job due at once instead of after the delay.
+    """
     attempts = lease.attempts + 1
     dead = attempts >= MAX_ATTEMPTS
+    if unless_new_work:
+        pushed = await OutboxJob.filter(id=lease.job_id, lease_owner=owner, requested_rev=lease.revision).update(
+            available_at=now + timedelta(seconds=delay), lease_owner=None, lease_until=None,
+            attempts=attempts, last_error=error[:500], dead=dead,
+        )
+        if not pushed:
+            await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(
+                available_at=now, lease_owner=None, lease_until=None, last_error=error[:500]
+            )
+        return not dead
     await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(
         available_at=now + timedelta(seconds=delay),
         lease_owner=None,
@@ -107,4 +131,9 @@ async def dead_count() -> int:
 
 async def retry_now(target: str, *, error_prefix: str, now: datetime) -> int:
     """Work that waited for something now fixed (e.g. a route) becomes due at once."""
-    return await OutboxJob.filter(target=target, last_error__startswith=error_prefix).update(available_at=now)
+    # Bumping requested_rev also reaches a job whose failing sync is running right now (see retry_later).
+    # Jobs leased right now are included: their sync may be failing for the reason just fixed.
+    waiting = Q(last_error__startswith=error_prefix) | Q(lease_owner__isnull=False, done_rev__lt=F("requested_rev"))
+    return await OutboxJob.filter(waiting, target=target, dead=False).update(
+        available_at=now, requested_rev=F("requested_rev") + 1
+    )

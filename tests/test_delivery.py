@@ -176,3 +176,24 @@ async def test_the_running_worker_delivers_within_a_second_of_a_change(database)
     finally:
         worker.stop()
         await asyncio.wait_for(task, 5)
+
+
+async def test_a_route_set_while_a_failing_sync_runs_is_not_lost(database):
+    from storage import outbox
+
+    class FixedDuringSync(CountingPoster):
+        async def open_thread(self, conversation, summary):
+            if self.unroutable:
+                self.unroutable = False
+                # `route here` lands while this sync is failing for lack of a route.
+                await outbox.retry_now("chat", error_prefix="no channel", now=T0)
+                raise Unroutable("no channel for queue billing")
+            return await super().open_thread(conversation, summary)
+
+    poster = FixedDuringSync(unroutable=True)
+    await _handoff()
+    worker = OutboxWorker({"chat": poster}, Settings(), clock=Clock())
+
+    await worker.drain()  # no clock change: the retry must not wait the unroutable delay
+
+    assert len(poster.roots) == 1

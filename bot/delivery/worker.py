@@ -106,7 +106,8 @@ class OutboxWorker:
                 return
             except Unroutable as no_route:
                 await outbox.retry_later(
-                    lease, self.owner, now=self.clock(), delay=UNROUTABLE_RETRY_SECONDS, error=str(no_route)
+                    lease, self.owner, now=self.clock(), delay=UNROUTABLE_RETRY_SECONDS, error=str(no_route),
+                    unless_new_work=True,
                 )
                 self._count(lease.target, "unroutable")
                 log.warning("conversation %s has no %s channel: %s", lease.conversation_id, lease.target, no_route)
