@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Sequence
 
@@ -31,6 +32,16 @@ def customer_text(lines: Sequence[str]) -> str:
     return " ".join(lines).lower()[-TOPIC_TEXT_CAP:]
 
 
+@lru_cache(maxsize=256)
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(phrase.lower())}\b")
+
+
+def mentions(phrase: str, text: str) -> bool:
+    """Whole words only: "late" is not mentioned in "chocolate" or "translate"."""
+    return _phrase_pattern(phrase).search(text) is not None
+
+
 def label(score: float) -> str:
     # VADER's own thresholds for its compound score.
     if score >= 0.05:
@@ -48,7 +59,7 @@ def summarize(interactions: Sequence[tuple[float, str]], phrases: Sequence[str])
     weights = [RECENCY_DECAY**i for i in range(len(recent))]
     score = sum(w * s for w, (s, _) in zip(weights, recent)) / sum(weights)
     topics = tuple(
-        TopicShare(phrase=p, mentions=sum(1 for _, text in recent if p.lower() in text), interactions=len(recent))
+        TopicShare(phrase=p, mentions=sum(1 for _, text in recent if mentions(p, text)), interactions=len(recent))
         for p in phrases
     )
     return SentimentFacts(score=round(score, 3), label=label(score), interactions=len(recent), topics=topics)
