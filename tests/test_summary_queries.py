@@ -85,7 +85,7 @@ async def test_the_query_counter_sees_the_statements_of_a_transaction(database):
         await accept_handoff(handoff, targets=[], now=NOW)
 
     sql = [statement.upper() for _, statement in counter.statements]
-    assert any(s.startswith("SELECT") and '"CONVERSATION"' in s for s in sql)
+    assert any(s.startswith("SELECT") and '"IDENTITY"' in s for s in sql)
     assert any(s.startswith("INSERT") and '"CONVERSATION"' in s for s in sql)
     assert any(s.startswith("INSERT") and '"MESSAGE"' in s for s in sql)
 
