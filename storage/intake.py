@@ -6,13 +6,15 @@ import dataclasses
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.domain import Handoff, IntakeResult, TranscriptLine
 from storage import outbox
 from storage.customers import resolve_identities
-from storage.models import Activity, Case, Conversation, Message
+from storage.fastinsert import insert_rows
+from storage.models import Activity, Case, Conversation, Message, OutboxJob
 
 
 def public_id(conversation_id: int) -> str:
@@ -41,15 +43,16 @@ def _jsonable(value: Any) -> Any:
 
 def _message_rows(conversation_id: int, lines: Sequence[TranscriptLine], first_index: int, now: datetime):
     return [
-        Message(
-            conversation_id=conversation_id,
-            sender=line.sender,
-            sender_name=line.sender_name,
-            text=line.text,
-            attachments=_jsonable(line.attachments),
-            transcript_index=first_index + offset,
-            at=line.at or now,
-        )
+        {
+            "conversation_id": conversation_id,
+            "sender": line.sender,
+            "sender_name": line.sender_name,
+            "text": line.text,
+            "attachments": _jsonable(line.attachments),
+            "internal": False,
+            "transcript_index": first_index + offset,
+            "at": line.at or now,
+        }
         for offset, line in enumerate(lines)
     ]
 
@@ -87,42 +90,56 @@ async def store_handoff(
 async def _create(handoff, identities, targets, sentiment, now) -> IntakeResult:
     match = await resolve_identities(identities, now=now, learn=True)
     case = await Case.get_or_none(number=handoff.case_number) if handoff.case_number else None
-    conversation = await Conversation.create(
-        source=handoff.source,
-        external_id=handoff.conversation_id,
-        channel=handoff.channel,
-        kind=handoff.kind,
-        queue=handoff.queue,
-        status="queued",
-        customer_id=match.customer_id,
-        case_id=case.id if case else None,
-        candidates=list(match.candidate_ids),
-        customer_input=_jsonable(handoff.customer),
-        prechat=_jsonable(handoff.prechat),
-        visitor=_jsonable(handoff.visitor) if handoff.visitor else None,
-        bot=_jsonable(handoff.bot) if handoff.bot else None,
-        origin=_jsonable(handoff.origin) if handoff.origin else None,
-        reply_url=handoff.reply_url,
-        sentiment=sentiment[0] if sentiment else None,
-        topic_text=sentiment[1] if sentiment else None,
-        last_activity_at=now,
-        created_at=now,
+    case_id = case.id if case else None
+    conn = connections.get("default")  # inside in_transaction(): the transaction's client
+    [conversation_id] = await insert_rows(
+        conn,
+        Conversation,
+        [
+            {
+                "source": handoff.source,
+                "external_id": handoff.conversation_id,
+                "channel": handoff.channel,
+                "kind": handoff.kind,
+                "queue": handoff.queue,
+                "status": "queued",
+                "customer_id": match.customer_id,
+                "case_id": case_id,
+                "candidates": list(match.candidate_ids),
+                "customer_input": _jsonable(handoff.customer),
+                "prechat": _jsonable(handoff.prechat),
+                "visitor": _jsonable(handoff.visitor) if handoff.visitor else None,
+                "bot": _jsonable(handoff.bot) if handoff.bot else None,
+                "origin": _jsonable(handoff.origin) if handoff.origin else None,
+                "reply_url": handoff.reply_url,
+                "sentiment": sentiment[0] if sentiment else None,
+                "topic_text": sentiment[1] if sentiment else None,
+                "reminders_sent": 0,
+                "revision": 1,
+                "last_activity_at": now,
+                "created_at": now,
+            }
+        ],
+        returning_id=True,
     )
-    if handoff.transcript:
-        await Message.bulk_create(_message_rows(conversation.id, handoff.transcript, 0, now))
+    await insert_rows(conn, Message, _message_rows(conversation_id, handoff.transcript, 0, now))
     if match.customer_id is not None:
-        await Activity.create(
-            customer_id=match.customer_id,
-            at=now,
-            category="conversation",
-            kind="conversation",
-            title=f"Conversation via {handoff.channel}",
-            detail=(handoff.bot.last_topic if handoff.bot else None),
-            conversation_id=conversation.id,
-            case_id=case.id if case else None,
-        )
-    await outbox.enqueue_new(targets, conversation.id, now=now)
-    return IntakeResult(conversation_public_id=public_id(conversation.id), created=True)
+        await insert_rows(conn, Activity, [{
+            "customer_id": match.customer_id,
+            "at": now,
+            "category": "conversation",
+            "kind": "conversation",
+            "title": f"Conversation via {handoff.channel}",
+            "detail": handoff.bot.last_topic if handoff.bot else None,
+            "conversation_id": conversation_id,
+            "case_id": case_id,
+        }])
+    await insert_rows(conn, OutboxJob, [
+        {"target": t, "conversation_id": conversation_id, "requested_rev": 1, "done_rev": 0, "available_at": now,
+         "attempts": 0, "dead": False}
+        for t in targets
+    ])
+    return IntakeResult(conversation_public_id=public_id(conversation_id), created=True)
 
 
 async def _append_to_existing(conversation: Conversation, handoff: Handoff, targets, now) -> IntakeResult:
@@ -130,7 +147,7 @@ async def _append_to_existing(conversation: Conversation, handoff: Handoff, targ
     new_lines = handoff.transcript[known:]
     if not new_lines or conversation.status in ("wrapped", "failed"):
         return IntakeResult(conversation_public_id=public_id(conversation.id), created=False)
-    await Message.bulk_create(_message_rows(conversation.id, new_lines, known, now))
+    await insert_rows(connections.get("default"), Message, _message_rows(conversation.id, new_lines, known, now))
     await Conversation.filter(id=conversation.id).update(last_activity_at=now)
     await bump_revision(conversation.id)
     for target in targets:
