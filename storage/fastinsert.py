@@ -24,9 +24,18 @@ def _placeholders(dialect: str, rows: int, width: int) -> str:
 
 
 async def insert_rows(
-    conn: BaseDBAsyncClient, model: type[Model], rows: Sequence[dict[str, Any]], *, returning_id: bool = False
-) -> list[int]:
-    """INSERT `rows` (dicts of field name → value, all with the same keys) in one statement."""
+    conn: BaseDBAsyncClient,
+    model: type[Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning: Sequence[str] = (),
+    skip_conflicts_on: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """INSERT `rows` (dicts of field name → value, all with the same keys) in one statement.
+
+    `skip_conflicts_on` names the unique columns whose duplicates are silently skipped (ON CONFLICT DO
+    NOTHING, on SQLite and PostgreSQL alike); `returning` columns come back for the rows inserted.
+    """
     if not rows:
         return []
     meta = model._meta
@@ -35,10 +44,10 @@ async def insert_rows(
     fields = [meta.fields_map[name] for name in names]
     values = [field.to_db_value(row[name], None) for row in rows for name, field in zip(names, fields)]
     sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {_placeholders(conn.capabilities.dialect, len(rows), len(names))}'
-    if not returning_id:
+    if skip_conflicts_on:
+        sql += " ON CONFLICT (" + ",".join(f'"{c}"' for c in skip_conflicts_on) + ") DO NOTHING"
+    if not returning:
         await conn.execute_query(sql, values)
         return []
     # execute_query_dict fetches rows on both backends (execute_query skips fetching for an INSERT on asyncpg).
-    result = await conn.execute_query_dict(sql + ' RETURNING "id"', values)
-    return [row["id"] for row in result]
-
+    return await conn.execute_query_dict(sql + " RETURNING " + ",".join(f'"{c}"' for c in returning), values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -12,9 +13,9 @@ from tortoise.transactions import in_transaction
 
 from bot.domain import Handoff, IntakeResult, TranscriptLine
 from storage import outbox
-from storage.customers import resolve_identities
+from storage.customers import resolve_many
 from storage.fastinsert import insert_rows
-from storage.models import Activity, Case, Conversation, Message, OutboxJob
+from storage.models import Activity, Case, Conversation, Identity, Message, OutboxJob
 
 
 def public_id(conversation_id: int) -> str:
@@ -57,6 +58,16 @@ def _message_rows(conversation_id: int, lines: Sequence[TranscriptLine], first_i
     ]
 
 
+@dataclass(frozen=True)
+class NewHandoff:
+    """A parsed handoff with what the core computed for it, ready to store."""
+
+    handoff: Handoff
+    identities: tuple[tuple[str, str], ...]
+    sentiment: tuple[float, str] | None
+    now: datetime
+
+
 async def store_handoff(
     handoff: Handoff,
     identities: Iterable[tuple[str, str]],
@@ -65,81 +76,118 @@ async def store_handoff(
     sentiment: tuple[float, str] | None,
     now: datetime,
 ) -> IntakeResult:
-    """Store a handoff before it is acknowledged. Replays append only unseen transcript lines."""
-    identities = list(identities)
+    """Store one handoff before it is acknowledged. Replays append only unseen transcript lines."""
+    item = NewHandoff(handoff, tuple(identities), sentiment, now)
     attempts = 3
     for attempt in range(attempts):
         try:
+            if attempt == 0:
+                # Optimistic: most handoffs are new; a replay shows up as a skipped insert.
+                [created] = await store_new([item], targets=targets)
+                if created is not None:
+                    return created
+                continue
             async with in_transaction():
-                if attempt == 0:
-                    # Optimistic: most handoffs are new, and the unique (source, external_id) index tells us
-                    # when one is not, without a SELECT on the hot path.
-                    return await _create(handoff, identities, targets, sentiment, now)
                 existing = await Conversation.get_or_none(source=handoff.source, external_id=handoff.conversation_id)
                 if existing is not None:
                     return await _append_to_existing(existing, handoff, targets, now)
-                return await _create(handoff, identities, targets, sentiment, now)
+            [created] = await store_new([item], targets=targets)
+            if created is not None:
+                return created
         except IntegrityError:
-            # A replay, or a concurrent request for the same conversation or identity: the transaction was
-            # rolled back whole; look again.
+            # A concurrent request for the same identity or conversation: rolled back whole; look again.
             if attempt == attempts - 1:
                 raise
-    raise AssertionError("unreachable")
+    raise IntegrityError(f"could not store handoff {handoff.source}/{handoff.conversation_id}")
 
 
-async def _create(handoff, identities, targets, sentiment, now) -> IntakeResult:
-    match = await resolve_identities(identities, now=now, learn=True)
-    case = await Case.get_or_none(number=handoff.case_number) if handoff.case_number else None
-    case_id = case.id if case else None
-    conn = connections.get("default")  # inside in_transaction(): the transaction's client
-    [conversation_id] = await insert_rows(
-        conn,
-        Conversation,
-        [
-            {
-                "source": handoff.source,
-                "external_id": handoff.conversation_id,
-                "channel": handoff.channel,
-                "kind": handoff.kind,
-                "queue": handoff.queue,
-                "status": "queued",
-                "customer_id": match.customer_id,
-                "case_id": case_id,
-                "candidates": list(match.candidate_ids),
-                "customer_input": _jsonable(handoff.customer),
-                "prechat": _jsonable(handoff.prechat),
-                "visitor": _jsonable(handoff.visitor) if handoff.visitor else None,
-                "bot": _jsonable(handoff.bot) if handoff.bot else None,
-                "origin": _jsonable(handoff.origin) if handoff.origin else None,
-                "reply_url": handoff.reply_url,
-                "sentiment": sentiment[0] if sentiment else None,
-                "topic_text": sentiment[1] if sentiment else None,
-                "reminders_sent": 0,
-                "revision": 1,
-                "last_activity_at": now,
-                "created_at": now,
-            }
-        ],
-        returning_id=True,
-    )
-    await insert_rows(conn, Message, _message_rows(conversation_id, handoff.transcript, 0, now))
-    if match.customer_id is not None:
-        await insert_rows(conn, Activity, [{
-            "customer_id": match.customer_id,
-            "at": now,
-            "category": "conversation",
-            "kind": "conversation",
-            "title": f"Conversation via {handoff.channel}",
-            "detail": handoff.bot.last_topic if handoff.bot else None,
-            "conversation_id": conversation_id,
-            "case_id": case_id,
-        }])
-    await insert_rows(conn, OutboxJob, [
-        {"target": t, "conversation_id": conversation_id, "requested_rev": 1, "done_rev": 0, "available_at": now,
-         "attempts": 0, "dead": False}
-        for t in targets
-    ])
-    return IntakeResult(conversation_public_id=public_id(conversation_id), created=True)
+async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> list[IntakeResult | None]:
+    """Insert new handoffs in ONE transaction with one statement per table (group commit).
+
+    Returns None for an item whose (source, conversation_id) already existed, or repeated an earlier item
+    of the batch: the caller replays those one by one.
+    """
+    async with in_transaction():
+        conn = connections.get("default")  # inside in_transaction(): the transaction's client
+        matches = await resolve_many([item.identities for item in items])
+        numbers = sorted({item.handoff.case_number for item in items if item.handoff.case_number})
+        case_ids = dict(await Case.filter(number__in=numbers).values_list("number", "id")) if numbers else {}
+        inserted = await insert_rows(
+            conn,
+            Conversation,
+            [_conversation_row(item, match, case_ids) for item, match in zip(items, matches)],
+            returning=("id", "source", "external_id"),
+            skip_conflicts_on=("source", "external_id"),
+        )
+        new_ids = {(row["source"], row["external_id"]): row["id"] for row in inserted}
+
+        results: list[IntakeResult | None] = []
+        learned, messages, activities, jobs = [], [], [], []
+        for item, match in zip(items, matches):
+            conversation_id = new_ids.pop((item.handoff.source, item.handoff.conversation_id), None)
+            if conversation_id is None:
+                results.append(None)
+                continue
+            results.append(IntakeResult(conversation_public_id=public_id(conversation_id), created=True))
+            messages += _message_rows(conversation_id, item.handoff.transcript, 0, item.now)
+            jobs += [_outbox_row(target, conversation_id, item.now) for target in targets]
+            if match.customer_id is not None:
+                learned += [
+                    {"customer_id": match.customer_id, "kind": kind, "value": value, "created_at": item.now}
+                    for kind, value in item.identities
+                ]
+                activities.append(_conversation_activity(item, match.customer_id, conversation_id, case_ids))
+        await insert_rows(conn, Identity, learned, skip_conflicts_on=("customer_id", "kind", "value"))
+        await insert_rows(conn, Message, messages)
+        await insert_rows(conn, Activity, activities)
+        await insert_rows(conn, OutboxJob, jobs)
+    return results
+
+
+def _conversation_row(item: NewHandoff, match, case_ids: dict[str, int]) -> dict[str, Any]:
+    handoff, sentiment = item.handoff, item.sentiment
+    return {
+        "source": handoff.source,
+        "external_id": handoff.conversation_id,
+        "channel": handoff.channel,
+        "kind": handoff.kind,
+        "queue": handoff.queue,
+        "status": "queued",
+        "customer_id": match.customer_id,
+        "case_id": case_ids.get(handoff.case_number) if handoff.case_number else None,
+        "candidates": list(match.candidate_ids),
+        "customer_input": _jsonable(handoff.customer),
+        "prechat": _jsonable(handoff.prechat),
+        "visitor": _jsonable(handoff.visitor) if handoff.visitor else None,
+        "bot": _jsonable(handoff.bot) if handoff.bot else None,
+        "origin": _jsonable(handoff.origin) if handoff.origin else None,
+        "reply_url": handoff.reply_url,
+        "sentiment": sentiment[0] if sentiment else None,
+        "topic_text": sentiment[1] if sentiment else None,
+        "reminders_sent": 0,
+        "revision": 1,
+        "last_activity_at": item.now,
+        "created_at": item.now,
+    }
+
+
+def _conversation_activity(item: NewHandoff, customer_id: int, conversation_id: int, case_ids) -> dict[str, Any]:
+    handoff = item.handoff
+    return {
+        "customer_id": customer_id,
+        "at": item.now,
+        "category": "conversation",
+        "kind": "conversation",
+        "title": f"Conversation via {handoff.channel}",
+        "detail": handoff.bot.last_topic if handoff.bot else None,
+        "conversation_id": conversation_id,
+        "case_id": case_ids.get(handoff.case_number) if handoff.case_number else None,
+    }
+
+
+def _outbox_row(target: str, conversation_id: int, now: datetime) -> dict[str, Any]:
+    return {"target": target, "conversation_id": conversation_id, "requested_rev": 1, "done_rev": 0,
+            "available_at": now, "attempts": 0, "dead": False}
 
 
 async def _append_to_existing(conversation: Conversation, handoff: Handoff, targets, now) -> IntakeResult:

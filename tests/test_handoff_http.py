@@ -187,3 +187,19 @@ async def test_health_readiness_and_metrics_answer(database_url):
         assert status == 200
         assert 'baton_handoffs_total{outcome="created",source_format="generic"} 1.0' in text
         assert 'baton_outbox_pending{target="record"} 1.0' in text
+
+
+async def test_a_burst_of_handoffs_is_stored_completely_with_replays_mixed_in(database_url):
+    async with running_baton(database_url) as baton:
+        await baton.post_signed("/handoff", make_generic_payload(conversation_id="old"))
+        payloads = [make_generic_payload(conversation_id=f"burst-{n}") for n in range(24)]
+        payloads += [make_generic_payload(conversation_id="old"), make_generic_payload(conversation_id="burst-3")]
+
+        results = await asyncio.gather(*(baton.post_signed("/handoff", p) for p in payloads))
+
+        statuses = [status for status, _ in results]
+        assert statuses.count(202) == 24 and statuses.count(200) == 2
+        assert await Conversation.all().count() == 25
+        lines = len(make_generic_payload()["transcript"])
+        assert await Message.all().count() == 25 * lines
+        assert await OutboxJob.all().count() == 25 * 2  # record + source

@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator, Callable, Mapping
 from aiohttp import web
 
 from bot.clock import Clock, utc_now
+from bot.core.intake import IntakeBatcher
 from bot.delivery.poster import ThreadPoster
 from bot.delivery.source import SourceRelay
 from bot.delivery.worker import OutboxWorker
@@ -26,6 +27,7 @@ METRICS = web.AppKey("metrics", Metrics)
 CLOCK = web.AppKey("clock", Callable)
 WORKER = web.AppKey("worker", OutboxWorker)
 POSTERS = web.AppKey("posters", dict)
+INTAKE = web.AppKey("intake", IntakeBatcher)
 
 
 def json_error(status: int, code: str, detail: str, field: str | None = None) -> web.Response:
@@ -124,6 +126,7 @@ def create_app(
     # Replies and handoff.status back to where the customer is; always on, a no-op without a reply channel.
     app[POSTERS].setdefault("source", SourceRelay(webhook_secret=settings.webhook_secret))
     app[WORKER] = OutboxWorker(app[POSTERS], settings, clock=clock, metrics=metrics)
+    app[INTAKE] = IntakeBatcher(app[WORKER].targets)
 
     if manage_database:
         app.cleanup_ctx.append(_database_ctx(settings))

@@ -7,13 +7,12 @@ from typing import Callable
 
 from aiohttp import web
 
-from bot.core.intake import accept_handoff
 from bot.domain import Handoff
 from bot.errors import ApiError
 from bot.intake.dialogflow import parse_dialogflow_handoff
 from bot.intake.generic import parse_generic_handoff
 from bot.signing import verify
-from bot.web.app import CLOCK, METRICS, SETTINGS, WORKER, parse_json, read_body
+from bot.web.app import CLOCK, INTAKE, METRICS, SETTINGS, WORKER, parse_json, read_body
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ async def _receive(request: web.Request, parse: Callable[[object], Handoff], sou
         metrics.handoffs.labels(source_format=source_format, outcome=error.code).inc()
         raise
     worker = request.app[WORKER]
-    result = await accept_handoff(handoff, targets=worker.targets, now=request.app[CLOCK]())
+    result = await request.app[INTAKE].accept(handoff, now=request.app[CLOCK]())
     worker.wake()
     metrics.handoffs.labels(source_format=source_format, outcome="created" if result.created else "replayed").inc()
     log.info(
