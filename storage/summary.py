@@ -7,15 +7,15 @@ LIMITed and every aggregate is computed by the database over an index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from tortoise.functions import Count, Max, Min, Sum
+from tortoise import connections
 
 from bot.domain import CaseFacts, IdentityFact, MatchCandidate, ProfileFacts, TimelineEntry
 from storage.customers import survivors
-from storage.models import Activity, Agent, Case, Conversation, Customer, Identity, Order, Survey
+from storage.models import Activity, Agent, Case, Conversation, Customer, Identity
 
 RECENT_CASES = 5
 PRIOR_INTERACTIONS = 10
@@ -215,24 +215,40 @@ async def _candidates(ids: tuple[int, ...]) -> tuple[MatchCandidate, ...]:
     )
 
 
+# One round trip, one pass over the customer's orders and one over their surveys; each reads a
+# covering index (migration 0006) rather than the tables.
+_ORDER_STATS_SQL = """
+SELECT o.n, o.total, o.first_at, o.last_at, s.csat_points, s.csat_n,
+  (SELECT number FROM customer_order WHERE customer_id = {p} ORDER BY placed_at DESC, id DESC LIMIT 1) AS last_number,
+  (SELECT currency FROM customer_order WHERE customer_id = {p} ORDER BY placed_at DESC, id DESC LIMIT 1) AS currency
+FROM (SELECT COUNT(*) AS n, SUM(CAST(total AS NUMERIC)) AS total, MIN(placed_at) AS first_at, MAX(placed_at) AS last_at
+      FROM customer_order WHERE customer_id = {p}) AS o,
+     (SELECT SUM(score) AS csat_points, COUNT(*) AS csat_n FROM survey WHERE customer_id = {p}) AS s
+"""
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """SQLite hands aggregates of timestamps back as text; PostgreSQL as datetimes."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
 async def _order_stats(customer_id: int) -> OrderStats:
-    agg = (
-        await Order.filter(customer_id=customer_id)
-        .annotate(n=Count("id"), total=Sum("total"), first=Min("placed_at"), last=Max("placed_at"))
-        .first()
-        .values("n", "total", "first", "last")
-    )
-    last = await Order.filter(customer_id=customer_id).order_by("-placed_at", "-id").first().values("number", "currency")
-    # Not Avg("score"): Tortoise types an aggregate like the field it reads, so the average of a
-    # SmallIntField came back truncated to an int (5, 2, 4 -> 3 instead of 3.67) on both databases.
-    csat = await Survey.filter(customer_id=customer_id).annotate(points=Sum("score"), n=Count("id")).first().values("points", "n")
+    """Engagement in ONE round trip; each subquery reads a covering index (see migration 0006)."""
+    conn = connections.get("default")
+    placeholder = "?" if conn.capabilities.dialect == "sqlite" else "$1"
+    values = [customer_id] * (_ORDER_STATS_SQL.count("{p}") if placeholder == "?" else 1)
+    [row] = await conn.execute_query_dict(_ORDER_STATS_SQL.format(p=placeholder), values)
+    # Not AVG(score): summing and dividing here keeps the fraction on both databases.
     return OrderStats(
-        count=(agg or {}).get("n") or 0,
-        total=Decimal(str(agg["total"])) if agg and agg.get("total") is not None else None,
-        currency=last["currency"] if last else None,
-        first_at=(agg or {}).get("first"),
-        last_at=(agg or {}).get("last"),
-        last_number=last["number"] if last else None,
-        csat=int(csat["points"]) / int(csat["n"]) if csat and csat.get("n") else None,
-        csat_responses=(csat or {}).get("n") or 0,
+        count=row["n"] or 0,
+        total=Decimal(str(row["total"])).quantize(Decimal("0.01")) if row["total"] is not None else None,
+        currency=row["currency"],
+        first_at=_as_datetime(row["first_at"]),
+        last_at=_as_datetime(row["last_at"]),
+        last_number=row["last_number"],
+        csat=int(row["csat_points"]) / int(row["csat_n"]) if row["csat_n"] else None,
+        csat_responses=row["csat_n"] or 0,
     )
