@@ -179,16 +179,7 @@ async def open_sessions(actor: Actor, limit: int = 20) -> list[tuple[int, str, s
     return [(r.id, r.status, r.customer.display_name if r.customer else None) for r in rows]
 
 
-async def unclaimed_older_than(cutoff: datetime, limit: int = 100) -> list[int]:
-    return await Conversation.filter(status="queued", kind="customer", created_at__lt=cutoff).limit(limit).values_list("id", flat=True)
 
-
-async def idle_claimed(cutoff: datetime, limit: int = 100) -> list[int]:
-    return await Conversation.filter(status="claimed", last_activity_at__lt=cutoff).limit(limit).values_list("id", flat=True)
-
-
-async def conversation_for_case(number: str) -> Case | None:
-    return await Case.get_or_none(number=number)
 
 
 async def messages_for_log(conversation_id: int, limit: int = 200) -> list[tuple[datetime, str, str | None, str, bool]]:

@@ -63,29 +63,6 @@ async def add_identities(customer_id: int, identities: Iterable[tuple[str, str]]
     return len(new)
 
 
-async def resolve_identities(identities: Sequence[tuple[str, str]], *, now: datetime, learn: bool) -> Match:
-    """One query finds the owners, what they already have, and whether they were merged away (hot path)."""
-    identities = list(dict.fromkeys(identities))
-    if not identities:
-        return Match(customer_id=None)
-    condition = Q()
-    for kind, value in identities:
-        condition |= Q(kind=kind, value=value)
-    rows = await Identity.filter(condition).values_list("customer_id", "kind", "value", "customer__merged_into_id")
-    merged = any(row[3] is not None for row in rows)
-    mapping = await survivors({row[0] for row in rows}) if merged else {row[0]: row[0] for row in rows}
-    owners = sorted(set(mapping.values()))
-    if len(owners) != 1:
-        return Match(customer_id=None, candidate_ids=tuple(owners))
-    owner = owners[0]
-    if learn:
-        have = {(kind, value) for cid, kind, value, _ in rows if cid == owner}
-        new = [Identity(customer_id=owner, kind=k, value=v, created_at=now) for k, v in identities if (k, v) not in have]
-        if new:
-            await Identity.bulk_create(new)
-    return Match(customer_id=owner)
-
-
 async def create_customer(
     *,
     display_name: str,
@@ -120,7 +97,10 @@ PAIRS_PER_QUERY = 200  # keeps the OR chain well under SQLite's expression-depth
 
 
 async def resolve_many(identity_sets: Sequence[Sequence[tuple[str, str]]]) -> list[Match]:
-    """`resolve_identities` for many handoffs at once (no learning): one query per 200 identities."""
+    """Resolve each handoff's identities: one match links, several are a multi-match, none is no-data.
+
+    All handoffs of a group commit share one query (per 200 identities); learning new identities is
+    the caller's insert."""
     pairs = list(dict.fromkeys(pair for identities in identity_sets for pair in identities))
     rows: list[tuple[int, str, str, int | None]] = []
     for start in range(0, len(pairs), PAIRS_PER_QUERY):

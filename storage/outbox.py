@@ -43,13 +43,6 @@ async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
         )
 
 
-async def enqueue_new(targets: list[str] | tuple[str, ...], conversation_id: int, *, now: datetime) -> None:
-    """A brand-new conversation has no outbox rows yet: one multi-row INSERT instead of an upsert per target."""
-    if targets:
-        await OutboxJob.bulk_create(
-            [OutboxJob(target=t, conversation_id=conversation_id, requested_rev=1, available_at=now) for t in targets]
-        )
-
 
 def _due(now: datetime) -> Q:
     return Q(dead=False, available_at__lte=now, done_rev__lt=F("requested_rev")) & (
