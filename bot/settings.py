@@ -84,6 +84,10 @@ class Settings:
     # How often an idle outbox worker looks for work other processes queued.
     outbox_poll_seconds: float = 0.25
 
+    def sections_for(self, role: str) -> frozenset[str]:
+        """Card sections a role may see; an unknown role sees what `agent` sees."""
+        return frozenset(self.roles.get(role, self.roles.get("agent", {})).get("sections", ()))
+
     @property
     def handoff_auth_configured(self) -> bool:
         return bool(self.webhook_secret or self.webhook_token)

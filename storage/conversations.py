@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Sequence
 
-from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from bot.domain import Actor
 from storage import outbox
 from storage.intake import bump_revision
-from storage.models import Activity, Agent, Case, Conversation, Message, Note
+from storage.models import Activity, Agent, Conversation, Message, Note
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,7 @@ async def current_conversation(actor: Actor) -> int | None:
 
 async def touch(conversation_id: int, targets: Sequence[str], now: datetime) -> None:
     """The card changed: bump its revision and queue the edit on every target."""
-    await bump_revision(conversation_id)
-    await Conversation.filter(id=conversation_id).update(last_activity_at=now)
+    await bump_revision(conversation_id, now)
     for target in targets:
         await outbox.enqueue(target, conversation_id, now=now)
 

@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.domain import MatchCandidate
+from storage.customers import candidate_of
 from storage.models import (
     Activity,
     AuditEvent,
@@ -64,12 +65,12 @@ async def search_by_name(text: str, limit: int = 25) -> list[MatchCandidate]:
     for word in words:
         condition &= Q(display_name__icontains=word)
     rows = await Customer.filter(condition, merged_into_id__isnull=True).order_by("id").limit(limit)
-    return [MatchCandidate(c.id, c.display_name, ", ".join(x for x in (c.company, c.city) if x) or None) for c in rows]
+    return [candidate_of(c) for c in rows]
 
 
 async def candidates(ids: list[int]) -> list[MatchCandidate]:
     rows = await Customer.filter(id__in=ids).order_by("id")
-    return [MatchCandidate(c.id, c.display_name, ", ".join(x for x in (c.company, c.city) if x) or None) for c in rows]
+    return [candidate_of(c) for c in rows]
 
 
 async def update_profile(customer_id: int, changes: dict[str, Any], *, now: datetime) -> None:

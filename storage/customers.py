@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 
 from tortoise.expressions import Q
 
+from bot.domain import MatchCandidate
 from storage.models import Customer, Identity
 
 
@@ -21,6 +22,12 @@ class Match:
         if self.customer_id is not None:
             return "matched"
         return "multi_match" if self.candidate_ids else "no_data"
+
+
+def candidate_of(customer: Customer) -> MatchCandidate:
+    """A match shown for picking: the name, and company / city to tell two namesakes apart."""
+    hint = ", ".join(x for x in (customer.company, customer.city) if x) or None
+    return MatchCandidate(customer.id, customer.display_name, hint)
 
 
 async def survivors(customer_ids: Iterable[int]) -> dict[int, int]:

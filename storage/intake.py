@@ -9,6 +9,7 @@ from typing import Any, Iterable, Sequence
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.domain import Handoff, IntakeResult, TranscriptLine
@@ -196,15 +197,12 @@ async def _append_to_existing(conversation: Conversation, handoff: Handoff, targ
     if not new_lines or conversation.status in ("wrapped", "failed"):
         return IntakeResult(conversation_public_id=public_id(conversation.id), created=False)
     await insert_rows(connections.get("default"), Message, _message_rows(conversation.id, new_lines, known, now))
-    await Conversation.filter(id=conversation.id).update(last_activity_at=now)
-    await bump_revision(conversation.id)
+    await bump_revision(conversation.id, now)
     for target in targets:
         await outbox.enqueue(target, conversation.id, now=now)
     return IntakeResult(conversation_public_id=public_id(conversation.id), created=False, appended_lines=len(new_lines))
 
 
-async def bump_revision(conversation_id: int) -> None:
-    """Mark the card as changed; the delivery worker edits it in place until it caught up."""
-    from tortoise.expressions import F
-
-    await Conversation.filter(id=conversation_id).update(revision=F("revision") + 1)
+async def bump_revision(conversation_id: int, now: datetime) -> None:
+    """Mark the card as changed (one UPDATE); the delivery worker edits it in place until it caught up."""
+    await Conversation.filter(id=conversation_id).update(revision=F("revision") + 1, last_activity_at=now)

@@ -16,7 +16,6 @@ against, so that only `storage/` talks to the ORM.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence

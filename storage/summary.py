@@ -14,7 +14,7 @@ from typing import Any
 from tortoise import connections
 
 from bot.domain import CaseFacts, IdentityFact, MatchCandidate, ProfileFacts, TimelineEntry
-from storage.customers import survivors
+from storage.customers import candidate_of, survivors
 from storage.models import Activity, Agent, Case, Conversation, Customer, Identity
 
 RECENT_CASES = 5
@@ -210,9 +210,7 @@ async def _candidates(ids: tuple[int, ...]) -> tuple[MatchCandidate, ...]:
     if not ids:
         return ()
     rows = await Customer.filter(id__in=list(ids)[:CANDIDATES_SHOWN]).order_by("id")
-    return tuple(
-        MatchCandidate(c.id, c.display_name, ", ".join(x for x in (c.company, c.city) if x) or None) for c in rows
-    )
+    return tuple(candidate_of(c) for c in rows)
 
 
 # One round trip, one pass over the customer's orders and one over their surveys; each reads a

@@ -28,7 +28,7 @@ from bot.cards.text import (
     slack_plain,
     teams_text,
 )
-from cards_factory import assert_valid_blocks, assert_valid_card, claimed, make_candidates, make_hostile_summary, walk
+from cards_factory import assert_valid_blocks, assert_valid_card, claimed, make_hostile_summary, walk
 
 MARK = "ZQX"  # in every hostile value, to find where untrusted text landed
 HOSTILE = {

@@ -57,7 +57,7 @@ async def test_card_is_edited_in_place_on_claim_note_customer_message_and_wrap_u
         status, answer = await post_activity(baton, card_action(connector.url, "claim", {"action": "claim", "conversation": conv},
                                                                 conversation=thread))
         assert status == 200 and answer["type"] == "application/vnd.microsoft.card.adaptive"
-        claimed = await connector.wait_for(lambda c: updates(c) and "Ana Agent" in str(updates(c)[-1].cards))
+        await connector.wait_for(lambda c: updates(c) and "Ana Agent" in str(updates(c)[-1].cards))
         after_claim = len(updates(connector))
 
         status, answer = await post_activity(baton, invoke(connector.url, "task/submit",

@@ -13,7 +13,6 @@ from typing import Any, Callable, Sequence
 from bot.clock import Clock
 from bot.core import sentiment
 from bot.core.summary import summary_for_conversation, summary_for_customer
-from bot.delivery.sync import card_sections
 from bot.domain import Actor, CustomerSummary, MatchCandidate
 from bot.errors import UserError
 from bot.identity import identities_of, normalize_email, normalize_phone
@@ -48,7 +47,7 @@ def require(settings: Settings, actor: Actor, action: str) -> None:
 
 
 def visible_sections(settings: Settings, actor: Actor) -> frozenset[str]:
-    return frozenset(settings.roles.get(actor.role, settings.roles.get("agent", {})).get("sections", ()))
+    return settings.sections_for(actor.role)
 
 
 # --------------------------------------------------------------------------- resolving references

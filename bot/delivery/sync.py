@@ -19,7 +19,7 @@ from storage.summary import ConversationRecord, load_conversation
 
 def card_sections(settings: Settings) -> frozenset[str]:
     """A thread card is seen by the whole channel, so it shows what the `agent` role may see."""
-    return frozenset(settings.roles.get("agent", {}).get("sections", ()))
+    return settings.sections_for("agent")
 
 
 def _labeler(record: ConversationRecord, summary: CustomerSummary | None) -> Callable[[posts.StoredMessage], str]:
