@@ -34,11 +34,12 @@ def dialect() -> str:
     return connections.get("default").capabilities.dialect
 
 
-async def apply_migrations(database_url: str) -> None:
-    """Apply pending migrations; several processes starting at once are serialized by a lock."""
+async def apply_migrations(database_url: str, *, target: str | None = None) -> None:
+    """Apply pending migrations (up to `target`, e.g. "baton.0006_engagement_indexes", when given);
+    several processes starting at once are serialized by a lock."""
     lock = await _migration_lock(database_url)
     try:
-        await tortoise_migrate(config=tortoise_config(database_url))
+        await tortoise_migrate(config=tortoise_config(database_url), target=target)
         await Tortoise.close_connections()
     finally:
         if lock is not None:
@@ -96,3 +97,19 @@ def _cli_config() -> dict[str, Any]:
 
 
 TORTOISE_ORM = _cli_config()
+
+
+async def model_changes_without_migration(database_url: str) -> list[str]:
+    """What `tortoise makemigrations` would write now (descriptions of operations), without writing it.
+
+    Empty when `storage/models.py` and `storage/migrations/` agree; a test keeps it that way.
+    """
+    from tortoise.context import TortoiseContext
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = tortoise_config(database_url)
+    apps = {label: dict(app) for label, app in config["apps"].items()}
+    async with TortoiseContext() as context:
+        await context.init(config=config)
+        writers = await MigrationAutodetector(context.apps, apps).changes()
+    return [f"{writer.app_label}: {operation.describe()}" for writer in writers for operation in writer.operations]

@@ -133,7 +133,7 @@ class Conversation(Model):
     sentiment = fields.FloatField(null=True)
     topic_text = fields.TextField(null=True)
     # Unclaimed-timer level reached: 1 = re-announced, 2 = escalated (compare-and-set, so once per process set).
-    reminders_sent = fields.SmallIntField(default=0)
+    reminders_sent = fields.SmallIntField(default=0, db_default=0)
     # Bumped on every change the card shows; the delivery worker edits the card until it caught up.
     revision = fields.IntField(default=1)
     last_activity_at = fields.DatetimeField()
