@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from bot.domain import MatchCandidate
 from storage.customers import candidate_of
+from storage.engagement import recompute as recompute_engagement
 from storage.models import (
     Activity,
     AuditEvent,
@@ -115,6 +116,7 @@ async def merge(survivor_id: int, merged_id: int, *, now: datetime) -> dict[str,
             if ids:
                 await model.filter(id__in=ids).update(customer_id=survivor_id)
             moved[name] = ids
+        await recompute_engagement([survivor_id, merged_id])
         await Customer.filter(id=merged_id).update(merged_into_id=survivor_id, updated_at=now)
         await Activity.create(customer_id=survivor_id, at=now, category="customer", kind="note",
                               title=f"Merged with {merged.display_name}")
@@ -138,6 +140,7 @@ async def undo_merge(merged_id: int, *, now: datetime) -> int:
             ids = event.detail.get("moved", {}).get(name) or []
             if ids:
                 await model.filter(id__in=ids).update(customer_id=merged_id)
+        await recompute_engagement([survivor_id, merged_id])
         await Customer.filter(id=merged_id).update(merged_into_id=None, updated_at=now)
         await AuditEvent.filter(id=event.id).update(detail={**event.detail, "undone": now.isoformat()})
     return survivor_id

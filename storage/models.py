@@ -38,6 +38,16 @@ class Customer(Model):
     )
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
+    # Running engagement totals, kept by storage.engagement.recompute whenever orders or surveys
+    # of this customer are written or moved, so that a summary reads them instead of aggregating.
+    order_count = fields.IntField(default=0, db_default=0)
+    order_total_cents = fields.BigIntField(default=0, db_default=0)
+    first_order_at = fields.DatetimeField(null=True)
+    last_order_at = fields.DatetimeField(null=True)
+    last_order_number = fields.CharField(max_length=64, null=True)
+    last_order_currency = fields.CharField(max_length=3, null=True)
+    csat_points = fields.IntField(default=0, db_default=0)
+    csat_responses = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "customer"

@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from bot.domain import CaseFacts, IdentityFact, TimelineEntry
 from storage.db import dialect
+from storage.engagement import recompute as recompute_engagement
 from storage.models import (
     Activity,
     Case,
@@ -62,6 +63,9 @@ SEED_TABLES: dict[str, type[Model]] = {
     "survey": Survey,
     "activity": Activity,
 }
+
+# Tables whose rows feed the running engagement totals on the customer row.
+ENGAGEMENT_TABLES = ("order", "survey")
 
 BATCH_ROWS = 2000  # rows per multi-row INSERT (execute_many) call
 FLUSH_ROWS = 40_000  # buffered rows that trigger a flush (one transaction)
@@ -130,6 +134,7 @@ class BulkWriter:
         self.flush_seconds = 0.0
         self._buffer: dict[str, list[list[Any]]] = {name: [] for name in SEED_TABLES}
         self._buffered = 0
+        self._engaged: set[int] = set()  # customers whose orders or surveys are buffered
         self._next_id: dict[str, int] = {}
         self._tables: dict[str, _Table] = {}
 
@@ -157,6 +162,8 @@ class BulkWriter:
         elif values["id"] >= self._next_id[table]:
             self._next_id[table] = values["id"] + 1
         self._buffer[table].append(self._tables[table].row(values))
+        if table in ENGAGEMENT_TABLES:
+            self._engaged.add(values["customer_id"])
         self._buffered += 1
         self.counts[table] += 1
         return values["id"]
@@ -172,15 +179,17 @@ class BulkWriter:
 
     async def flush(self) -> None:
         if self._buffered:
-            await self._write(self._take_buffer())
+            buffer, engaged = self._take_buffer()
+            await self._write(buffer, engaged)
 
-    def _take_buffer(self) -> dict[str, list[list[Any]]]:
-        taken = self._buffer
+    def _take_buffer(self) -> tuple[dict[str, list[list[Any]]], set[int]]:
+        taken, engaged = self._buffer, self._engaged
         self._buffer = {name: [] for name in SEED_TABLES}
+        self._engaged = set()
         self._buffered = 0
-        return taken
+        return taken, engaged
 
-    async def _write(self, buffer: dict[str, list[list[Any]]]) -> None:
+    async def _write(self, buffer: dict[str, list[list[Any]]], engaged: set[int]) -> None:
         started = time.perf_counter()
         async with in_transaction() as connection:
             for name in SEED_TABLES:
@@ -198,6 +207,7 @@ class BulkWriter:
                     continue
                 for start in range(0, len(rows), self.batch_rows):
                     await connection.execute_many(table.sql, rows[start : start + self.batch_rows])
+            await recompute_engagement(engaged)
         self.flush_seconds += time.perf_counter() - started
 
 

@@ -1,17 +1,16 @@
 """Reading everything a summary card shows, in a fixed number of bounded queries.
 
-Whatever a customer's history size, assembling a summary costs the same queries: every list is
-LIMITed and every aggregate is computed by the database over an index.
+Whatever a customer's history size, assembling a summary costs the same queries and reads about
+the same rows: every list is LIMITed and read in index order, and the engagement aggregates are
+running totals on the customer row (`storage.engagement`), not computed per read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-
-from tortoise import connections
 
 from bot.domain import CaseFacts, IdentityFact, MatchCandidate, ProfileFacts, TimelineEntry
 from storage.customers import candidate_of, survivors
@@ -195,7 +194,7 @@ async def load_summary(
         recent_cases=tuple(_case_facts(c) for c in cases),
         timeline=tuple(TimelineEntry(a.at, a.category, a.kind, a.title, a.detail) for a in activities),
         prior_interactions=tuple((s, t or "") for s, t in interactions),
-        orders=await _order_stats(customer.id),
+        orders=_engagement_totals(customer),
     )
 
 
@@ -213,40 +212,16 @@ async def _candidates(ids: tuple[int, ...]) -> tuple[MatchCandidate, ...]:
     return tuple(candidate_of(c) for c in rows)
 
 
-# One round trip, one pass over the customer's orders and one over their surveys; each reads a
-# covering index (migration 0006) rather than the tables.
-_ORDER_STATS_SQL = """
-SELECT o.n, o.total, o.first_at, o.last_at, s.csat_points, s.csat_n,
-  (SELECT number FROM customer_order WHERE customer_id = {p} ORDER BY placed_at DESC, id DESC LIMIT 1) AS last_number,
-  (SELECT currency FROM customer_order WHERE customer_id = {p} ORDER BY placed_at DESC, id DESC LIMIT 1) AS currency
-FROM (SELECT COUNT(*) AS n, SUM(CAST(total AS NUMERIC)) AS total, MIN(placed_at) AS first_at, MAX(placed_at) AS last_at
-      FROM customer_order WHERE customer_id = {p}) AS o,
-     (SELECT SUM(score) AS csat_points, COUNT(*) AS csat_n FROM survey WHERE customer_id = {p}) AS s
-"""
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    """SQLite hands aggregates of timestamps back as text; PostgreSQL as datetimes."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-async def _order_stats(customer_id: int) -> OrderStats:
-    """Engagement in ONE round trip; each subquery reads a covering index (see migration 0006)."""
-    conn = connections.get("default")
-    placeholder = "?" if conn.capabilities.dialect == "sqlite" else "$1"
-    values = [customer_id] * (_ORDER_STATS_SQL.count("{p}") if placeholder == "?" else 1)
-    [row] = await conn.execute_query_dict(_ORDER_STATS_SQL.format(p=placeholder), values)
-    # Not AVG(score): summing and dividing here keeps the fraction on both databases.
+def _engagement_totals(c: Customer) -> OrderStats:
+    """The running totals `storage.engagement` keeps on the customer row: no aggregate per read."""
     return OrderStats(
-        count=row["n"] or 0,
-        total=Decimal(str(row["total"])).quantize(Decimal("0.01")) if row["total"] is not None else None,
-        currency=row["currency"],
-        first_at=_as_datetime(row["first_at"]),
-        last_at=_as_datetime(row["last_at"]),
-        last_number=row["last_number"],
-        csat=int(row["csat_points"]) / int(row["csat_n"]) if row["csat_n"] else None,
-        csat_responses=row["csat_n"] or 0,
+        count=c.order_count,
+        total=(Decimal(c.order_total_cents) / 100).quantize(Decimal("0.01")) if c.order_count else None,
+        currency=c.last_order_currency,
+        first_at=c.first_order_at,
+        last_at=c.last_order_at,
+        last_number=c.last_order_number,
+        # Not an average kept in the row: points and responses keep the fraction exact.
+        csat=c.csat_points / c.csat_responses if c.csat_responses else None,
+        csat_responses=c.csat_responses,
     )

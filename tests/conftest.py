@@ -110,3 +110,16 @@ async def database(database_url):
     await db.connect(database_url, migrate=False)
     yield database_url
     await db.disconnect()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request, tmp_path):
+    """A database of each kind with no tables at all: for tests that migrate step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'empty.sqlite3'}"
+        return
+    request.getfixturevalue("postgres_template")  # the same visible skip, or failure in CI, without a server
+    name = f"baton_empty_{uuid.uuid4().hex[:10]}"
+    _run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    yield _pg_url(name)
+    _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -12,6 +12,7 @@ from bot.core.intake import accept_handoff
 from bot.core.summary import summary_for_conversation
 from bot.intake import parse_dialogflow_handoff, parse_generic_handoff, parse_handoff_initiate
 from storage.customers import create_customer
+from storage.engagement import recompute as recompute_engagement
 from storage.intake import parse_public_id
 from storage.models import Case, Identity, Order, Survey
 from tests.handoff_factory import make_botframework_activity, make_dialogflow_request, make_generic_payload
@@ -32,6 +33,7 @@ async def _dana() -> int:
                       status="active", product="Ceramic Vase Set", created_at=NOW, updated_at=NOW)
     await Order.create(customer_id=customer_id, number="SO-99812", total=Decimal("129.50"), currency="USD", placed_at=NOW)
     await Survey.create(customer_id=customer_id, score=4, at=NOW)
+    await recompute_engagement([customer_id])  # what every writer of orders and surveys does
     return customer_id
 
 
