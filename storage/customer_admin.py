@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from bot.domain import MatchCandidate
 from storage.customers import candidate_of
 from storage.engagement import recompute as recompute_engagement
+from storage.posts import mark_for_redaction
 from storage.models import (
     Activity,
     AuditEvent,
@@ -150,8 +151,11 @@ def _anon(value: str, salt: int) -> str:
     return "anon-" + hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()[:12]
 
 
-async def anonymize(customer_id: int, *, now: datetime) -> list[int]:
-    """Replace personal data irreversibly; counts, dates and case numbers remain. Returns touched conversations."""
+async def anonymize(customer_id: int, *, now: datetime, notice: str) -> list[int]:
+    """Replace personal data irreversibly; counts, dates and case numbers remain. Returns touched conversations.
+
+    What Baton already posted of the customer's messages is marked for redaction on every platform,
+    and each conversation gets `notice` as an internal message saying so, in the same transaction."""
     async with in_transaction():
         customer = await Customer.get(id=customer_id).select_for_update()
         label = f"Anonymized customer {customer.id}"
@@ -169,6 +173,10 @@ async def anonymize(customer_id: int, *, now: datetime) -> list[int]:
             )
             await Message.filter(conversation_id__in=conversation_ids, sender="customer").update(
                 text="[removed: customer anonymized]", sender_name=None, attachments=[]
+            )
+            await mark_for_redaction(conversation_ids)
+            await Message.bulk_create(
+                [Message(conversation_id=c, sender="system", text=notice, internal=True, at=now) for c in conversation_ids]
             )
         await Note.filter(customer_id=customer_id).update(text="[removed: customer anonymized]")
         await Activity.filter(customer_id=customer_id).update(detail=None)

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.transactions import in_transaction
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as tortoise_migrate
 
@@ -27,6 +28,11 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def unit_of_work():
+    """`async with unit_of_work():` the storage calls made inside commit together or not at all."""
+    return in_transaction()
 
 
 def dialect() -> str:

@@ -295,7 +295,8 @@ class OutboxJob(Model):
 
 
 class PlatformPost(Model):
-    """What Baton already posted where: the card (item 'card') or a message (item 'message:<id>').
+    """What Baton already posted where: a thread root (item 'conv:<id>:root') or a customer message
+    (item 'conv:<id>:msg:<message id>'), kept so that anonymizing can reach it later.
 
     The unique key is what stops a second process from posting the same thing twice.
     """
@@ -310,6 +311,8 @@ class PlatformPost(Model):
     revision = fields.IntField(default=0)  # card revision last rendered there
     last_message_id = fields.IntField(default=0)  # thread replies posted up to this message id
     payload = fields.JSONField(null=True)  # what was sent (kept by the recording target only)
+    # A customer message's post whose text was anonymized since: the sync deletes or rewrites it there.
+    redact = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -318,6 +321,8 @@ class PlatformPost(Model):
         indexes = (
             Index(fields=("target", "ref"), name="post_by_ref"),
             Index(fields=("target", "thread_ref"), name="post_by_thread"),
+            # Every sync asks whether a conversation has posts waiting to be redacted.
+            Index(fields=("conversation_id", "target", "redact"), name="post_redactions"),
         )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from storage.models import Message, PlatformPost
 
@@ -14,6 +15,8 @@ from storage.models import Message, PlatformPost
 @dataclass(frozen=True)
 class RootPost:
     id: int
+    target: str
+    conversation_id: int
     channel: str | None
     ref: str | None
     thread_ref: str | None
@@ -36,8 +39,26 @@ def _root_item(conversation_id: int) -> str:
     return f"conv:{conversation_id}:root"
 
 
+@dataclass(frozen=True)
+class PostedMessage:
+    """A customer message as it stands now, and where Baton posted it on one platform."""
+
+    post_id: int
+    ref: str
+    message: StoredMessage
+
+
+def _message_item(conversation_id: int, message_id: int) -> str:
+    return f"conv:{conversation_id}:msg:{message_id}"
+
+
+def _stored(m: Message) -> StoredMessage:
+    return StoredMessage(m.id, m.sender, m.sender_name, m.text, m.attachments or [], m.internal, m.at)
+
+
 def _root(row: PlatformPost) -> RootPost:
-    return RootPost(row.id, row.channel, row.ref, row.thread_ref, row.revision, row.last_message_id)
+    return RootPost(row.id, row.target, row.conversation_id, row.channel, row.ref, row.thread_ref, row.revision,
+                    row.last_message_id)
 
 
 async def get_root(target: str, conversation_id: int) -> RootPost | None:
@@ -77,8 +98,44 @@ async def set_revision(root: RootPost, revision: int, payload: Any = None) -> No
     await PlatformPost.filter(id=root.id).update(**changes)
 
 
-async def advance(root: RootPost, message_id: int) -> None:
-    await PlatformPost.filter(id=root.id).update(last_message_id=message_id)
+async def advance(
+    root: RootPost, message_id: int, *, now: datetime, posted_ref: str | None = None, posted_text: str = ""
+) -> None:
+    """Replies are posted up to `message_id`. `posted_ref` (a Slack ts, a Teams activity id) is kept for
+    customer messages: anonymizing must reach them again (SPEC 5, privacy follows the data)."""
+    if posted_ref is None:
+        await PlatformPost.filter(id=root.id).update(last_message_id=message_id)
+        return
+    async with in_transaction():
+        # Anonymized while it was being posted: the text there is already stale, redact it at once.
+        changed = await Message.filter(id=message_id).exclude(text=posted_text).exists()
+        await PlatformPost.bulk_create(
+            [PlatformPost(conversation_id=root.conversation_id, target=root.target,
+                          item=_message_item(root.conversation_id, message_id), channel=root.channel,
+                          ref=posted_ref, thread_ref=root.thread_ref, redact=changed, created_at=now)],
+            ignore_conflicts=True,  # a retried sync that posted it already keeps the first record
+        )
+        await PlatformPost.filter(id=root.id).update(last_message_id=message_id)
+
+
+async def mark_for_redaction(conversation_ids: list[int]) -> None:
+    """The customer messages of these conversations were anonymized: their posts must follow."""
+    await PlatformPost.filter(conversation_id__in=conversation_ids, item__contains=":msg:").update(redact=True)
+
+
+async def pending_redactions(target: str, conversation_id: int, *, limit: int = 50) -> list[PostedMessage]:
+    rows = await PlatformPost.filter(conversation_id=conversation_id, target=target, redact=True).order_by("id").limit(limit)
+    if not rows:
+        return []
+    message_ids = {row.id: int(row.item.rsplit(":", 1)[1]) for row in rows}
+    messages = {m.id: m for m in await Message.filter(id__in=list(message_ids.values()))}
+    # Messages are only ever deleted with their conversation, which takes its posts along (CASCADE).
+    return [PostedMessage(row.id, row.ref or "", _stored(messages[message_ids[row.id]])) for row in rows]
+
+
+async def redacted(post_id: int) -> None:
+    """Done on the platform: nothing personal is left to reach there."""
+    await PlatformPost.filter(id=post_id).delete()
 
 
 async def messages_after(conversation_id: int, after_id: int, *, exclude_from: str, limit: int = 50) -> list[StoredMessage]:
@@ -88,7 +145,7 @@ async def messages_after(conversation_id: int, after_id: int, *, exclude_from: s
         .order_by("id")
         .limit(limit)
     )
-    return [StoredMessage(m.id, m.sender, m.sender_name, m.text, m.attachments or [], m.internal, m.at) for m in rows]
+    return [_stored(m) for m in rows]
 
 
 async def find_conversation_by_thread(target: str, thread_ref: str) -> int | None:

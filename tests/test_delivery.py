@@ -60,6 +60,9 @@ class CountingPoster:
         self._gate()
         self.replies.append((thread.thread_ref, message))
 
+    async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
+        raise AssertionError("this platform keeps no message ids, so nothing is ever redacted on it")
+
     async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> None:
         self._gate()
         self.updates.append(summary)

@@ -19,6 +19,7 @@ from bot.identity import identities_of, normalize_email, normalize_phone
 from bot.settings import Settings
 from storage import audit, cases, conversations, customer_admin, outbox, routes
 from storage.customers import add_identities, create_customer, find_by_identities, find_by_identity_value
+from storage.db import unit_of_work
 from storage.intake import parse_public_id, public_id
 from storage.summary import load_conversation
 
@@ -283,9 +284,13 @@ async def conversation_view(
     return summary
 
 
-async def _touch_customer_conversations(services: Services, customer_ids: Sequence[int]) -> None:
+async def _queue_card_updates(services: Services, customer_ids: Sequence[int]) -> None:
     for conversation_id in await conversations.open_conversations_of_customers(customer_ids):
         await conversations.touch(conversation_id, services.targets, services.clock())
+
+
+async def _touch_customer_conversations(services: Services, customer_ids: Sequence[int]) -> None:
+    await _queue_card_updates(services, customer_ids)
     services.wake()
 
 
@@ -306,27 +311,33 @@ async def check_mergeable(services: Services, actor: Actor, survivor_id: int, me
 
 async def merge_customers(services: Services, actor: Actor, survivor_id: int, merged_id: int) -> str:
     survivor_name, merged_name = await check_mergeable(services, actor, survivor_id, merged_id)
+    now = services.clock()
     try:
-        moved = await customer_admin.merge(survivor_id, merged_id, now=services.clock())
+        # The move, both audit records (the undo reads them) and the card updates commit together.
+        async with unit_of_work():
+            moved = await customer_admin.merge(survivor_id, merged_id, now=now)
+            await audit.record(actor, "merge", customer_id=merged_id, now=now, survivor=survivor_id, moved=moved)
+            await audit.record(actor, "merge", customer_id=survivor_id, now=now, merged=merged_id)
+            await _queue_card_updates(services, [survivor_id])
     except customer_admin.CustomerLocked as locked:
         raise UserError(f"{locked} is locked; locked customers cannot be merged.") from None
     except ValueError:
         raise UserError(f"{merged_name} was already merged.") from None
-    now = services.clock()
-    await audit.record(actor, "merge", customer_id=merged_id, now=now, survivor=survivor_id, moved=moved)
-    await audit.record(actor, "merge", customer_id=survivor_id, now=now, merged=merged_id)
-    await _touch_customer_conversations(services, [survivor_id])
+    services.wake()
     return f"Merged {merged_name} ({merged_id}) into {survivor_name} ({survivor_id}). It can be undone for 24 hours."
 
 
 async def undo_merge(services: Services, actor: Actor, merged_id: int) -> str:
     require(services.settings, actor, "merge")
+    now = services.clock()
     try:
-        survivor = await customer_admin.undo_merge(merged_id, now=services.clock())
+        async with unit_of_work():
+            survivor = await customer_admin.undo_merge(merged_id, now=now)
+            await audit.record(actor, "unmerge", customer_id=merged_id, now=now, survivor=survivor)
+            await _queue_card_updates(services, [survivor, merged_id])
     except ValueError as reason:
         raise UserError(f"Cannot undo: {reason}.") from None
-    await audit.record(actor, "unmerge", customer_id=merged_id, now=services.clock(), survivor=survivor)
-    await _touch_customer_conversations(services, [survivor, merged_id])
+    services.wake()
     return f"Merge undone: customer {merged_id} is separate from {survivor} again."
 
 
@@ -337,12 +348,19 @@ async def set_lock(services: Services, actor: Actor, customer_id: int, locked: b
     return f"Customer {customer_id} is {'locked against edits and merges' if locked else 'unlocked'}."
 
 
+ANONYMIZED_NOTICE = "This customer was anonymized: Baton removed their messages from this thread or blanked them."
+
+
 async def anonymize(services: Services, actor: Actor, customer_id: int) -> str:
     require(services.settings, actor, "anonymize")
-    touched = await customer_admin.anonymize(customer_id, now=services.clock())
-    await audit.record(actor, "anonymize", customer_id=customer_id, now=services.clock())
-    for conversation_id in touched:
-        await conversations.touch(conversation_id, services.targets, services.clock())
+    now = services.clock()
+    # Irreversible, so all of it or none: the data, the audit record, and the queued rewrites of
+    # every card and customer message already posted (SPEC 5: privacy follows the data).
+    async with unit_of_work():
+        touched = await customer_admin.anonymize(customer_id, now=now, notice=ANONYMIZED_NOTICE)
+        await audit.record(actor, "anonymize", customer_id=customer_id, now=now)
+        for conversation_id in touched:
+            await conversations.touch(conversation_id, services.targets, now)
     services.wake()
     return f"Customer {customer_id} is anonymized. This cannot be undone."
 

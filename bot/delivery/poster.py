@@ -47,7 +47,11 @@ class ThreadPoster(Protocol):
     async def open_thread(self, conversation: ConversationFacts, summary: CustomerSummary | None) -> ThreadRef:
         """Post the thread root: the summary card, or a plain header for card-less kinds (summary None)."""
 
-    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> None: ...
+    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> str | None:
+        """Post one message in the thread; returns its platform id (Slack ts, Teams activity id)."""
+
+    async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
+        """A posted customer message was anonymized: remove or rewrite it there (`message` as it is now)."""
 
     async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
         """Edit the card in place; may return the payload sent (recording target)."""

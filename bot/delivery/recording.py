@@ -28,14 +28,19 @@ class RecordingPoster:
 
     def __init__(self) -> None:
         self.replies: list[tuple[str, OutgoingMessage]] = []
+        self.redactions: list[tuple[str, OutgoingMessage]] = []
 
     async def open_thread(self, conversation: ConversationFacts, summary: CustomerSummary | None) -> ThreadRef:
         payload = render_both(summary) if summary else {"header": f"Conversation #{conversation.public_id}"}
         return ThreadRef(channel="record", root_ref=conversation.public_id, thread_ref=conversation.public_id, payload=payload)
 
-    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> None:
+    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> str:
         self.replies.append((thread.thread_ref, message))
         log.debug("recorded reply %s in %s", message.id, thread.thread_ref)
+        return f"record:{message.id}"
+
+    async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
+        self.redactions.append((ref, message))
 
     async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
         return render_both(summary)

@@ -1,4 +1,4 @@
-"""Bring one conversation's thread on one platform up to date: root card, replies, card edits.
+"""Bring one conversation's thread on one platform up to date: root card, redactions, replies, card edits.
 
 The sync is re-entrant: it reads what was already posted (storage.posts) and only does what is
 missing, so a crash or a retry after a 429 continues where it stopped instead of posting twice.
@@ -15,6 +15,9 @@ from bot.domain import CARDLESS_KINDS, CustomerSummary
 from bot.settings import Settings
 from storage import posts
 from storage.summary import ConversationRecord, load_conversation
+
+
+ANONYMIZED_LABEL = "Customer"  # who a redacted message is from
 
 
 def card_sections(settings: Settings) -> frozenset[str]:
@@ -40,6 +43,18 @@ def _labeler(record: ConversationRecord, summary: CustomerSummary | None) -> Cal
         return "Baton"
 
     return label
+
+
+def _outgoing(stored: posts.StoredMessage, label: Callable[[posts.StoredMessage], str]) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=stored.id,
+        sender=stored.sender,
+        sender_label=label(stored),
+        text=stored.text,
+        attachments=tuple(stored.attachments),
+        internal=stored.internal,
+        at=stored.at,
+    )
 
 
 async def sync_conversation(
@@ -86,20 +101,21 @@ async def sync_conversation(
         if not batch:
             break
         for stored in batch:
-            await poster.post_reply(
-                thread,
-                OutgoingMessage(
-                    id=stored.id,
-                    sender=stored.sender,
-                    sender_label=label(stored),
-                    text=stored.text,
-                    attachments=tuple(stored.attachments),
-                    internal=stored.internal,
-                    at=stored.at,
-                ),
-            )
-            await posts.advance(root, stored.id)
+            ref = await poster.post_reply(thread, _outgoing(stored, label))
+            # Customer messages keep their platform id, so that anonymizing can reach them later.
+            if stored.sender == "customer":
+                await posts.advance(root, stored.id, now=now, posted_ref=ref, posted_text=stored.text)
+            else:
+                await posts.advance(root, stored.id, now=now)
             last_id = stored.id
+            await keep_alive()
+
+    # After the replies, so that a reply found anonymized while it was being posted goes too.
+    while pending := await posts.pending_redactions(poster.name, conversation_id):
+        for posted in pending:  # the customer was anonymized after these were posted
+            # Never the labeler: `record` may predate the anonymization and still hold the name.
+            await poster.redact_reply(thread, posted.ref, _outgoing(posted.message, lambda _: ANONYMIZED_LABEL))
+            await posts.redacted(posted.post_id)
             await keep_alive()
 
     if shows_card and root.revision < record.revision:

@@ -171,7 +171,7 @@ class SlackPoster:
         ts = response["ts"]
         return ThreadRef(channel=stored, root_ref=ts, thread_ref=ts, payload=None)
 
-    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> None:
+    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> str:
         label = clean(message.sender_label) or "Unknown sender"
         if message.internal:
             label = f"{label} (internal)"
@@ -179,7 +179,7 @@ class SlackPoster:
         files = attachment_lines(message.attachments)
         if files:
             blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": files, "emoji": True}]})
-        await self._call(
+        response = await self._call(
             thread.channel,
             "chat.postMessage",
             thread_ts=thread.thread_ref,
@@ -190,6 +190,16 @@ class SlackPoster:
             unfurl_links=False,
             unfurl_media=False,
         )
+        return response["ts"]
+
+    async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
+        """Deleted, not edited: the customer's name is the message's author name, which `chat.update`
+        cannot change. Baton's notice in the thread says why the messages went."""
+        try:
+            await self._call(thread.channel, "chat.delete", ts=ref)
+        except SlackApiError as error:
+            if error.response.get("error") != "message_not_found":  # gone already: done
+                raise
 
     async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
         await self._call(

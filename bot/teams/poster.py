@@ -97,10 +97,13 @@ class TeamsPoster:
         self._service_urls[channel] = reference["serviceUrl"]
         return ThreadRef(channel=channel, root_ref=activity_id, thread_ref=thread_id)
 
-    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> None:
-        text = dialogs.thread_line(message.sender_label, message.sender, message.text, internal=message.internal,
-                                   attachments=message.attachments)
-        await self.connector.send(await self._service_url(thread.channel), thread.thread_ref, dialogs.message(text))
+    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> str | None:
+        sent = await self.connector.send(await self._service_url(thread.channel), thread.thread_ref, _line(message))
+        return sent.get("id")
+
+    async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
+        """Rewritten in place: in Teams the author is always the bot, the name lives in the text."""
+        await self.connector.update(await self._service_url(thread.channel), thread.thread_ref, ref, _line(message))
 
     async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
         activity = {"type": "message", "attachments": [card_attachment(render_summary_card(summary))]}
@@ -112,3 +115,7 @@ class TeamsPoster:
         await self.connector.send(await self._service_url(thread_channel), thread_id, dialogs.message(text))
 
 
+def _line(message: OutgoingMessage) -> dict[str, Any]:
+    text = dialogs.thread_line(message.sender_label, message.sender, message.text, internal=message.internal,
+                               attachments=message.attachments)
+    return dialogs.message(text)

@@ -61,6 +61,7 @@ class FakeSlack:
         self.relayed: list[tuple[dict[str, str], Any, bytes]] = []  # agent replies POSTed to the handoff's reply_url
         self._failures: list[tuple[int, float | None, Callable[[str], bool]]] = []
         self._ts = itertools.count(1)
+        self.messages: set[tuple[str, str]] = set()  # (channel, ts) of the messages that exist, for chat.delete
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -189,8 +190,15 @@ class FakeSlack:
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "baton", "team_id": TEAM_ID,
                     "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": args.get("channel"), "ts": self._next_ts(),
+            ts = self._next_ts()
+            self.messages.add((args.get("channel"), ts))
+            return {"ok": True, "channel": args.get("channel"), "ts": ts,
                     "message": {"text": args.get("text"), "bot_id": BOT_ID}}
+        if method == "chat.delete":
+            if (args.get("channel"), args.get("ts")) not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages.discard((args.get("channel"), args.get("ts")))
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
         if method == "chat.postEphemeral":
