@@ -28,6 +28,7 @@ from storage.models import (
 )
 
 UNDO_WINDOW = timedelta(hours=24)
+REMOVED = "[removed: customer anonymized]"  # what anonymized message and note texts become
 PROFILE_FIELDS = (
     "first_name", "last_name", "company", "gender", "email", "mobile_phone", "home_phone", "tags", "notes",
     "job_title", "city", "relationship_type", "category", "preferred_channel", "primary_contact",
@@ -80,7 +81,7 @@ async def update_profile(customer_id: int, changes: dict[str, Any], *, now: date
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
     async with in_transaction():
-        customer = await Customer.get(id=customer_id)
+        customer = await Customer.get(id=customer_id).select_for_update()
         if customer.locked:
             raise CustomerLocked(customer.display_name)
         for name, value in changes.items():
@@ -88,7 +89,8 @@ async def update_profile(customer_id: int, changes: dict[str, Any], *, now: date
         if "first_name" in changes or "last_name" in changes:
             customer.display_name = " ".join(x for x in (customer.first_name, customer.last_name) if x) or customer.display_name
         customer.updated_at = now
-        await customer.save()
+        # Only what the edit owns: the running engagement totals are written by others meanwhile.
+        await customer.save(update_fields=[*changes, "display_name", "updated_at"])
 
 
 async def set_locked(customer_id: int, locked: bool, *, now: datetime) -> None:
@@ -172,13 +174,13 @@ async def anonymize(customer_id: int, *, now: datetime, notice: str) -> list[int
                 customer_input={}, visitor=None, prechat=[], topic_text=None
             )
             await Message.filter(conversation_id__in=conversation_ids, sender="customer").update(
-                text="[removed: customer anonymized]", sender_name=None, attachments=[]
+                text=REMOVED, sender_name=None, attachments=[]
             )
             await mark_for_redaction(conversation_ids)
             await Message.bulk_create(
                 [Message(conversation_id=c, sender="system", text=notice, internal=True, at=now) for c in conversation_ids]
             )
-        await Note.filter(customer_id=customer_id).update(text="[removed: customer anonymized]")
+        await Note.filter(customer_id=customer_id).update(text=REMOVED)
         await Activity.filter(customer_id=customer_id).update(detail=None)
     return conversation_ids
 

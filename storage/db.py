@@ -31,7 +31,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 def unit_of_work():
-    """`async with unit_of_work():` the storage calls made inside commit together or not at all."""
+    """`async with unit_of_work():` the storage calls made inside commit together or not at all.
+
+    (Tortoise's `in_transaction` under a name `bot/` may use: only `storage/` imports tortoise.)"""
     return in_transaction()
 
 

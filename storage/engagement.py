@@ -37,9 +37,6 @@ UPDATE customer SET
 {{where}}
 """
 
-RECOMPUTE_ALL_SQL = RECOMPUTE_SQL.format(where="")
-
-
 async def recompute(customer_ids: Iterable[int]) -> None:
     """Refresh the running totals of these customers from their orders and surveys.
 

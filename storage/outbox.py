@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
+from tortoise.transactions import in_transaction
 
 from storage.models import OutboxJob
 
@@ -36,7 +37,10 @@ async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
     if bumped:
         return
     try:
-        await OutboxJob.create(target=target, conversation_id=conversation_id, requested_rev=1, available_at=now)
+        # A savepoint when called inside a transaction: on PostgreSQL a failed INSERT would otherwise
+        # abort the caller's whole transaction (an anonymize, a claim) instead of just this attempt.
+        async with in_transaction():
+            await OutboxJob.create(target=target, conversation_id=conversation_id, requested_rev=1, available_at=now)
     except IntegrityError:
         await OutboxJob.filter(target=target, conversation_id=conversation_id).update(
             requested_rev=F("requested_rev") + 1

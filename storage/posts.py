@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from storage.models import Message, PlatformPost
+from storage.models import Conversation, Customer, Message, PlatformPost
+
+ITEM_LENGTH = PlatformPost._meta.fields_map["item"].max_length
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,16 @@ class PostedMessage:
     message: StoredMessage
 
 
-def _message_item(conversation_id: int, message_id: int) -> str:
-    return f"conv:{conversation_id}:msg:{message_id}"
+def _message_item(conversation_id: int, message_id: int, ref: str) -> str:
+    """One row per copy posted: a message posted twice (a sync retried after the post) keeps both refs."""
+    item = f"conv:{conversation_id}:msg:{message_id}:{ref}"
+    if len(item) > ITEM_LENGTH:
+        item = f"conv:{conversation_id}:msg:{message_id}:{hashlib.sha256(ref.encode()).hexdigest()[:16]}"
+    return item
+
+
+def _message_id_of(item: str) -> int:
+    return int(item.split(":")[3])
 
 
 def _stored(m: Message) -> StoredMessage:
@@ -99,23 +110,38 @@ async def set_revision(root: RootPost, revision: int, payload: Any = None) -> No
 
 
 async def advance(
-    root: RootPost, message_id: int, *, now: datetime, posted_ref: str | None = None, posted_text: str = ""
+    root: RootPost, message_id: int, *, now: datetime, posted_ref: str | None = None, saw_anonymized: bool = False
 ) -> None:
     """Replies are posted up to `message_id`. `posted_ref` (a Slack ts, a Teams activity id) is kept for
-    customer messages: anonymizing must reach them again (SPEC 5, privacy follows the data)."""
+    customer messages: anonymizing must reach them again (SPEC 5, privacy follows the data).
+
+    `saw_anonymized` says whether the sync already knew the customer was anonymized when it rendered
+    the line (so it carried no name); a line rendered before is flagged for redaction at once."""
     if posted_ref is None:
         await PlatformPost.filter(id=root.id).update(last_message_id=message_id)
         return
     async with in_transaction():
-        # Anonymized while it was being posted: the text there is already stale, redact it at once.
-        changed = await Message.filter(id=message_id).exclude(text=posted_text).exists()
+        anonymized = await _lock_customer_state(root.conversation_id)
         await PlatformPost.bulk_create(
             [PlatformPost(conversation_id=root.conversation_id, target=root.target,
-                          item=_message_item(root.conversation_id, message_id), channel=root.channel,
-                          ref=posted_ref, thread_ref=root.thread_ref, redact=changed, created_at=now)],
-            ignore_conflicts=True,  # a retried sync that posted it already keeps the first record
+                          item=_message_item(root.conversation_id, message_id, posted_ref), channel=root.channel,
+                          ref=posted_ref, thread_ref=root.thread_ref, redact=anonymized and not saw_anonymized,
+                          created_at=now)],
+            ignore_conflicts=True,  # the same post recorded twice (a retried sync) stays one row
         )
         await PlatformPost.filter(id=root.id).update(last_message_id=message_id)
+
+
+async def _lock_customer_state(conversation_id: int) -> bool:
+    """Whether the conversation's customer is anonymized, read under the customer's row lock.
+
+    Anonymizing takes the same lock, so the two serialize: either it committed before this read and
+    the post is flagged here, or it waits for this transaction and its own flagging sees the post."""
+    customer_id = await Conversation.filter(id=conversation_id).first().values_list("customer_id", flat=True)
+    if customer_id is None:
+        return False
+    state = await Customer.filter(id=customer_id).select_for_update().first().values_list("anonymized_at", flat=True)
+    return state is not None
 
 
 async def mark_for_redaction(conversation_ids: list[int]) -> None:
@@ -127,7 +153,7 @@ async def pending_redactions(target: str, conversation_id: int, *, limit: int = 
     rows = await PlatformPost.filter(conversation_id=conversation_id, target=target, redact=True).order_by("id").limit(limit)
     if not rows:
         return []
-    message_ids = {row.id: int(row.item.rsplit(":", 1)[1]) for row in rows}
+    message_ids = {row.id: _message_id_of(row.item) for row in rows}
     messages = {m.id: m for m in await Message.filter(id__in=list(message_ids.values()))}
     # Messages are only ever deleted with their conversation, which takes its posts along (CASCADE).
     return [PostedMessage(row.id, row.ref or "", _stored(messages[message_ids[row.id]])) for row in rows]

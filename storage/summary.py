@@ -47,6 +47,7 @@ class ConversationRecord:
     revision: int
     created_at: datetime
     last_activity_at: datetime
+    customer_anonymized: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def _conversation_record(row: Conversation, agent: Agent | None) -> Conversation
         revision=row.revision,
         created_at=row.created_at,
         last_activity_at=row.last_activity_at,
+        customer_anonymized=row.customer is not None and row.customer.anonymized_at is not None,
     )
 
 
@@ -139,7 +141,7 @@ def _profile(c: Customer) -> ProfileFacts:
 
 
 async def load_conversation(conversation_id: int) -> ConversationRecord | None:
-    row = await Conversation.get_or_none(id=conversation_id).select_related("claimed_by")
+    row = await Conversation.get_or_none(id=conversation_id).select_related("claimed_by", "customer")
     if row is None:
         return None
     return _conversation_record(row, row.claimed_by)

@@ -58,7 +58,7 @@ async def _surveys(customer_id: int, *scores: int) -> None:
             w.add("survey", customer_id=customer_id, score=score, at=NOW - (age + 1) * DAY)
 
 
-async def test_totals_equal_the_rows_when_a_history_is_written_over_many_flushes(database):
+async def test_totals_equal_the_rows_for_a_generated_history(database):
     rng = random.Random(3)
     customers = [await add_customer(now=NOW, rng=rng) for _ in range(3)]
     for customer_id in customers:
@@ -68,6 +68,24 @@ async def test_totals_equal_the_rows_when_a_history_is_written_over_many_flushes
         stats = await _stats(customer_id)
         assert stats == await _from_the_rows(customer_id)
         assert stats.count > 20 and stats.csat_responses > 5
+
+
+async def test_totals_equal_the_rows_when_a_customers_orders_span_several_flushes(database):
+    rng = random.Random(5)
+    customers = [await add_customer(now=NOW, rng=rng) for _ in range(3)]
+    async with BulkWriter(flush_rows=7) as w:  # a flush (its own transaction) every 7 rows
+        for index in range(60):
+            customer_id = customers[index % 3]
+            w.add("order", customer_id=customer_id, number=f"SO-F{index}", total=Decimal(f"{index}.25"),
+                  currency="USD", placed_at=NOW - (index + 1) * DAY)
+            if index % 4 == 0:
+                w.add("survey", customer_id=customer_id, score=index % 5 + 1, at=NOW - index * DAY)
+            await w.maybe_flush()
+
+    for customer_id in customers:
+        stats = await _stats(customer_id)
+        assert stats == await _from_the_rows(customer_id)
+        assert stats.count == 20
 
 
 async def test_a_later_order_moves_the_lifetime_value_and_the_last_order(database):

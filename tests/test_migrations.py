@@ -1,4 +1,6 @@
-"""Migrations: they match the models, and every one of them can run on a database that holds data."""
+"""Migrations: they match the models, and the columns they add can be added to tables that hold rows.
+
+(An actual upgrade of a database with data, 0006 to the latest, is in test_engagement_totals.py.)"""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ lines stay.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
 
@@ -15,7 +16,7 @@ from bot.core import actions
 from bot.core.intake import accept_handoff
 from bot.intake import parse_generic_handoff
 from bot.web.app import services_of
-from storage import customer_admin, posts
+from storage import customer_admin, outbox, posts
 from storage.customers import create_customer
 from storage.intake import parse_public_id
 from tests.handoff_factory import CUSTOMER_SAYS, make_generic_payload
@@ -42,6 +43,7 @@ async def test_in_slack_the_customers_posted_messages_are_deleted_and_the_card_r
         others_ts = {r.response["ts"] for r in replies} - customer_ts
         assert customer_ts and others_ts
         world.slack.fail_next(1, method="chat.delete")  # rate limited once: retried after Retry-After
+        before = len(world.slack.calls)
 
         await world.command(f"anonymize {dana}", user=SLACK_ADMIN)
         await world.interaction(view_submission(await world.opened_view("baton_anonymize_modal"), {}, user=SLACK_ADMIN))
@@ -51,10 +53,13 @@ async def test_in_slack_the_customers_posted_messages_are_deleted_and_the_card_r
             (c for c in s.of("chat.postMessage", thread_ts=card_ts) if NOTICE in json.dumps(c.args)), None))
         card = await world.slack.wait_for(lambda s: next(
             (c for c in s.of("chat.update", ts=card_ts) if "Anonymized customer" in json.dumps(c.args)), None))
+        await _outbox_idle()
         assert {c.args["ts"] for c in world.slack.of("chat.delete")} == customer_ts  # the bot's lines stay
         assert not {ts for _, ts in world.slack.messages} & customer_ts
-        assert "Dana" not in json.dumps(card.args) and "Dana" not in json.dumps(notice.args)
-        assert CUSTOMER_SAYS not in json.dumps([c.args for c in world.slack.calls if c.args.get("ts") in customer_ts])
+        assert notice.args["username"] != "Dana Whitfield"
+        sent_since = json.dumps([c.args for c in world.slack.calls[before:] if c.method.startswith("chat.")])
+        assert "Dana" not in sent_since and CUSTOMER_SAYS not in sent_since, "nothing sent afterwards names her"
+        assert "Dana" not in json.dumps(card.args)
 
 
 async def test_in_teams_the_customers_posted_messages_are_rewritten_in_place(database_url):
@@ -99,28 +104,43 @@ async def test_a_customer_message_posted_after_anonymizing_is_not_deleted(databa
         await actions.customer_message(services_of(world.baton.app), conversation_id, "one more thing")
         later = await world.slack.wait_for(lambda s: next(
             (c for c in s.of("chat.postMessage", thread_ts=card_ts) if "one more thing" in json.dumps(c.args)), None))
+        await _outbox_idle()
 
         assert later.args["username"] != "Dana Whitfield"
         assert len(world.slack.of("chat.delete")) == deleted_before
+        assert (later.args["channel"], later.response["ts"]) in world.slack.messages
 
 
-async def _posted_customer_line(anonymize_first: bool) -> list:
-    """A customer line the sync read, then (maybe) the customer is anonymized, then the post is recorded."""
+async def _posted_customer_line(*, anonymized_before_recording: bool, sync_saw_it: bool = False) -> list:
+    """A customer line the sync rendered and posted; maybe the customer is anonymized before the post is
+    recorded; `sync_saw_it` says whether the sync already knew (so the line carried no name)."""
     dana = await _dana()
     result = await accept_handoff(parse_generic_handoff(make_generic_payload(case=None)), targets=[], now=NOW)
     conversation_id = parse_public_id(result.conversation_public_id)
     root = await posts.record_root("record", conversation_id, channel="C1", ref="1.0", thread_ref="1.0",
                                    revision=0, payload=None, now=NOW)
     line = next(m for m in await posts.messages_after(conversation_id, 0, exclude_from="record") if m.sender == "customer")
-    if anonymize_first:
+    if anonymized_before_recording:
         await customer_admin.anonymize(dana, now=NOW, notice="anonymized")
-    await posts.advance(root, line.id, now=NOW, posted_ref="1.1", posted_text=line.text)
+    await posts.advance(root, line.id, now=NOW, posted_ref="1.1", saw_anonymized=sync_saw_it)
     return await posts.pending_redactions("record", conversation_id)
 
 
 async def test_a_line_anonymized_while_it_was_being_posted_is_redacted_at_once(database):
-    assert [p.ref for p in await _posted_customer_line(anonymize_first=True)] == ["1.1"]
+    assert [p.ref for p in await _posted_customer_line(anonymized_before_recording=True)] == ["1.1"]
 
 
 async def test_a_line_posted_as_it_stands_is_not_redacted(database):
-    assert await _posted_customer_line(anonymize_first=False) == []
+    assert await _posted_customer_line(anonymized_before_recording=False) == []
+
+
+async def test_a_line_rendered_after_the_anonymization_is_not_redacted(database):
+    assert await _posted_customer_line(anonymized_before_recording=True, sync_saw_it=True) == []
+
+
+async def _outbox_idle(timeout: float = 10.0) -> None:
+    """Every queued sync has run, so nothing more will reach the fake platform."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await outbox.pending_counts():
+        assert asyncio.get_running_loop().time() < deadline, "the outbox never went idle"
+        await asyncio.sleep(0.05)

@@ -17,7 +17,7 @@ from storage import posts
 from storage.summary import ConversationRecord, load_conversation
 
 
-ANONYMIZED_LABEL = "Customer"  # who a redacted message is from
+CUSTOMER_LABEL = "Customer"  # a customer whose name Baton does not know (or may no longer show)
 
 
 def card_sections(settings: Settings) -> frozenset[str]:
@@ -29,7 +29,7 @@ def _labeler(record: ConversationRecord, summary: CustomerSummary | None) -> Cal
     customer_name = (
         (summary.profile.display_name if summary and summary.profile else None)
         or record.customer_input.get("name")
-        or "Customer"
+        or CUSTOMER_LABEL
     )
     bot_name = (record.bot or {}).get("name") or "Virtual agent"
 
@@ -103,8 +103,8 @@ async def sync_conversation(
         for stored in batch:
             ref = await poster.post_reply(thread, _outgoing(stored, label))
             # Customer messages keep their platform id, so that anonymizing can reach them later.
-            if stored.sender == "customer":
-                await posts.advance(root, stored.id, now=now, posted_ref=ref, posted_text=stored.text)
+            if stored.sender == "customer" and ref:
+                await posts.advance(root, stored.id, now=now, posted_ref=ref, saw_anonymized=record.customer_anonymized)
             else:
                 await posts.advance(root, stored.id, now=now)
             last_id = stored.id
@@ -114,7 +114,7 @@ async def sync_conversation(
     while pending := await posts.pending_redactions(poster.name, conversation_id):
         for posted in pending:  # the customer was anonymized after these were posted
             # Never the labeler: `record` may predate the anonymization and still hold the name.
-            await poster.redact_reply(thread, posted.ref, _outgoing(posted.message, lambda _: ANONYMIZED_LABEL))
+            await poster.redact_reply(thread, posted.ref, _outgoing(posted.message, lambda _: CUSTOMER_LABEL))
             await posts.redacted(posted.post_id)
             await keep_alive()
 

@@ -31,6 +31,9 @@ KIND_TITLES = {"internal": "Internal conversation", "agent_to_agent": "Agent-to-
                "unrouted": "Unrouted conversation", "customer": "Conversation"}
 # Errors that mean "this channel cannot take Baton's posts": waiting for `route here` is the fix.
 CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived", "restricted_action"})
+# chat.delete answers after which a redaction is over: the message or its channel is gone, or
+# Slack will never let Baton delete it.
+REDACTION_DONE = CHANNEL_ERRORS | {"message_not_found", "cant_delete_message"}
 TEAM_MARK = "@"  # a channel stored as "C123@T456" belongs to workspace T456 (OAuth installs)
 
 
@@ -198,8 +201,11 @@ class SlackPoster:
         try:
             await self._call(thread.channel, "chat.delete", ts=ref)
         except SlackApiError as error:
-            if error.response.get("error") != "message_not_found":  # gone already: done
+            reason = error.response.get("error")
+            if reason not in REDACTION_DONE:
                 raise
+            # Nothing Baton can ever do there: retrying would only hold up the card edit behind it.
+            log.warning("slack message %s in %s could not be deleted (%s); giving up on it", ref, thread.channel, reason)
 
     async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
         await self._call(

@@ -11,7 +11,7 @@ from bot.delivery.poster import OutgoingMessage, ThreadRef, Unroutable
 from bot.domain import ConversationFacts, CustomerSummary
 from bot.settings import Settings
 from bot.teams import dialogs
-from bot.teams.connector import BotConnector
+from bot.teams.connector import BotConnector, ConnectorError
 from storage import routes, teams_store
 from storage.intake import parse_public_id
 
@@ -99,11 +99,19 @@ class TeamsPoster:
 
     async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> str | None:
         sent = await self.connector.send(await self._service_url(thread.channel), thread.thread_ref, _line(message))
+        if not sent.get("id"):
+            log.warning("Bot Connector gave no id for message %s: it cannot be redacted later", message.id)
         return sent.get("id")
 
     async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
         """Rewritten in place: in Teams the author is always the bot, the name lives in the text."""
-        await self.connector.update(await self._service_url(thread.channel), thread.thread_ref, ref, _line(message))
+        try:
+            await self.connector.update(await self._service_url(thread.channel), thread.thread_ref, ref, _line(message))
+        except ConnectorError as error:
+            if error.status not in (403, 404):
+                raise
+            # The message or the bot's access to the team is gone: retrying cannot change that.
+            log.warning("Teams message %s could not be rewritten (%s); giving up on it", ref, error.status)
 
     async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
         activity = {"type": "message", "attachments": [card_attachment(render_summary_card(summary))]}

@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
 
-# A frozen copy of storage.engagement.RECOMPUTE_SQL for every customer: later edits of that module
+# A frozen copy of storage.engagement.RECOMPUTE_SQL, for every customer: later edits of that module
 # must not change what this migration did.
 BACKFILL = """
 UPDATE customer SET
