@@ -53,6 +53,8 @@ class Settings:
     webhook_secret: str | None = None
     webhook_token: str | None = None
     max_body_bytes: int = 1024 * 1024
+    link_secret: str | None = None  # signs links to agents' files for customers (see link_signing_secret)
+    file_link_hours: float = 168
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -87,6 +89,15 @@ class Settings:
     def sections_for(self, role: str) -> frozenset[str]:
         """Card sections a role may see; an unknown role sees what `agent` sees."""
         return frozenset(self.roles.get(role, self.roles.get("agent", {})).get("sections", ()))
+
+    @property
+    def link_signing_secret(self) -> str | None:
+        return self.link_secret or self.webhook_secret
+
+    @property
+    def file_links_on(self) -> bool:
+        """Agents' files reach customers as Baton links (the platforms' own URLs need a login)."""
+        return bool(self.public_url and self.link_signing_secret)
 
     @property
     def handoff_auth_configured(self) -> bool:
@@ -131,6 +142,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_url=(env.get("BATON_PUBLIC_URL") or None),
         webhook_secret=env.get("BATON_WEBHOOK_SECRET") or None,
         webhook_token=env.get("BATON_WEBHOOK_TOKEN") or None,
+        link_secret=env.get("BATON_LINK_SECRET") or None,
+        file_link_hours=float(env.get("BATON_FILE_LINK_HOURS") or 168),
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,

@@ -18,6 +18,7 @@ class Reply:
     text: str
     attachments: list[dict[str, Any]]
     at: datetime
+    platform: str | None = None  # where the agent wrote it ("slack", "teams"): where its files live
 
 
 async def unrelayed_replies(conversation_id: int, limit: int = 50) -> list[Reply]:
@@ -26,7 +27,19 @@ async def unrelayed_replies(conversation_id: int, limit: int = 50) -> list[Reply
         .order_by("id")
         .limit(limit)
     )
-    return [Reply(m.id, m.sender_name or "Agent", m.text, m.attachments or [], m.at) for m in rows]
+    return [Reply(m.id, m.sender_name or "Agent", m.text, m.attachments or [], m.at, m.posted_from) for m in rows]
+
+
+async def shared_file(message_id: int, index: int) -> tuple[str, dict[str, Any]] | None:
+    """(platform, attachment) of a file an agent shared with the customer, or None when there is no
+    such file any more (or the message was never meant for the customer)."""
+    row = await Message.filter(id=message_id, sender="agent", internal=False).first().values("posted_from", "attachments")
+    if row is None or not row["posted_from"]:
+        return None
+    attachments = row["attachments"] or []
+    if not 0 <= index < len(attachments) or not isinstance(attachments[index], dict):
+        return None
+    return row["posted_from"], attachments[index]
 
 
 async def mark_relayed(message_id: int, now: datetime) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable, Protocol
 
 import aiohttp
 
+from bot.delivery.files import for_customer
 from bot.delivery.poster import RetryLater
 from bot.settings import Settings
 from bot.signing import signed_headers
@@ -32,7 +33,7 @@ class BotFrameworkSender(Protocol):
 
     async def send_status(self, origin: dict[str, Any], state: str, message: str | None) -> None: ...
 
-    async def send_reply(self, origin: dict[str, Any], agent_name: str, text: str) -> None: ...
+    async def send_reply(self, origin: dict[str, Any], agent_name: str, text: str, files: list[dict[str, Any]]) -> None: ...
 
 
 def _retry_after(response: aiohttp.ClientResponse) -> float:
@@ -68,7 +69,8 @@ class SourceRelay:
         if conversation.origin and self.botframework:
             await self._send_status(conversation, now)
         for reply in await relay.unrelayed_replies(conversation_id):
-            await self._relay(conversation, reply)
+            files = for_customer(reply.id, reply.attachments, platform=reply.platform, settings=settings, now=now)
+            await self._relay(conversation, reply, files)
             await relay.mark_relayed(reply.id, now)
             await keep_alive()
 
@@ -86,15 +88,15 @@ class SourceRelay:
         await self.botframework.send_status(conversation.origin, state, message)
         await relay.record_status(conversation.id, state, now)
 
-    async def _relay(self, conversation: ConversationRecord, reply: relay.Reply) -> None:
+    async def _relay(self, conversation: ConversationRecord, reply: relay.Reply, files: list[dict[str, Any]]) -> None:
         if conversation.reply_url:
-            await self._post_reply_url(conversation, reply)
+            await self._post_reply_url(conversation, reply, files)
         elif conversation.origin and self.botframework:
-            await self.botframework.send_reply(conversation.origin, reply.agent_name, reply.text)
+            await self.botframework.send_reply(conversation.origin, reply.agent_name, reply.text, files)
         else:
             log.info("conversation %s has no reply channel; agent reply %s kept in Baton only", conversation.id, reply.id)
 
-    async def _post_reply_url(self, conversation: ConversationRecord, reply: relay.Reply) -> None:
+    async def _post_reply_url(self, conversation: ConversationRecord, reply: relay.Reply, files: list[dict[str, Any]]) -> None:
         body = json.dumps(
             {
                 "source": conversation.source,
@@ -102,7 +104,7 @@ class SourceRelay:
                 "message_id": reply.id,
                 "from": {"role": "agent", "name": reply.agent_name},
                 "text": reply.text,
-                "attachments": reply.attachments,
+                "attachments": files,
                 "at": reply.at.isoformat(),
             }
         ).encode()

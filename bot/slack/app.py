@@ -36,6 +36,7 @@ BOT_SCOPES: tuple[str, ...] = (
     "chat:write",
     "chat:write.customize",
     "commands",
+    "files:read",
     "files:write",
     "groups:history",
     "im:history",

@@ -321,8 +321,9 @@ class SlackHandlers:
         if conversation is None:
             return
         where = Where(client, event["user"], event.get("channel"), thread_ts=thread_ts, team_id=_team_id(body))
+        # `team` picks the workspace token that can fetch the file again for the customer (bot/delivery/files.py).
         files = [{"name": f.get("name") or f.get("title") or "file", "url": f.get("url_private") or f.get("permalink"),
-                  "content_type": f.get("mimetype")} for f in event.get("files") or []]
+                  "content_type": f.get("mimetype"), "team": _team_id(body)} for f in event.get("files") or []]
 
         async def work() -> None:
             actor = await self.actor(client, body, event["user"], None)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -119,19 +120,33 @@ class SlackPoster:
 
     # --- clients ------------------------------------------------------------------------------------
 
-    async def _client(self, team_id: str | None) -> AsyncWebClient:
+    async def _token(self, team_id: str | None) -> str:
         token = self.bot_token
         if self.client_id is not None:
             token = await slack_store.bot_token_for_team(self.client_id, team_id) or self.bot_token
         if not token:
             raise Unroutable(f"no channel: no Slack installation for workspace {team_id or '(unknown)'}")
+        return token
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._session
+
+    async def _client(self, team_id: str | None) -> AsyncWebClient:
+        token = await self._token(team_id)
         client = self._clients.get(token)
         if client is None:
-            if self._session is None or self._session.closed:
-                self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-            client = AsyncWebClient(token=token, base_url=self.api_url, session=self._session)
+            client = AsyncWebClient(token=token, base_url=self.api_url, session=self._http())
             self._clients[token] = client
         return client
+
+    @asynccontextmanager
+    async def open_file(self, url: str, *, team: str | None) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A file shared in Slack (its `url_private`), fetched with the workspace's bot token."""
+        headers = {"Authorization": f"Bearer {await self._token(team)}"}
+        async with self._http().get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
+            yield response
 
     async def _call(self, stored_channel: str, method: str, **kwargs: Any) -> Any:
         channel, team = split_channel(stored_channel)

@@ -34,8 +34,13 @@ class TeamsBotFrameworkSender:
                     "value": {"state": state, "message": message}}
         await self.connector.send(origin["service_url"], origin["conversation_id"], activity)
 
-    async def send_reply(self, origin: dict[str, Any], agent_name: str, text: str) -> None:
+    async def send_reply(self, origin: dict[str, Any], agent_name: str, text: str, files: list[dict[str, Any]]) -> None:
         activity = self._envelope(origin)
         sender = {**activity.get("from", {"id": origin.get("bot_id") or "baton"}), "name": agent_name, "role": "bot"}
         activity.update(type="message", text=text, textFormat="plain", **{"from": sender})
+        if files:
+            activity["attachments"] = [
+                {"contentType": f.get("content_type") or "application/octet-stream", "contentUrl": f["url"], "name": f["name"]}
+                for f in files if f.get("url")
+            ]
         await self.connector.send(origin["service_url"], origin["conversation_id"], activity)

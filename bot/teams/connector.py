@@ -11,7 +11,8 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from typing import Any, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
@@ -130,6 +131,14 @@ class BotConnector:
             raise RetryLater(DEFAULT_RETRY_AFTER, f"Bot Connector unreachable: {type(error).__name__}") from None
         except asyncio.TimeoutError:
             raise RetryLater(DEFAULT_RETRY_AFTER, "Bot Connector timed out") from None
+
+    @asynccontextmanager
+    async def open_file(self, url: str) -> AsyncIterator[aiohttp.ClientResponse]:
+        """An attachment's `contentUrl` (Teams keeps channel images behind the bot's token)."""
+        token = await self._token()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self._http().get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
+            yield response
 
     async def create_conversation(self, service_url: str, parameters: dict[str, Any], *, pace: str | None = None) -> dict[str, Any]:
         url = URL(service_url.rstrip("/") + "/v3/conversations", encoded=True)

@@ -118,6 +118,10 @@ class TeamsPoster:
         await self.connector.update(await self._service_url(thread.channel), thread.thread_ref, thread.root_ref, activity)
         return None
 
+    def open_file(self, url: str, *, team: str | None = None):
+        """A file an agent shared in Teams, fetched with the bot's token (for bot/web/files_routes.py)."""
+        return self.connector.open_file(url)
+
     async def post_text(self, thread_channel: str, thread_id: str, text: str) -> None:
         """Baton's own words in a thread (the interaction log at wrap-up)."""
         await self.connector.send(await self._service_url(thread_channel), thread_id, dialogs.message(text))

@@ -115,7 +115,7 @@ def create_app(
     manage_database: bool = True,
 ) -> web.Application:
     """Build the app. `posters` maps delivery targets to their platform posters."""
-    from bot.web import handoff_routes, health_routes
+    from bot.web import files_routes, handoff_routes, health_routes
 
     app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
     metrics = Metrics()
@@ -139,6 +139,7 @@ def create_app(
 
     handoff_routes.setup(app)
     health_routes.setup(app)
+    files_routes.setup(app)
     if settings.slack_enabled:
         from bot import slack  # noqa: PLC0415 (only imported when Slack is configured)
 

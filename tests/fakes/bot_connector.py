@@ -54,6 +54,19 @@ class FakeBotConnector:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.attachments: dict[str, tuple[bytes, str]] = {}  # attachment id -> (content, content type)
+
+    def share_attachment(self, attachment_id: str, content: bytes, content_type: str, name: str) -> dict[str, Any]:
+        """An attachment of a Teams message, as the activity carries it (contentUrl on the connector)."""
+        self.attachments[attachment_id] = (content, content_type)
+        return {"contentType": content_type, "contentUrl": f"{self.url}v3/attachments/{attachment_id}/views/original",
+                "name": name}
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        found = self.attachments.get(request.match_info["aid"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[0], content_type=found[1])
 
     async def start(self) -> FakeBotConnector:
         app = web.Application()
@@ -62,6 +75,7 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._reply)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         app.router.add_get("/v3/conversations/{cid}/members", self._members)
+        app.router.add_get("/v3/attachments/{aid}/views/original", self._attachment)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -62,6 +62,8 @@ class FakeSlack:
         self._failures: list[tuple[int, float | None, Callable[[str], bool]]] = []
         self._ts = itertools.count(1)
         self.messages: set[tuple[str, str]] = set()  # (channel, ts) of the messages that exist, for chat.delete
+        self.files: dict[str, tuple[bytes, str]] = {}  # url_private path -> (content, mimetype)
+        self.file_requests: list[str | None] = []  # the Authorization header of each file download
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -75,6 +77,7 @@ class FakeSlack:
         app.router.add_post("/response_url/{id}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/reply_url", self._reply_url)
+        app.router.add_get("/files-pri/{path:.*}", self._file)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -261,6 +264,27 @@ class FakeSlack:
         self.responses.append(await request.json())
         await self._notify()
         return web.Response(text="ok")
+
+    def share_file(self, name: str, content: bytes, mimetype: str) -> dict[str, Any]:
+        """A file as it appears in a `file_share` message event; its url_private needs a bot token."""
+        file_id = "F" + self._next_ts().replace(".", "")
+        path = f"{TEAM_ID}-{file_id}/{name}"
+        self.files[path] = (content, mimetype)
+        return {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "size": len(content),
+                "url_private": f"{self.url}/files-pri/{path}", "permalink": f"https://test.slack.com/files/{file_id}"}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """Slack serves url_private only with a token of the workspace (refused here without one)."""
+        auth = request.headers.get("Authorization")
+        self.file_requests.append(auth)
+        token = auth[len("Bearer "):] if auth and auth.startswith("Bearer ") else None
+        if token not in self.tokens:
+            return web.Response(status=403, text="not_authed")
+        found = self.files.get(request.match_info["path"])
+        if found is None:
+            return web.Response(status=404, text="file_not_found")
+        content, mimetype = found
+        return web.Response(body=content, content_type=mimetype)
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = await request.read()
