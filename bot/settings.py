@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ class Settings:
     webhook_secret: str | None = None
     webhook_token: str | None = None
     max_body_bytes: int = 1024 * 1024
-    link_secret: str | None = None  # signs links to agents' files for customers (see link_signing_secret)
+    link_secret: str | None = None  # signs links to agents' files for customers (BATON_LINK_SECRET)
     file_link_hours: float = 168
 
     slack_bot_token: str | None = None
@@ -91,13 +92,11 @@ class Settings:
         return frozenset(self.roles.get(role, self.roles.get("agent", {})).get("sections", ()))
 
     @property
-    def link_signing_secret(self) -> str | None:
-        return self.link_secret or self.webhook_secret
-
-    @property
     def file_links_on(self) -> bool:
-        """Agents' files reach customers as Baton links (the platforms' own URLs need a login)."""
-        return bool(self.public_url and self.link_signing_secret)
+        """Agents' files reach customers as Baton links (the platforms' own URLs need a login).
+
+        Its own secret, never the webhook secret: every integrator knows that one and could sign links."""
+        return bool(self.public_url and self.link_secret)
 
     @property
     def handoff_auth_configured(self) -> bool:
@@ -112,6 +111,18 @@ class Settings:
     @property
     def teams_enabled(self) -> bool:
         return bool(self.microsoft_app_id and self.microsoft_app_password) or self.teams_dev
+
+
+def _positive_hours(raw: str | None, name: str, *, default: float) -> float:
+    if not raw:
+        return default
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of hours, not {raw!r}") from None
+    if not math.isfinite(hours) or hours <= 0:
+        raise ValueError(f"{name} must be a positive, finite number of hours, not {raw!r}")
+    return hours
 
 
 def _flag(value: str | None) -> bool:
@@ -143,7 +154,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_secret=env.get("BATON_WEBHOOK_SECRET") or None,
         webhook_token=env.get("BATON_WEBHOOK_TOKEN") or None,
         link_secret=env.get("BATON_LINK_SECRET") or None,
-        file_link_hours=float(env.get("BATON_FILE_LINK_HOURS") or 168),
+        file_link_hours=_positive_hours(env.get("BATON_FILE_LINK_HOURS"), "BATON_FILE_LINK_HOURS", default=168),
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,

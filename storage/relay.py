@@ -33,9 +33,13 @@ async def unrelayed_replies(conversation_id: int, limit: int = 50) -> list[Reply
 async def shared_file(message_id: int, index: int) -> tuple[str, dict[str, Any]] | None:
     """(platform, attachment) of a file an agent shared with the customer, or None when there is no
     such file any more (or the message was never meant for the customer)."""
-    row = await Message.filter(id=message_id, sender="agent", internal=False).first().values("posted_from", "attachments")
-    if row is None or not row["posted_from"]:
-        return None
+    row = (
+        await Message.filter(id=message_id, sender="agent", internal=False)
+        .first()
+        .values("posted_from", "attachments", "conversation__customer__anonymized_at")
+    )
+    if row is None or not row["posted_from"] or row["conversation__customer__anonymized_at"] is not None:
+        return None  # an anonymized customer's links die with the rest of their data
     attachments = row["attachments"] or []
     if not 0 <= index < len(attachments) or not isinstance(attachments[index], dict):
         return None

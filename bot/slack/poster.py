@@ -144,8 +144,11 @@ class SlackPoster:
     @asynccontextmanager
     async def open_file(self, url: str, *, team: str | None) -> AsyncIterator[aiohttp.ClientResponse]:
         """A file shared in Slack (its `url_private`), fetched with the workspace's bot token."""
-        headers = {"Authorization": f"Bearer {await self._token(team)}"}
-        async with self._http().get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
+        # No redirects: the token's request goes to the file host checked by the caller and nowhere else.
+        # Identity encoding: the bytes and Content-Length passed on are the file's own.
+        headers = {"Authorization": f"Bearer {await self._token(team)}", "Accept-Encoding": "identity"}
+        async with self._http().get(url, headers=headers, allow_redirects=False,
+                                    timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
             yield response
 
     async def _call(self, stored_channel: str, method: str, **kwargs: Any) -> Any:

@@ -137,7 +137,10 @@ class BotConnector:
         """An attachment's `contentUrl` (Teams keeps channel images behind the bot's token)."""
         token = await self._token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self._http().get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
+        headers["Accept-Encoding"] = "identity"  # the bytes and Content-Length passed on are the file's own
+        # No redirects: the token's request goes to the file host checked by the caller and nowhere else.
+        async with self._http().get(url, headers=headers, allow_redirects=False,
+                                    timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
             yield response
 
     async def create_conversation(self, service_url: str, parameters: dict[str, Any], *, pace: str | None = None) -> dict[str, Any]:

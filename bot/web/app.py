@@ -39,6 +39,11 @@ _STATUS_CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "
                  429: "rate_limited", 503: "not_ready"}
 
 
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource else "unmatched"
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     """Every error answer is JSON and no stack trace ever reaches a caller (SPEC §2)."""
@@ -58,11 +63,11 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The route's pattern, not the path: paths carry tokens (file links) that are not for logs.
+        log.exception("unhandled error on %s %s", request.method, _route_name(request))
         return json_error(500, "internal", "Something went wrong on our side; the request was not completed.")
     finally:
-        route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
-        request.app[METRICS].request_seconds.labels(route=route).observe(time.perf_counter() - started)
+        request.app[METRICS].request_seconds.labels(route=_route_name(request)).observe(time.perf_counter() - started)
 
 
 async def read_body(request: web.Request) -> bytes:

@@ -64,6 +64,7 @@ class FakeSlack:
         self.messages: set[tuple[str, str]] = set()  # (channel, ts) of the messages that exist, for chat.delete
         self.files: dict[str, tuple[bytes, str]] = {}  # url_private path -> (content, mimetype)
         self.file_requests: list[str | None] = []  # the Authorization header of each file download
+        self.file_redirects: dict[str, str] = {}  # url_private path -> where it redirects
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -280,6 +281,8 @@ class FakeSlack:
         token = auth[len("Bearer "):] if auth and auth.startswith("Bearer ") else None
         if token not in self.tokens:
             return web.Response(status=403, text="not_authed")
+        if request.match_info["path"] in self.file_redirects:
+            return web.Response(status=302, headers={"Location": self.file_redirects[request.match_info["path"]]})
         found = self.files.get(request.match_info["path"])
         if found is None:
             return web.Response(status=404, text="file_not_found")
