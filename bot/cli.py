@@ -56,6 +56,31 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run_demo(settings, output_dir=args.output))
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.clock import utc_now
+    from bot.imports import ImportFileError, import_files
+    from storage import db
+
+    async def run() -> int:
+        await db.connect(settings.database_url, migrate=not args.dry_run)
+        try:
+            reports = await import_files([Path(p) for p in args.files], now=utc_now(), kind=args.kind,
+                                         source=args.source, dry_run=args.dry_run)
+        finally:
+            await db.disconnect()
+        for report in reports:
+            print("\n".join(report.lines(dry_run=args.dry_run)))
+        return 1 if any(r.skipped for r in reports) else 0
+
+    try:
+        return asyncio.run(run())
+    except ImportFileError as error:
+        print(f"baton import: {error}", file=sys.stderr)
+        return 2
+
+
 def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
     from bot.teams.package import build_package
 
@@ -81,6 +106,14 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default="baton-demo", help="folder for the Block Kit and Adaptive Card JSON")
     demo.set_defaults(func=cmd_demo)
 
+    imports = sub.add_parser("import", help="import customers, cases and orders from CSV exports of another CRM")
+    imports.add_argument("files", nargs="+", help="CSV files; customers are imported first, then cases, then orders")
+    imports.add_argument("--kind", choices=("customers", "cases", "orders"),
+                         help="what every file holds (default: told by its name, then by its columns)")
+    imports.add_argument("--source", default="crm",
+                         help="the identity kind of the files' customer ids, e.g. crm, salesforce (default: crm)")
+    imports.add_argument("--dry-run", action="store_true", help="read and check the files, change nothing")
+    imports.set_defaults(func=cmd_import)
     package = sub.add_parser("teams-package", help="build the Teams app package zip")
     package.add_argument("--output", default="baton-teams.zip")
     package.set_defaults(func=cmd_teams_package)

@@ -34,8 +34,12 @@ async def open_case(*, title: str, customer_id: int | None, owner: str, now: dat
             number=f"TMP-{now.timestamp()}", title=title, customer_id=customer_id, owner=owner,
             priority="Normal", status="active", created_at=now, updated_at=now,
         )
-        # Case numbers follow the row id so two processes never hand out the same number.
-        case.number = f"CAS-{case.id:05d}"
+        # Case numbers follow the row id so two processes never hand out the same number; a number an
+        # import brought in from another CRM may already hold it, and then the id gets a suffix.
+        number = f"CAS-{case.id:05d}"
+        if await Case.filter(number=number).exists():
+            number = f"CAS-{case.id:05d}-B"
+        case.number = number
         await case.save(update_fields=["number"])
         if customer_id is not None:
             await Activity.create(customer_id=customer_id, at=now, category="case", kind="case",
