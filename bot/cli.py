@@ -60,14 +60,22 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from bot.clock import utc_now
-    from bot.imports import ImportFileError, import_files
+    from bot.imports import ImportFileError, check_readable, import_files
     from storage import db
+
+    paths = [Path(p) for p in args.files]
+    try:
+        for path in paths:  # unreadable files are refused before the database is touched
+            check_readable(path)
+    except ImportFileError as error:
+        print(f"baton import: {error}", file=sys.stderr)
+        return 2
 
     async def run() -> int:
         await db.connect(settings.database_url, migrate=not args.dry_run)
         try:
-            reports = await import_files([Path(p) for p in args.files], now=utc_now(), kind=args.kind,
-                                         source=args.source, dry_run=args.dry_run)
+            reports = await import_files(paths, now=utc_now(), kind=args.kind, source=args.source.strip().lower(),
+                                         dry_run=args.dry_run)
         finally:
             await db.disconnect()
         for report in reports:

@@ -22,8 +22,9 @@ from bot.identity import normalize_email, normalize_phone
 KINDS = ("customers", "cases", "orders")
 
 # Normalized header (lower case, letters and digits only) -> Baton field, per kind.
-_CUSTOMER_ID = ("id", "contactid", "customerid", "externalid", "crmid", "accountid", "recordid")
-_CUSTOMER_REF = ("customerid", "contactid", "customerexternalid", "customer", "contact", "accountid", "crmid")
+# Never `accountid`: an account (a company) holds many contacts, and keying on it would fold them into one.
+_CUSTOMER_ID = ("contactid", "customerid", "externalid", "crmid", "recordid", "id")
+_CUSTOMER_REF = ("customerid", "contactid", "customerexternalid", "customer", "contact", "crmid")
 _CUSTOMER_EMAIL_REF = ("customeremail", "contactemail", "email", "emailaddress", "emailaddress1")
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "customers": {
@@ -65,6 +66,7 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 _FILE_NAMES = {"customers": ("customer", "contact", "account", "people"), "cases": ("case", "incident", "ticket"),
                "orders": ("order", "salesorder", "purchase")}
 DATE_HELP = "use ISO 8601, e.g. 2024-03-05 or 2024-03-05T10:00:00Z"
+EXTRA_FIELDS = "\x00extra"  # marks a row with more fields than the header (never a real header)
 
 
 class ImportFileError(Exception):
@@ -76,8 +78,9 @@ class CustomerRecord:
     line: int
     external_id: str | None
     display_name: str
+    named: bool  # False: the name is a stand-in (the email or the id), only good for a new customer
     email: str | None
-    phones: tuple[str, ...]
+    mobile: str | None  # a personal number, matched on; an office or home number is profile only
     profile: Mapping[str, object]  # first/last name, company, mobile_phone, home_phone, tags, …
 
 
@@ -127,15 +130,16 @@ def _key(header: str) -> str:
 
 
 def detect_kind(path: Path, headers: list[str]) -> str:
-    stem = _key(path.stem)
-    for kind, words in _FILE_NAMES.items():
-        if any(stem.startswith(word) for word in words):
-            return kind
+    """By the columns when they tell (an order total, a case number), else by the file's name."""
     keys = {_key(h) for h in headers}
     if keys & set(COLUMNS["orders"]["total"]):
         return "orders"
-    if keys & set(COLUMNS["cases"]["number"]) - {"number"}:
+    if keys & (set(COLUMNS["cases"]["number"]) - {"number"}):
         return "cases"
+    stem = _key(path.stem)
+    for kind, words in _FILE_NAMES.items():
+        if any(word in stem for word in words):
+            return kind
     if keys & set(COLUMNS["customers"]["email"] + COLUMNS["customers"]["display_name"]):
         return "customers"
     raise ImportFileError(f"{path.name}: cannot tell whether it holds customers, cases or orders; pass --kind")
@@ -153,6 +157,14 @@ def column_map(kind: str, headers: list[str]) -> dict[str, str]:
                 mapping[name] = by_key[synonym]
                 break
     return mapping
+
+
+def check_readable(path: Path) -> None:
+    """ImportFileError unless `path` is a CSV file with a header line (reads only its start)."""
+    _, rows = open_rows(path)
+    for _ in rows:  # enter the reader (its `with` owns the file), so that close() releases the file
+        break
+    rows.close()
 
 
 def open_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
@@ -181,7 +193,10 @@ def open_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
         with handle:
             try:
                 for row in reader:
-                    yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+                    if None in row:  # more fields than the header: the columns would be shifted
+                        yield reader.line_num, {EXTRA_FIELDS: "1"}
+                        continue
+                    yield reader.line_num, {k: (v or "").replace("\x00", "").strip() for k, v in row.items()}
             except (csv.Error, UnicodeDecodeError) as error:
                 raise ImportFileError(f"{path.name}, line {reader.line_num}: {error}") from None
 
@@ -189,11 +204,36 @@ def open_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
 
 
 def _date(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    """ISO 8601, in UTC; ValueError for anything else (including dates too far out to store)."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(text) from None
+    if not 1900 <= value.year <= 9999:
+        raise ValueError(text)
+    return value
+
+
+def _amount(text: str) -> Decimal:
+    """"1,234.50", "1.234,50", "65,50" and "65.50" alike: the last `.` or `,` followed by one or two
+    digits is the decimal separator, every other one groups thousands. InvalidOperation otherwise."""
+    cleaned = re.sub(r"^[A-Za-z]{3}\s*|\s*[A-Za-z]{3}$", "", text.strip())  # "USD 5.00", "5,00 EUR"
+    cleaned = re.sub(r"[\s\u00a0\u202f'$€£¥]", "", cleaned)  # spaces, apostrophes and symbols group or label
+    if not re.fullmatch(r"-?[\d.,]+", cleaned):
+        raise InvalidOperation(text)
+    decimals = re.search(r"[.,](\d{1,2})$", cleaned)
+    whole = cleaned[: decimals.start()] if decimals else cleaned
+    whole = re.sub(r"[.,]", "", whole)
+    if not re.fullmatch(r"-?\d+", whole):
+        raise InvalidOperation(text)
+    return Decimal(f"{whole}.{decimals.group(1)}" if decimals else whole).quantize(Decimal("0.01"))
 
 
 def parse_row(kind: str, line: int, row: Mapping[str, str], columns: Mapping[str, str]) -> ParsedRow:
+    if EXTRA_FIELDS in row:
+        return ParsedRow(None, [Problem(line, "more fields than the header has (an unquoted separator?)", True)])
     values = {name: row.get(header, "") for name, header in columns.items()}
     if kind == "customers":
         return _customer(line, values)
@@ -208,7 +248,6 @@ def _customer(line: int, v: Mapping[str, str]) -> ParsedRow:
     if v.get("email") and email is None:
         problems.append(Problem(line, f"“{v['email']}” is not an email address; imported without it", skipped=False))
     profile: dict[str, object] = {}
-    phones = []
     for name in ("mobile_phone", "home_phone"):
         if raw := v.get(name):
             phone = normalize_phone(raw)
@@ -216,28 +255,34 @@ def _customer(line: int, v: Mapping[str, str]) -> ParsedRow:
                 problems.append(Problem(line, f"“{raw}” is not a phone number; imported without it", skipped=False))
             else:
                 profile[name] = phone
-                phones.append(phone)
+    mobile = profile.get("mobile_phone")
     for name in ("first_name", "last_name", "company", "job_title", "city", "relationship_type", "category",
                  "preferred_channel"):
         if v.get(name):
             profile[name] = v[name]
     if v.get("tags"):
         profile["tags"] = [t.strip() for t in re.split(r"[;,]", v["tags"]) if t.strip()]
-    name = v.get("display_name") or " ".join(x for x in (v.get("first_name"), v.get("last_name")) if x) or email
+    name = v.get("display_name") or " ".join(x for x in (v.get("first_name"), v.get("last_name")) if x)
     external_id = v.get("external_id") or None
-    if not (external_id or email or phones):
-        return ParsedRow(None, [*problems, Problem(line, "no id, email or phone to recognise the customer by", True)])
-    return ParsedRow(CustomerRecord(line, external_id, name or external_id or phones[0], email, tuple(phones), profile),
-                     problems)
+    if not (external_id or email or mobile):
+        return ParsedRow(None, [*problems, Problem(line, "no id, email or mobile phone to recognise the customer by", True)])
+    stand_in = email or external_id or str(mobile)
+    return ParsedRow(CustomerRecord(line, external_id, name or stand_in, bool(name), email, mobile, profile), problems)
 
 
 def _customer_ref(v: Mapping[str, str]) -> tuple[str | None, str | None]:
     return v.get("customer_ref") or None, normalize_email(v.get("customer_email")) if v.get("customer_email") else None
 
 
+NUMBER_LENGTH = 64  # the length of the case and order number columns
+MAX_TOTAL = Decimal("9999999999.99")  # an order total's column is NUMERIC(12, 2)
+
+
 def _case(line: int, v: Mapping[str, str]) -> ParsedRow:
     if not v.get("number"):
         return ParsedRow(None, [Problem(line, "no case number", True)])
+    if len(v["number"]) > NUMBER_LENGTH:
+        return ParsedRow(None, [Problem(line, f"case number longer than {NUMBER_LENGTH} characters", True)])
     opened_at = None
     if v.get("opened_at"):
         try:
@@ -253,9 +298,11 @@ def _case(line: int, v: Mapping[str, str]) -> ParsedRow:
 def _order(line: int, v: Mapping[str, str]) -> ParsedRow:
     if not v.get("number"):
         return ParsedRow(None, [Problem(line, "no order number", True)])
+    if len(v["number"]) > NUMBER_LENGTH:
+        return ParsedRow(None, [Problem(line, f"order number longer than {NUMBER_LENGTH} characters", True)])
     try:
-        total = Decimal(re.sub(r"[^\d.\-]", "", v.get("total") or ""))
-        if not total.is_finite():
+        total = _amount(v.get("total") or "")
+        if abs(total) > MAX_TOTAL:
             raise InvalidOperation
     except InvalidOperation:
         return ParsedRow(None, [Problem(line, f"total “{v.get('total', '')}” is not an amount", True)])
@@ -265,7 +312,7 @@ def _order(line: int, v: Mapping[str, str]) -> ParsedRow:
         return ParsedRow(None, [Problem(line, f"order date “{v.get('placed_at', '')}” is not a date ({DATE_HELP})", True)])
     currency = (v.get("currency") or "USD").strip().upper()[:3]
     ref, email = _customer_ref(v)
-    return ParsedRow(OrderRecord(line, v["number"].strip(), total.quantize(Decimal("0.01")), currency, placed_at, ref, email))
+    return ParsedRow(OrderRecord(line, v["number"].strip(), total, currency, placed_at, ref, email))
 
 
 def describe_columns(kind: str, columns: Mapping[str, str]) -> str:
@@ -334,15 +381,18 @@ async def import_files(
                 report.notes += [Problem(line, text, False) for line, text in result.notes]
             batch.clear()
 
-        for line, row in rows:
-            report.rows += 1
-            parsed = parse_row(file_kind, line, row, report.columns)
-            report.skipped += [p for p in parsed.problems if p.skipped]
-            report.notes += [p for p in parsed.problems if not p.skipped]
-            if parsed.record is not None:
-                batch.append(parsed.record)
-            if len(batch) >= batch_rows:
-                await flush()
+        try:
+            for line, row in rows:
+                report.rows += 1
+                parsed = parse_row(file_kind, line, row, report.columns)
+                report.skipped += [p for p in parsed.problems if p.skipped]
+                report.notes += [p for p in parsed.problems if not p.skipped]
+                if parsed.record is not None:
+                    batch.append(parsed.record)
+                if len(batch) >= batch_rows:
+                    await flush()
+        except ImportFileError as error:  # unreadable from here on: keep what was read, say where it stopped
+            report.skipped.append(Problem(report.rows + 1, f"{error}; the rest of the file was not read", True))
         await flush()
         reports.append(report)
     return reports

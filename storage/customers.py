@@ -70,6 +70,9 @@ async def add_identities(customer_id: int, identities: Iterable[tuple[str, str]]
     return len(new)
 
 
+_NAME_LENGTH = Customer._meta.fields_map["first_name"].max_length
+
+
 async def create_customer(
     *,
     display_name: str,
@@ -82,8 +85,9 @@ async def create_customer(
     first, _, last = display_name.partition(" ")
     customer = await Customer.create(
         display_name=display_name,
-        first_name=profile.pop("first_name", None) or (first or None),
-        last_name=profile.pop("last_name", None) or (last or None),
+        # Names guessed from the display name are cut to their columns; given ones must fit already.
+        first_name=profile.pop("first_name", None) or (first[:_NAME_LENGTH] or None),
+        last_name=profile.pop("last_name", None) or (last[:_NAME_LENGTH] or None),
         email=email,
         mobile_phone=mobile_phone,
         created_at=now,

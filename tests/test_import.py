@@ -69,7 +69,7 @@ async def test_bad_rows_are_reported_by_line_and_the_good_ones_still_go_in(datab
         return lines
 
     assert "not an email address" in said("customers")[4] and "not a phone number" in said("customers")[4]
-    assert "no id, email or phone" in said("customers")[5]
+    assert "no id, email or mobile phone" in said("customers")[5]
     assert "C-9999" in said("cases")[4] and "no case number" in said("cases")[5]
     assert "15/03/2025" in said("cases")[6] and "ISO 8601" in said("cases")[6]
     assert "“abc” is not an amount" in said("orders")[5] and "C-4040" in said("orders")[6]
@@ -163,3 +163,123 @@ async def test_a_case_baton_opens_later_never_collides_with_an_imported_number(d
 
     assert opened.number == "CAS-00002-B"
     assert (await cases.find_case("CAS-00002")).title == "Imported from the old CRM"
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def test_values_a_database_would_refuse_are_cut_or_reported_and_never_stop_the_file(database, tmp_path):
+    contacts = _csv(tmp_path, "contacts.csv", f"contactid,fullname,jobtitle\nC-1,{'N' * 300},Buyer\nC-2,Nul\x00l Byte,x\n")
+    orders = _csv(tmp_path, "orders.csv", "OrderNumber,CustomerId,TotalAmount,OrderDate\n"
+                  "SO-1,C-1,12345678901,2025-01-01\nSO-2,C-1,1e40,2025-01-01\nSO-3,C-1,5.00,0001-01-01T00:00:00+01:00\n"
+                  "SO-4,C-1,5.00,2025-01-01\n")
+
+    reports = await _import([contacts, orders])
+
+    assert reports["customers"].created == 2 and reports["orders"].created == 1
+    assert [p.line for p in reports["orders"].skipped] == [2, 3, 4]
+    assert any("display_name cut to 200" in p.text for p in reports["customers"].notes)
+    assert await Customer.filter(display_name="Null Byte").exists()
+
+
+async def test_colleagues_sharing_an_office_phone_or_an_inbox_stay_separate_customers(database, tmp_path):
+    contacts = _csv(tmp_path, "contacts.csv", "contactid,fullname,emailaddress1,telephone1\n"
+                    "C-1,Ann One,ann@example.com,+1 415 555 0100\nC-2,Bob Two,bob@example.com,+1 415 555 0100\n"
+                    "C-3,Cat Three,ann@example.com,\n")
+
+    reports = await _import([contacts])
+    again = await _import([contacts])
+
+    assert reports["customers"].created == 2
+    assert "another crm id" in reports["customers"].skipped[0].text and reports["customers"].skipped[0].line == 4
+    assert await _customer("C-1") != await _customer("C-2")
+    assert (again["customers"].updated, again["customers"].unchanged) == (0, 2)
+
+
+async def test_a_hubspot_export_is_keyed_on_the_record_id_not_the_account(database, tmp_path):
+    contacts = _csv(tmp_path, "contacts.csv", "Record ID,Account ID,First Name,Last Name,Email\n"
+                    "101,A-1,Ann,One,ann@example.com\n102,A-1,Bob,Two,bob@example.com\n")
+
+    await _import([contacts])
+
+    assert await _customer("101") != await _customer("102")
+
+
+@pytest.mark.parametrize("written,amount", [("65,50", "65.50"), ("1.234,50", "1234.50"), ("1,234.50", "1234.50"),
+                                            ("1 234,5", "1234.50"), ("€ 19.99", "19.99"), ("1,234", "1234.00")])
+async def test_amounts_with_decimal_commas_or_thousands_separators_are_read_right(database, tmp_path, written, amount):
+    await create_customer(display_name="Ann", identities=[("crm", "C-1")], now=NOW)
+    orders = _csv(tmp_path, "orders.csv", f"OrderNumber;CustomerId;TotalAmount;OrderDate\nSO-1;C-1;{written};2025-01-01\n")
+
+    await _import([orders])
+
+    assert (await summary_for_customer(await _customer("C-1"), now=NOW)).engagement.lifetime_value == Decimal(amount)
+
+
+async def test_the_columns_tell_the_kind_before_the_file_name(database, tmp_path):
+    await create_customer(display_name="Ann", identities=[("crm", "C-1")], now=NOW)
+    orders = _csv(tmp_path, "customer_orders.csv", "OrderNumber,CustomerId,TotalAmount,OrderDate\nSO-1,C-1,5,2025-01-01\n")
+
+    reports = await _import([orders])
+
+    assert list(reports) == ["orders"] and reports["orders"].created == 1
+    assert (await Customer.get(id=await _customer("C-1"))).display_name == "Ann"
+
+
+async def test_an_order_finds_its_customer_by_this_crms_id_or_an_email_never_another_systems_id(database, tmp_path):
+    other = await create_customer(display_name="Zendesk person", identities=[("zendesk", "1001")], now=NOW)
+    ann = await create_customer(display_name="Ann", identities=[("email", "ann@example.com")], now=NOW)
+    orders = _csv(tmp_path, "orders.csv", "OrderNumber,CustomerId,TotalAmount,OrderDate\n"
+                  "SO-1,1001,5,2025-01-01\nSO-2,Ann@Example.com,7,2025-01-01\n")
+
+    reports = await _import([orders])
+
+    assert [p.line for p in reports["orders"].skipped] == [2]
+    assert (await summary_for_customer(other, now=NOW)).engagement is None
+    assert (await summary_for_customer(ann, now=NOW)).engagement.order_count == 1
+
+
+async def test_a_row_with_more_fields_than_the_header_is_skipped_not_shifted(database, tmp_path):
+    contacts = _csv(tmp_path, "contacts.csv", "contactid,fullname,company\nC-1,Haddad, Omar,Acme\nC-2,Ann One,Acme\n")
+
+    reports = await _import([contacts])
+
+    assert [p.line for p in reports["customers"].skipped] == [2] and reports["customers"].created == 1
+
+
+async def test_an_imported_case_never_takes_over_another_customers_case(database, tmp_path):
+    from storage import cases
+
+    dana = await create_customer(display_name="Dana", identities=[("email", "dana@example.com")], now=NOW)
+    own = await cases.open_case(title="Baton's own case", customer_id=dana, owner="Ana", now=NOW)
+    await create_customer(display_name="Ann", identities=[("crm", "C-1")], now=NOW)
+    rows = _csv(tmp_path, "cases.csv", f"CaseNumber,Subject,ContactId\n{own.number},Imported,C-1\n")
+
+    reports = await _import([rows])
+
+    assert "belongs to customer" in reports["cases"].skipped[0].text
+    assert (await cases.find_case(own.number)).title == "Baton's own case"
+
+
+async def test_a_case_linked_to_its_customer_on_a_later_run_joins_the_timeline(database, tmp_path):
+    rows = _csv(tmp_path, "cases.csv", "CaseNumber,Subject,ContactId,CreatedDate\nT-1,Broken lid,C-1,2025-05-01\n")
+    await _import([rows])  # the customer is not known yet: imported without one
+    await _import([_csv(tmp_path, "contacts.csv", "contactid,fullname\nC-1,Ann One\n")])
+
+    await _import([rows])
+
+    summary = await summary_for_customer(await _customer("C-1"), now=NOW)
+    assert [c.number for c in summary.recent_cases] == ["T-1"]
+    assert "Case T-1 opened" in {entry.title for entry in summary.timeline}
+
+
+async def test_a_file_unreadable_halfway_keeps_the_rows_before_and_says_where_it_stopped(database, tmp_path):
+    contacts = _csv(tmp_path, "contacts.csv", "contactid,fullname\nC-1,Ann One\nC-2," + "x" * 200_000 + "\nC-3,Cat\n")
+
+    reports = await _import([contacts], batch_rows=1)
+
+    assert reports["customers"].created == 1
+    assert "the rest of the file was not read" in reports["customers"].skipped[-1].text
