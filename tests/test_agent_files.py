@@ -140,12 +140,18 @@ async def test_without_file_links_configured_the_file_goes_out_as_the_platform_l
         assert status == 404 and json.loads(content)["error"] == "not_found"
 
 
+async def _claimed_teams_thread(baton, connector, origin_conversation: str) -> str:
+    """A Bot Framework handoff's Teams thread, claimed by Ana; returns the thread id."""
+    await install_and_route(baton, connector)
+    conv, thread, _ = await bf_thread(baton, connector, origin_conversation)
+    await post_activity(baton, card_action(connector.url, "claim", {"action": "claim", "conversation": conv},
+                                           conversation=thread))
+    return thread
+
+
 async def test_a_teams_agents_image_reaches_a_bot_framework_customer_as_a_baton_link(database_url):
     async with teams_baton(database_url, **FILE_LINKS) as (baton, connector):
-        await install_and_route(baton, connector)
-        conv, thread, _ = await bf_thread(baton, connector, "dl-conv-files")
-        await post_activity(baton, card_action(connector.url, "claim", {"action": "claim", "conversation": conv},
-                                               conversation=thread))
+        thread = await _claimed_teams_thread(baton, connector, "dl-conv-files")
         image = connector.share_attachment("img-1", PNG, "image/png", "damage.png")
 
         await post_activity(baton, channel_message(connector.url, "Is this the damage?", thread=thread, mention=False,
@@ -182,10 +188,7 @@ def test_baton_sends_its_token_only_to_the_platforms_file_hosts(platform, url, a
 
 async def test_an_outside_url_in_an_agents_teams_message_is_passed_on_as_is_never_fetched(database_url):
     async with teams_baton(database_url, **FILE_LINKS) as (baton, connector):
-        await install_and_route(baton, connector)
-        conv, thread, _ = await bf_thread(baton, connector, "dl-conv-outside")
-        await post_activity(baton, card_action(connector.url, "claim", {"action": "claim", "conversation": conv},
-                                               conversation=thread))
+        thread = await _claimed_teams_thread(baton, connector, "dl-conv-outside")
         outside = {"contentType": "image/png", "contentUrl": "https://attacker.example/v3/attachments/x", "name": "x.png"}
 
         await post_activity(baton, channel_message(connector.url, "look", thread=thread, mention=False, attachments=[outside]))
