@@ -329,23 +329,34 @@ class FileReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    skipped: list[Problem] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)  # the first KEPT of each, whatever the file's size
     notes: list[Problem] = field(default_factory=list)
+    skipped_rows: int = 0
+    problem_count: int = 0
 
     SHOWN = 20
+    KEPT = 1000
+
+    def add(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            self.problem_count += 1
+            self.skipped_rows += problem.skipped
+            kept = self.skipped if problem.skipped else self.notes
+            if len(kept) < self.KEPT:
+                kept.append(problem)
 
     def lines(self, *, dry_run: bool = False) -> list[str]:
         head = f"{self.path.name} ({describe_columns(self.kind, self.columns)})"
         if dry_run:
-            counts = f"{self.rows:,} rows read, {self.rows - len(self.skipped):,} would be imported, {len(self.skipped):,} skipped"
+            counts = f"{self.rows:,} rows read, {self.rows - self.skipped_rows:,} would be imported, {self.skipped_rows:,} skipped"
         else:
             counts = (f"{self.rows:,} rows: {self.created:,} created, {self.updated:,} updated, "
-                      f"{self.unchanged:,} unchanged, {len(self.skipped):,} skipped")
+                      f"{self.unchanged:,} unchanged, {self.skipped_rows:,} skipped")
         out = [head, "  " + counts]
         problems = sorted(self.skipped + self.notes, key=lambda p: p.line)
         out += [f"  line {p.line}: {p.text}{' (row skipped)' if p.skipped else ''}" for p in problems[: self.SHOWN]]
-        if len(problems) > self.SHOWN:
-            out.append(f"  … and {len(problems) - self.SHOWN:,} more")
+        if self.problem_count > self.SHOWN:
+            out.append(f"  … and {self.problem_count - self.SHOWN:,} more")
         return out
 
 
@@ -377,22 +388,21 @@ async def import_files(
                 report.created += result.created
                 report.updated += result.updated
                 report.unchanged += result.unchanged
-                report.skipped += [Problem(line, text, True) for line, text in result.skipped]
-                report.notes += [Problem(line, text, False) for line, text in result.notes]
+                report.add([Problem(line, text, True) for line, text in result.skipped])
+                report.add([Problem(line, text, False) for line, text in result.notes])
             batch.clear()
 
         try:
             for line, row in rows:
                 report.rows += 1
                 parsed = parse_row(file_kind, line, row, report.columns)
-                report.skipped += [p for p in parsed.problems if p.skipped]
-                report.notes += [p for p in parsed.problems if not p.skipped]
+                report.add(parsed.problems)
                 if parsed.record is not None:
                     batch.append(parsed.record)
                 if len(batch) >= batch_rows:
                     await flush()
         except ImportFileError as error:  # unreadable from here on: keep what was read, say where it stopped
-            report.skipped.append(Problem(report.rows + 1, f"{error}; the rest of the file was not read", True))
+            report.add([Problem(report.rows + 1, f"{error}; the rest of the file was not read", True)])
         await flush()
         reports.append(report)
     return reports

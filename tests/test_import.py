@@ -283,3 +283,14 @@ async def test_a_file_unreadable_halfway_keeps_the_rows_before_and_says_where_it
 
     assert reports["customers"].created == 1
     assert "the rest of the file was not read" in reports["customers"].skipped[-1].text
+
+
+async def test_a_file_of_many_bad_rows_counts_them_all_but_keeps_only_the_first_thousand(database, tmp_path):
+    rows = "".join(f"SO-{i},C-1,not money,2025-01-01\n" for i in range(1500))
+    orders = _csv(tmp_path, "orders.csv", "OrderNumber,CustomerId,TotalAmount,OrderDate\n" + rows)
+
+    [report] = await import_files([orders], now=NOW, dry_run=True)
+
+    assert report.skipped_rows == 1500 and len(report.skipped) == 1000
+    assert "1,500 rows read, 0 would be imported, 1,500 skipped" in report.lines(dry_run=True)[1]
+    assert report.lines(dry_run=True)[-1] == "  … and 1,480 more"
