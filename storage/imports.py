@@ -36,14 +36,19 @@ def _changes(row: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in wanted.items() if v not in (None, "", []) and getattr(row, k) != v}
 
 
-async def _each(records: Sequence[Any], result: BatchResult, store) -> None:
-    """Store each record in its own savepoint: a row the database refuses is reported, the rest stay."""
-    for record in records:
-        try:
-            async with in_transaction():
-                await store(record)
-        except Exception as error:  # noqa: BLE001 (whatever the database refuses, the other rows go on)
-            result.skipped.append((record.line, f"the database refused it ({type(error).__name__})"))
+async def _each(records: Sequence[Any], result: BatchResult, store, *, then=None) -> BatchResult:
+    """The batch in one transaction, each record in its own savepoint inside it: a row the database
+    refuses is reported, the rest stay. `then` runs last, in the same transaction."""
+    async with in_transaction():
+        for record in records:
+            try:
+                async with in_transaction():
+                    await store(record)
+            except Exception as error:  # noqa: BLE001 (whatever the database refuses, the other rows go on)
+                result.skipped.append((record.line, f"the database refused it ({type(error).__name__})"))
+        if then is not None:
+            await then()
+    return result
 
 
 def _fit(model: type[Model], values: Mapping[str, Any], line: int, result: BatchResult) -> dict[str, Any]:
@@ -95,9 +100,7 @@ async def import_customers(records: Sequence[Any], *, source: str, now: datetime
         else:
             result.unchanged += 1
 
-    async with in_transaction():
-        await _each(records, result, store)
-    return result
+    return await _each(records, result, store)
 
 
 async def _has_other_id(customer_ids: Sequence[int], source: str, external_id: str) -> bool:
@@ -155,9 +158,7 @@ async def import_cases(records: Sequence[Any], *, source: str, now: datetime) ->
             result.notes.append((r.line, f"imported without a customer: {why}"))
         result.created += 1
 
-    async with in_transaction():
-        await _each(records, result, store)
-    return result
+    return await _each(records, result, store)
 
 
 async def import_orders(records: Sequence[Any], *, source: str, now: datetime) -> BatchResult:
@@ -186,10 +187,8 @@ async def import_orders(records: Sequence[Any], *, source: str, now: datetime) -
         touched.add(customer_id)
         result.created += 1
 
-    async with in_transaction():
-        await _each(records, result, store)
-        await recompute_engagement(touched)  # the card's engagement figures follow the imported orders
-    return result
+    # The card's engagement figures follow the imported orders, in the same transaction.
+    return await _each(records, result, store, then=lambda: recompute_engagement(touched))
 
 
 IMPORTERS = {"customers": import_customers, "cases": import_cases, "orders": import_orders}

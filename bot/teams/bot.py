@@ -196,11 +196,7 @@ class TeamsBot:
         if sender.get("role") in ("bot", "skill"):
             return  # the virtual agent's own lines are not the customer's words
         text = activity.get("text") if isinstance(activity.get("text"), str) else ""
-        files = [
-            {"name": a.get("name") or "attachment", "url": a.get("contentUrl"), "content_type": a.get("contentType")}
-            for a in (acts.mapping(x) for x in activity.get("attachments") or ())
-            if str(a.get("contentUrl") or "").startswith(("https://", "http://"))
-        ]
+        files = _linked_files(activity)
         if not text.strip() and not files:
             return
         await actions.customer_message(self.services, conversation_id, text, sender_name=acts.text_of(sender.get("name")),
@@ -208,11 +204,7 @@ class TeamsBot:
 
     async def on_thread_reply(self, activity: Mapping[str, Any], conversation_id: int) -> None:
         text = acts.plain_text(activity.get("text") or "") if isinstance(activity.get("text"), str) else ""
-        files = [
-            {"name": a.get("name") or "attachment", "url": a.get("contentUrl"), "content_type": a.get("contentType")}
-            for a in (acts.mapping(x) for x in activity.get("attachments") or ())
-            if str(a.get("contentUrl") or "").startswith(("https://", "http://"))
-        ]
+        files = _linked_files(activity)
         if not text and not files:
             return
         await actions.thread_message(self.services, self.actor(activity), conversation_id, text, platform="teams",
@@ -485,3 +477,12 @@ class TeamsBot:
         if form == "anonymize_confirm":
             return await actions.anonymize(services, actor, self._need(_int(data.get("customer")))), None
         raise UserError("That form is not one Baton knows.")
+
+
+def _linked_files(activity: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The attachments of a message that point at a file by URL (cards and inline HTML have none)."""
+    return [
+        {"name": a.get("name") or "attachment", "url": a.get("contentUrl"), "content_type": a.get("contentType")}
+        for a in (acts.mapping(x) for x in activity.get("attachments") or ())
+        if str(a.get("contentUrl") or "").startswith(("https://", "http://"))
+    ]
