@@ -16,12 +16,12 @@ from bot.cards.terminal import render_terminal
 from bot.clock import utc_now
 from bot.core.summary import summary_for_conversation
 from bot.delivery.recording import RecordingPoster
-from bot.delivery.sync import card_sections
+from bot.core.roles import channel_sections
 from bot.settings import Settings
 from bot.signing import signed_headers
 from bot.web.app import WORKER, create_app
 from storage import posts
-from storage.intake import parse_public_id
+from bot.domain import parse_public_id
 
 DEMO_CUSTOMERS = 500
 
@@ -111,7 +111,7 @@ async def run_demo(settings: Settings, *, output_dir: str = "baton-demo") -> int
         await app[WORKER].drain()
         conversation_id = parse_public_id(answer["conversation"])
         summary = await summary_for_conversation(
-            conversation_id, now=utc_now(), topic_phrases=settings.topic_phrases, visible_sections=card_sections(settings)
+            conversation_id, now=utc_now(), topic_phrases=settings.topic_phrases, visible_sections=channel_sections(settings)
         )
         payload = await posts.root_payload("record", conversation_id)
     finally:

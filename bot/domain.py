@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Literal, Mapping
 
 ConversationKind = Literal["customer", "internal", "agent_to_agent", "unrouted"]
@@ -17,6 +18,35 @@ CONVERSATION_KINDS: tuple[str, ...] = ("customer", "internal", "agent_to_agent",
 CARDLESS_KINDS: frozenset[str] = frozenset({"internal", "agent_to_agent", "unrouted"})
 
 SummaryState = Literal["matched", "multi_match", "no_data"]
+
+
+class ConversationStatus(StrEnum):
+    """Where a handed-off conversation stands. Stored as its value; compares equal to it."""
+
+    QUEUED = "queued"  # waiting for an agent
+    CLAIMED = "claimed"  # an agent has it; their thread replies go to the customer
+    WRAPPED = "wrapped"  # ended with a disposition code
+    FAILED = "failed"  # could not be routed to any channel
+
+    @property
+    def ended(self) -> bool:
+        return self in ENDED_STATUSES
+
+
+ENDED_STATUSES: frozenset[ConversationStatus] = frozenset({ConversationStatus.WRAPPED, ConversationStatus.FAILED})
+
+
+def public_id(conversation_id: int) -> str:
+    """What agents type after '#': short, stable, and readable aloud ("c12")."""
+    return f"c{conversation_id}"
+
+
+def parse_public_id(text: str | None) -> int | None:
+    """"#c12", "c12", "C12" → 12; anything else → None."""
+    text = (text or "").strip().lstrip("#").lower()
+    if text.startswith("c") and text[1:].isdigit():
+        return int(text[1:])
+    return None
 TimelineCategory = Literal["customer", "case", "conversation"]
 TIMELINE_CATEGORIES: tuple[str, ...] = ("customer", "case", "conversation")
 
@@ -255,7 +285,7 @@ class ConversationFacts:
     source: str
     channel: str
     kind: str
-    status: str  # queued | claimed | wrapped | failed
+    status: ConversationStatus
     queue: str | None = None
     claimed_by: str | None = None
     wrapup_code: str | None = None
@@ -318,16 +348,159 @@ class CommandRequest:
 
 
 @dataclass(frozen=True)
-class Reply:
-    """What a command answers; each edge renders it natively (ephemeral message, modal, card, file)."""
+class Form:
+    """A form the core asks an edge to open (Slack modal, Teams dialog or inline card).
 
-    text: str
+    `name` is one of FORMS. `ids` say what the form acts on (conversation, customer, survivor, merged) and
+    come back untouched in the submission; `values` prefill it (profile fields, codes, candidates…)."""
+
+    name: str
+    ids: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+# The forms the core can open; each edge has one renderer per name.
+FORMS: tuple[str, ...] = ("note", "comment", "wrapup", "profile", "merge_confirm", "anonymize_confirm", "search", "pick")
+
+# The profile form's fields, in order: (name, label). Each platform adds its own input limits.
+PROFILE_FORM_FIELDS: tuple[tuple[str, str], ...] = (
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("company", "Company"),
+    ("gender", "Gender"),
+    ("email", "Email"),
+    ("mobile_phone", "Mobile phone"),
+    ("home_phone", "Home phone"),
+    ("tags", "Tags (comma separated)"),
+    ("notes", "Notes"),
+)
+
+SummaryView = Literal["lookup", "card", "details"]  # compact answer | the full card | every section
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the core answers a command, a card action or a form; each edge renders it natively.
+
+    - `text`: shown to the caller (privately unless `private` is False);
+    - `card`: the thread card as it stands now (agent view) — Teams replaces the clicked card with it; Slack's
+      card is edited through the outbox, so Slack shows only the text;
+    - `summary` + `view`: a summary for the caller alone, by the caller's role (a lookup, a filtered
+      timeline, the details of a card);
+    - `form`: a form to open; `field_errors`: per-field refusals of a submitted form;
+    - `candidates`: customers to choose from; `attachment`: a file for the caller (an export)."""
+
+    text: str | None = None
+    ok: bool = True  # False: a refusal (the text says why; `field_errors` name the fields at fault)
+    card: CustomerSummary | None = None
     summary: CustomerSummary | None = None
+    view: SummaryView = "lookup"
+    form: Form | None = None
+    field_errors: Mapping[str, str] = field(default_factory=dict)
     candidates: tuple[MatchCandidate, ...] = ()
-    private: bool = True  # only the caller sees it (Slack ephemeral; Teams personal chat / invoke answer)
-    # A form to open instead of (or after) the text: wrapup | profile | merge_confirm | anonymize_confirm | note
-    form: str | None = None
-    form_values: Mapping[str, Any] = field(default_factory=dict)
-    attachment: tuple[str, bytes] | None = None  # (file name, content), e.g. an export
-    thread_text: str | None = None  # also post this into the handoff thread (e.g. the interaction log)
+    attachment: tuple[str, bytes] | None = None  # (file name, content)
+    private: bool = True
     conversation_id: int | None = None
+
+
+# --------------------------------------------------------------------------- interactions
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """A button or select on a card (any platform): the verb and what the button carries."""
+
+    actor: Actor
+    verb: str  # one of bot.cards.actions.VERBS
+    conversation_id: int | None = None
+    customer_id: int | None = None
+    filter: str | None = None
+    query: str | None = None  # a search typed into the card (Teams)
+    page: int = 0
+    form: str | None = None  # OPEN_FORM: which form, with `ids`
+    ids: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    """A submitted form: its name, the ids it was opened with and the values typed, by field name."""
+
+    actor: Actor
+    form: str
+    ids: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """Someone typed in a handoff thread (not a command): a reply, a !note, or internal chatter."""
+
+    actor: Actor
+    conversation_id: int
+    text: str
+    attachments: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ThreadMessageOutcome:
+    relayed: bool  # it goes to the customer
+    note: bool  # it became a note
+
+
+# --------------------------------------------------------------------------- customer-bound
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An agent's reply on its way to the customer, whatever channel carries it."""
+
+    id: int
+    agent_name: str
+    text: str
+    attachments: tuple[Mapping[str, Any], ...]
+    at: datetime
+    platform: str | None = None  # where the agent wrote it ("slack", "teams"): where its files live
+
+
+# --------------------------------------------------------------------------- stored conversations
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A stored conversation as the core reads it (storage builds it; nothing here is a raw dict)."""
+
+    id: int
+    source: str
+    external_id: str
+    channel: str
+    kind: str
+    queue: str | None
+    status: ConversationStatus
+    customer_id: int | None
+    case_id: int | None
+    candidates: tuple[int, ...]
+    customer_input: CustomerInput
+    prechat: tuple[PrechatAnswer, ...]
+    visitor: VisitorInput | None
+    bot: BotContext | None
+    origin: BotFrameworkOrigin | None
+    reply_url: str | None
+    claimed_by: str | None
+    claimed_by_user: str | None
+    claimed_by_platform: str | None
+    wrapup_code: str | None
+    revision: int
+    created_at: datetime
+    last_activity_at: datetime
+    customer_anonymized: bool = False
+
+    @property
+    def public_id(self) -> str:
+        return public_id(self.id)
+
+    def claimed_by_actor(self, actor: Actor) -> bool:
+        return (
+            self.status == ConversationStatus.CLAIMED
+            and self.claimed_by_user == actor.user_id
+            and self.claimed_by_platform == actor.platform
+        )

@@ -33,12 +33,12 @@ def unauthorized(detail: str) -> ApiError:
 
 
 class UserError(Exception):
-    """Something a Slack or Teams user did that Baton refuses; the message is shown to them as is."""
+    """Something a Slack or Teams user did that Baton refuses; the message is shown to them as is.
 
+    `field` names the form field at fault (a form shows the message beside it); never derive it from
+    the wording."""
 
-class NotFound(UserError):
-    pass
-
-
-class Conflict(UserError):
-    pass
+    def __init__(self, text: str, *, field: str | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.field = field

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from storage.models import Activity, Case, CaseComment
+from storage.models import Activity, Case, CaseComment, Conversation
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,12 @@ async def cancel_case(case: CaseRef, *, now: datetime) -> None:
         await CaseComment.filter(case_id=case.id).delete()
         await Activity.filter(case_id=case.id, kind="comment").delete()
         await Case.filter(id=case.id).update(status="canceled", updated_at=now)
+
+
+async def case_number_of_conversation(conversation_id: int) -> str | None:
+    """The case a conversation is about (e.g. the "Comment on case" shortcut's default)."""
+    row = await Conversation.filter(id=conversation_id).first().values("case_id")
+    if not row or not row["case_id"]:
+        return None
+    case = await Case.filter(id=row["case_id"]).first().values("number")
+    return case["number"] if case else None

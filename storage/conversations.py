@@ -8,9 +8,8 @@ from typing import Sequence
 
 from tortoise.transactions import in_transaction
 
-from bot.domain import Actor
-from storage import outbox
-from storage.intake import bump_revision
+from bot.domain import ENDED_STATUSES, Actor, ConversationStatus
+from storage.changes import card_changed
 from storage.models import Activity, Agent, Conversation, Message, Note
 
 
@@ -18,7 +17,7 @@ from storage.models import Activity, Agent, Conversation, Message, Note
 class ClaimOutcome:
     won: bool
     holder: str | None  # who has it now
-    status: str
+    status: ConversationStatus
 
 
 async def agent_for(actor: Actor) -> Agent:
@@ -34,6 +33,10 @@ async def agent_for(actor: Actor) -> Agent:
     return agent
 
 
+async def exists(conversation_id: int) -> bool:
+    return await Conversation.filter(id=conversation_id).exists()
+
+
 async def set_current(actor: Actor, conversation_id: int) -> None:
     agent = await agent_for(actor)
     await Agent.filter(id=agent.id).update(current_conversation_id=conversation_id)
@@ -44,27 +47,20 @@ async def current_conversation(actor: Actor) -> int | None:
     return agent.current_conversation_id if agent else None
 
 
-async def touch(conversation_id: int, targets: Sequence[str], now: datetime) -> None:
-    """The card changed: bump its revision and queue the edit on every target."""
-    await bump_revision(conversation_id, now)
-    for target in targets:
-        await outbox.enqueue(target, conversation_id, now=now)
-
-
 async def claim(conversation_id: int, actor: Actor, *, targets: Sequence[str], now: datetime) -> ClaimOutcome:
     """Atomic: the UPDATE only matches an unclaimed, open conversation, so exactly one agent wins."""
     agent = await agent_for(actor)
     async with in_transaction():
-        won = await Conversation.filter(id=conversation_id, claimed_by_id__isnull=True, status="queued").update(
-            claimed_by_id=agent.id, claimed_at=now, status="claimed"
+        won = await Conversation.filter(id=conversation_id, claimed_by_id__isnull=True, status=ConversationStatus.QUEUED).update(
+            claimed_by_id=agent.id, claimed_at=now, status=ConversationStatus.CLAIMED
         )
         if won:
-            await touch(conversation_id, targets, now)
+            await card_changed(conversation_id, targets, now)
     if won:
         await set_current(actor, conversation_id)
     row = await Conversation.get(id=conversation_id).select_related("claimed_by")
     holder = (row.claimed_by.display_name or row.claimed_by.platform_user_id) if row.claimed_by else None
-    return ClaimOutcome(won=bool(won), holder=holder, status=row.status)
+    return ClaimOutcome(won=bool(won), holder=holder, status=ConversationStatus(row.status))
 
 
 async def add_message(
@@ -93,7 +89,7 @@ async def add_message(
         )
         if sentiment is not None:
             await Conversation.filter(id=conversation_id).update(sentiment=sentiment[0], topic_text=sentiment[1])
-        await touch(conversation_id, targets, now)
+        await card_changed(conversation_id, targets, now)
     return message.id
 
 
@@ -118,15 +114,15 @@ async def add_note(
                 conversation_id=conversation_id,
             )
         if conversation_id is not None:
-            await touch(conversation_id, targets, now)
+            await card_changed(conversation_id, targets, now)
 
 
 async def wrap_up(
     conversation_id: int, *, code: str, notes: str | None, author: str, targets: Sequence[str], now: datetime
 ) -> bool:
     async with in_transaction():
-        done = await Conversation.filter(id=conversation_id).exclude(status="wrapped").update(
-            status="wrapped", wrapup_code=code, wrapup_notes=notes, wrapped_at=now
+        done = await Conversation.filter(id=conversation_id).exclude(status=ConversationStatus.WRAPPED).update(
+            status=ConversationStatus.WRAPPED, wrapup_code=code, wrapup_notes=notes, wrapped_at=now
         )
         if not done:
             return False
@@ -142,7 +138,7 @@ async def wrap_up(
                 conversation_id=conversation_id,
                 case_id=row.case_id,
             )
-        await touch(conversation_id, targets, now)
+        await card_changed(conversation_id, targets, now)
     return True
 
 
@@ -153,13 +149,13 @@ async def link_customer(conversation_id: int, customer_id: int, *, targets: Sequ
             customer_id=customer_id, at=now, category="conversation", kind="conversation",
             title="Conversation linked", conversation_id=conversation_id,
         )
-        await touch(conversation_id, targets, now)
+        await card_changed(conversation_id, targets, now)
 
 
 async def link_case(conversation_id: int, case_id: int, *, targets: Sequence[str], now: datetime) -> None:
     async with in_transaction():
         await Conversation.filter(id=conversation_id).update(case_id=case_id)
-        await touch(conversation_id, targets, now)
+        await card_changed(conversation_id, targets, now)
 
 
 async def open_sessions(actor: Actor, limit: int = 20) -> list[tuple[int, str, str | None]]:
@@ -169,15 +165,12 @@ async def open_sessions(actor: Actor, limit: int = 20) -> list[tuple[int, str, s
         return []
     rows = (
         await Conversation.filter(claimed_by_id=agent.id)
-        .exclude(status="wrapped")
+        .exclude(status=ConversationStatus.WRAPPED)
         .order_by("-last_activity_at")
         .limit(limit)
         .select_related("customer")
     )
-    return [(r.id, r.status, r.customer.display_name if r.customer else None) for r in rows]
-
-
-
+    return [(r.id, ConversationStatus(r.status), r.customer.display_name if r.customer else None) for r in rows]
 
 
 async def messages_for_log(conversation_id: int, limit: int = 200) -> list[tuple[datetime, str, str | None, str, bool]]:
@@ -186,10 +179,33 @@ async def messages_for_log(conversation_id: int, limit: int = 200) -> list[tuple
 
 
 async def open_conversations_of_case(case_id: int) -> list[int]:
-    return list(await Conversation.filter(case_id=case_id).exclude(status="wrapped").values_list("id", flat=True))
+    return list(await Conversation.filter(case_id=case_id).exclude(status=ConversationStatus.WRAPPED).values_list("id", flat=True))
 
 
 async def open_conversations_of_customers(customer_ids: Sequence[int]) -> list[int]:
     return list(
-        await Conversation.filter(customer_id__in=list(customer_ids)).exclude(status="wrapped").values_list("id", flat=True)
+        await Conversation.filter(customer_id__in=list(customer_ids)).exclude(status=ConversationStatus.WRAPPED).values_list("id", flat=True)
     )
+
+
+async def open_conversation_of(source: str, external_id: str) -> int | None:
+    """The open Baton conversation a source's conversation id was handed off as (Bot Framework, channels)."""
+    row = (
+        await Conversation.filter(source=source, external_id=external_id)
+        .exclude(status__in=[s.value for s in ENDED_STATUSES])
+        .order_by("-id")
+        .first()
+        .values("id")
+    )
+    return row["id"] if row else None
+
+
+async def fail_unroutable(conversation_id: int, *, targets: Sequence[str], now: datetime) -> bool:
+    """A queued Bot Framework handoff that no channel can take becomes `failed` (its source hears it)."""
+    async with in_transaction():
+        changed = await Conversation.filter(
+            id=conversation_id, status=ConversationStatus.QUEUED, origin__isnull=False
+        ).update(status=ConversationStatus.FAILED)
+        if changed:
+            await card_changed(conversation_id, targets, now)
+    return bool(changed)

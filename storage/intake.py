@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from bot.domain import Handoff, IntakeResult, TranscriptLine
-from storage import outbox
+from bot.domain import ENDED_STATUSES, ConversationStatus, Handoff, IntakeResult, TranscriptLine, public_id
+from storage.changes import card_changed
+from storage.codec import to_json
 from storage.customers import resolve_many
 from storage.fastinsert import insert_rows
 from storage.models import Activity, Case, Conversation, Identity, Message, OutboxJob
-
-
-def public_id(conversation_id: int) -> str:
-    """What agents type after '#': short, stable, and readable aloud."""
-    return f"c{conversation_id}"
-
-
-def parse_public_id(text: str) -> int | None:
-    text = text.strip().lstrip("#").lower()
-    if text.startswith("c") and text[1:].isdigit():
-        return int(text[1:])
-    return None
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 def _message_rows(conversation_id: int, lines: Sequence[TranscriptLine], first_index: int, now: datetime):
@@ -50,7 +25,7 @@ def _message_rows(conversation_id: int, lines: Sequence[TranscriptLine], first_i
             "sender": line.sender,
             "sender_name": line.sender_name,
             "text": line.text,
-            "attachments": _jsonable(line.attachments),
+            "attachments": to_json(line.attachments),
             "internal": False,
             "transcript_index": first_index + offset,
             "at": line.at or now,
@@ -153,15 +128,15 @@ def _conversation_row(item: NewHandoff, match, case_ids: dict[str, int]) -> dict
         "channel": handoff.channel,
         "kind": handoff.kind,
         "queue": handoff.queue,
-        "status": "queued",
+        "status": ConversationStatus.QUEUED.value,
         "customer_id": match.customer_id,
         "case_id": case_ids.get(handoff.case_number) if handoff.case_number else None,
         "candidates": list(match.candidate_ids),
-        "customer_input": _jsonable(handoff.customer),
-        "prechat": _jsonable(handoff.prechat),
-        "visitor": _jsonable(handoff.visitor) if handoff.visitor else None,
-        "bot": _jsonable(handoff.bot) if handoff.bot else None,
-        "origin": _jsonable(handoff.origin) if handoff.origin else None,
+        "customer_input": to_json(handoff.customer),
+        "prechat": to_json(handoff.prechat),
+        "visitor": to_json(handoff.visitor) if handoff.visitor else None,
+        "bot": to_json(handoff.bot) if handoff.bot else None,
+        "origin": to_json(handoff.origin) if handoff.origin else None,
         "reply_url": handoff.reply_url,
         "sentiment": sentiment[0] if sentiment else None,
         "topic_text": sentiment[1] if sentiment else None,
@@ -194,15 +169,8 @@ def _outbox_row(target: str, conversation_id: int, now: datetime) -> dict[str, A
 async def _append_to_existing(conversation: Conversation, handoff: Handoff, targets, now) -> IntakeResult:
     known = await Message.filter(conversation_id=conversation.id, transcript_index__not_isnull=True).count()
     new_lines = handoff.transcript[known:]
-    if not new_lines or conversation.status in ("wrapped", "failed"):
+    if not new_lines or conversation.status in ENDED_STATUSES:
         return IntakeResult(conversation_public_id=public_id(conversation.id), created=False)
     await insert_rows(connections.get("default"), Message, _message_rows(conversation.id, new_lines, known, now))
-    await bump_revision(conversation.id, now)
-    for target in targets:
-        await outbox.enqueue(target, conversation.id, now=now)
+    await card_changed(conversation.id, targets, now)
     return IntakeResult(conversation_public_id=public_id(conversation.id), created=False, appended_lines=len(new_lines))
-
-
-async def bump_revision(conversation_id: int, now: datetime) -> None:
-    """Mark the card as changed (one UPDATE); the delivery worker edits it in place until it caught up."""
-    await Conversation.filter(id=conversation_id).update(revision=F("revision") + 1, last_activity_at=now)

@@ -12,6 +12,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from bot.domain import ConversationStatus
+
 
 class Customer(Model):
     id = fields.IntField(primary_key=True)
@@ -120,7 +122,7 @@ class Conversation(Model):
     channel = fields.CharField(max_length=40, default="webchat")
     kind = fields.CharField(max_length=20, default="customer")
     queue = fields.CharField(max_length=100, null=True)
-    status = fields.CharField(max_length=20, default="queued")
+    status = fields.CharField(max_length=20, default=ConversationStatus.QUEUED.value)
     customer = fields.ForeignKeyField(
         "baton.Customer", related_name="conversations", null=True, on_delete=fields.SET_NULL
     )

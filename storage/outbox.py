@@ -134,3 +134,13 @@ async def retry_now(target: str, *, error_prefix: str, now: datetime) -> int:
     return await OutboxJob.filter(waiting, target=target, dead=False).update(
         available_at=now, requested_rev=F("requested_rev") + 1
     )
+
+
+async def unroutable_on_all(conversation_id: int, targets: list[str], *, error_prefix: str) -> bool:
+    """Whether every one of `targets` last failed for this conversation because it has no channel."""
+    if not targets:
+        return False
+    stuck = await OutboxJob.filter(
+        conversation_id=conversation_id, target__in=targets, last_error__startswith=error_prefix
+    ).count()
+    return stuck == len(set(targets))

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from bot.domain import Reply
 from storage.models import Message, PlatformPost
-
-
-@dataclass(frozen=True)
-class Reply:
-    id: int
-    agent_name: str
-    text: str
-    attachments: list[dict[str, Any]]
-    at: datetime
-    platform: str | None = None  # where the agent wrote it ("slack", "teams"): where its files live
 
 
 async def unrelayed_replies(conversation_id: int, limit: int = 50) -> list[Reply]:
@@ -27,7 +17,7 @@ async def unrelayed_replies(conversation_id: int, limit: int = 50) -> list[Reply
         .order_by("id")
         .limit(limit)
     )
-    return [Reply(m.id, m.sender_name or "Agent", m.text, m.attachments or [], m.at, m.posted_from) for m in rows]
+    return [Reply(m.id, m.sender_name or "Agent", m.text, tuple(m.attachments or ()), m.at, m.posted_from) for m in rows]
 
 
 async def shared_file(message_id: int, index: int) -> tuple[str, dict[str, Any]] | None:

@@ -1,17 +1,16 @@
-"""Slack's bookkeeping in Baton's database: OAuth installations, OAuth states and processed event ids.
+"""Slack's bookkeeping in Baton's database: OAuth installations and OAuth states.
 
 Plain dicts in and out; `bot.slack.installation_store` turns them into slack_sdk objects.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from storage.models import Case, Conversation, ProcessedEvent, SlackInstallation, SlackOAuthState
+from storage.models import SlackInstallation, SlackOAuthState
 
 # --------------------------------------------------------------------------- installations
 
@@ -94,35 +93,3 @@ async def consume_state(state: str, *, now: datetime) -> bool:
         return False
     deleted = await SlackOAuthState.filter(state=state).delete()
     return bool(deleted) and row.expires_at > now
-
-
-# --------------------------------------------------------------------------- events
-
-
-async def first_time_seen(key: str, *, now: datetime) -> bool:
-    """Record an event id; False when it was already recorded (a retry or a second process)."""
-    try:
-        await ProcessedEvent.create(key=key[:200], at=now)
-    except IntegrityError:
-        return False
-    return True
-
-
-async def forget_events_before(cutoff: datetime) -> int:
-    return await ProcessedEvent.filter(at__lt=cutoff).delete()
-
-
-async def prune_events(now: datetime, keep: timedelta = timedelta(days=1)) -> int:
-    return await forget_events_before(now - keep)
-
-
-# --------------------------------------------------------------------------- small lookups for the Slack edge
-
-
-async def case_number_of_conversation(conversation_id: int) -> str | None:
-    """The case the conversation is about, for the "Comment on case" shortcut's default."""
-    row = await Conversation.filter(id=conversation_id).first().values("case_id")
-    if not row or not row["case_id"]:
-        return None
-    case = await Case.filter(id=row["case_id"]).first().values("number")
-    return case["number"] if case else None

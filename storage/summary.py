@@ -10,9 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from bot.domain import CaseFacts, IdentityFact, MatchCandidate, ProfileFacts, TimelineEntry
+from bot.domain import (
+    CaseFacts,
+    ConversationRecord,
+    ConversationStatus,
+    IdentityFact,
+    MatchCandidate,
+    ProfileFacts,
+    TimelineEntry,
+)
+from storage import codec
 from storage.customers import candidate_of, survivors
 from storage.models import Activity, Agent, Case, Conversation, Customer, Identity
 
@@ -20,34 +28,6 @@ RECENT_CASES = 5
 PRIOR_INTERACTIONS = 10
 IDENTITIES_SHOWN = 20
 CANDIDATES_SHOWN = 25
-
-
-@dataclass(frozen=True)
-class ConversationRecord:
-    id: int
-    source: str
-    external_id: str
-    channel: str
-    kind: str
-    queue: str | None
-    status: str
-    customer_id: int | None
-    case_id: int | None
-    candidates: tuple[int, ...]
-    customer_input: dict[str, Any]
-    prechat: list[dict[str, Any]]
-    visitor: dict[str, Any] | None
-    bot: dict[str, Any] | None
-    origin: dict[str, Any] | None
-    reply_url: str | None
-    claimed_by: str | None
-    claimed_by_user: str | None
-    claimed_by_platform: str | None
-    wrapup_code: str | None
-    revision: int
-    created_at: datetime
-    last_activity_at: datetime
-    customer_anonymized: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,15 +63,15 @@ def _conversation_record(row: Conversation, agent: Agent | None) -> Conversation
         channel=row.channel,
         kind=row.kind,
         queue=row.queue,
-        status=row.status,
+        status=ConversationStatus(row.status),
         customer_id=row.customer_id,
         case_id=row.case_id,
         candidates=tuple(row.candidates or ()),
-        customer_input=row.customer_input or {},
-        prechat=row.prechat or [],
-        visitor=row.visitor,
-        bot=row.bot,
-        origin=row.origin,
+        customer_input=codec.customer_input(row.customer_input),
+        prechat=codec.prechat(row.prechat),
+        visitor=codec.visitor(row.visitor),
+        bot=codec.bot_context(row.bot),
+        origin=codec.origin(row.origin),
         reply_url=row.reply_url,
         claimed_by=(agent.display_name or agent.platform_user_id) if agent else None,
         claimed_by_user=agent.platform_user_id if agent else None,
@@ -149,17 +129,20 @@ async def load_conversation(conversation_id: int) -> ConversationRecord | None:
 
 async def load_summary(
     *,
+    conversation: ConversationRecord | None = None,
     conversation_id: int | None = None,
     customer_id: int | None = None,
     timeline_filter: str | None = None,
     timeline_limit: int = 10,
 ) -> SummaryRecord | None:
-    """Everything the card needs for a conversation, or for a customer alone (lookups)."""
-    conversation = None
-    if conversation_id is not None:
+    """Everything the card needs for a conversation, or for a customer alone (lookups).
+
+    A caller that already loaded the conversation passes it (`conversation`), so it is not read twice."""
+    if conversation is None and conversation_id is not None:
         conversation = await load_conversation(conversation_id)
         if conversation is None:
             return None
+    if conversation is not None:
         customer_id = conversation.customer_id
 
     customer = None

@@ -1,16 +1,11 @@
-"""Teams bookkeeping: where the bot is installed (conversation references for proactive posts),
-activity ids already handled, and the Bot Framework conversations that were handed off."""
+"""Teams bookkeeping: where the bot is installed (conversation references for proactive posts)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
-from storage.conversations import touch
-from storage.models import Conversation, ProcessedEvent, Route, TeamsInstall
+from storage.models import Route, TeamsInstall
 
 
 async def save_install(
@@ -74,35 +69,3 @@ async def any_team_reference() -> dict[str, Any] | None:
 async def route_reference_for_channel(channel_id: str) -> dict[str, Any] | None:
     row = await Route.filter(target="teams", channel=channel_id, reference__isnull=False).first()
     return dict(row.reference) if row and row.reference else None
-
-
-async def first_time(key: str, now: datetime) -> bool:
-    """True the first time an activity key is seen (channels resend an activity they timed out on)."""
-    try:
-        await ProcessedEvent.create(key=key[:200], at=now)
-        return True
-    except IntegrityError:
-        return False
-
-
-async def handed_off_conversation(source: str, external_id: str) -> int | None:
-    """The open Baton conversation a Bot Framework conversation was handed off as (SPEC 3.2)."""
-    row = (
-        await Conversation.filter(source=source, external_id=external_id)
-        .exclude(status__in=("wrapped", "failed"))
-        .order_by("-id")
-        .first()
-        .values("id")
-    )
-    return row["id"] if row else None
-
-
-async def fail_unroutable(conversation_id: int, *, targets: Sequence[str], now: datetime) -> bool:
-    """A queued Bot Framework handoff that no channel can take becomes `failed` (handoff.status failed)."""
-    async with in_transaction():
-        changed = await Conversation.filter(id=conversation_id, status="queued", origin__isnull=False).update(
-            status="failed"
-        )
-        if changed:
-            await touch(conversation_id, targets, now)
-    return bool(changed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain import ConversationStatus
 from storage.models import Conversation, Customer
 
 BATCH = 100
@@ -12,7 +13,7 @@ BATCH = 100
 async def unclaimed_due(level: int, cutoff: datetime) -> list[int]:
     """Customer conversations still queued since before `cutoff` that have not reached timer `level`."""
     return list(
-        await Conversation.filter(status="queued", kind="customer", created_at__lt=cutoff, reminders_sent__lt=level)
+        await Conversation.filter(status=ConversationStatus.QUEUED, kind="customer", created_at__lt=cutoff, reminders_sent__lt=level)
         .order_by("id")
         .limit(BATCH)
         .values_list("id", flat=True)
@@ -26,7 +27,7 @@ async def mark_level(conversation_id: int, level: int) -> bool:
 
 async def idle_claimed(cutoff: datetime) -> list[int]:
     return list(
-        await Conversation.filter(status="claimed", last_activity_at__lt=cutoff)
+        await Conversation.filter(status=ConversationStatus.CLAIMED, last_activity_at__lt=cutoff)
         .order_by("id")
         .limit(BATCH)
         .values_list("id", flat=True)
@@ -40,10 +41,3 @@ async def customers_past_retention(cutoff: datetime) -> list[int]:
         .limit(BATCH)
         .values_list("id", flat=True)
     )
-
-
-async def purge_processed_events(cutoff) -> int:
-    """Platform event ids are only needed while a platform may still retry (Slack: minutes)."""
-    from storage.models import ProcessedEvent
-
-    return await ProcessedEvent.filter(at__lt=cutoff).delete()

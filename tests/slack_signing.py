@@ -185,7 +185,7 @@ class SlackWorld:
         overrides.setdefault("reply_url", self.slack.url + "/reply_url")
         status, body = await self.baton.post_signed("/handoff", make_generic_payload(**overrides))
         assert status in (200, 202), body
-        from storage.intake import parse_public_id
+        from bot.domain import parse_public_id
 
         conversation_id = parse_public_id(body["conversation"])
         marker = f"#{body['conversation']}"

@@ -10,7 +10,7 @@ import pytest
 
 from bot.commands.builtin import registry
 from bot.core import actions
-from bot.core.actions import Services
+from bot.core.services import Services
 from bot.domain import Actor, CommandRequest
 from bot.errors import UserError
 from bot.settings import Settings
@@ -43,7 +43,7 @@ async def test_merge_asks_for_confirmation_before_changing_anything(database):
 
     reply = await run(f"merge {a} {b}")
 
-    assert reply.form == "merge_confirm"
+    assert reply.form.name == "merge_confirm"
     assert (await Customer.get(id=b)).merged_into_id is None
 
 

@@ -15,7 +15,7 @@ from bot.intake.generic import parse_generic_handoff
 from bot.settings import Settings
 from storage import posts
 from storage.conversations import claim
-from storage.intake import parse_public_id
+from bot.domain import parse_public_id
 from storage.models import OutboxJob
 from tests.handoff_factory import make_generic_payload
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from bot.core import actions
-from bot.core.actions import Services
+from bot.core.services import Services
 from bot.core.summary import summary_for_customer
 from bot.domain import Actor
 from bot.seed import add_customer, add_history

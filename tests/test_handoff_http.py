@@ -7,7 +7,7 @@ import json
 import time
 
 from bot.signing import sign
-from storage.intake import parse_public_id
+from bot.domain import parse_public_id
 from storage.models import Conversation, Message, OutboxJob
 from tests.handoff_factory import make_generic_payload
 from tests.harness import WEBHOOK_SECRET, WEBHOOK_TOKEN, running_baton

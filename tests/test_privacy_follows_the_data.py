@@ -18,7 +18,7 @@ from bot.intake import parse_generic_handoff
 from bot.web.app import services_of
 from storage import customer_admin, outbox, posts
 from storage.customers import create_customer
-from storage.intake import parse_public_id
+from bot.domain import parse_public_id
 from tests.handoff_factory import CUSTOMER_SAYS, make_generic_payload
 from tests.slack_signing import slack_baton, view_submission
 from tests.teams_activities import ADMIN as TEAMS_ADMIN

@@ -60,7 +60,7 @@ async def test_add_note_opens_a_modal_whose_submission_adds_the_note_and_updates
         await click(world, f"c{conversation_id}", "add_note", user="W111", card_ts=card_ts)
         view = await world.opened_view("baton_note_modal")
 
-        status, body = await world.interaction(view_submission(view, {"note": "called back, sent a label"}, user="W111"))
+        status, body = await world.interaction(view_submission(view, {"text": "called back, sent a label"}, user="W111"))
 
         assert status == 200 and not body
         await world.ephemeral_containing("W111", "Note added")
@@ -74,10 +74,10 @@ async def test_an_empty_note_is_refused_inside_the_modal(database_url):
         await click(world, f"c{conversation_id}", "add_note", user="W111", card_ts=card_ts)
         view = await world.opened_view("baton_note_modal")
 
-        status, body = await world.interaction(view_submission(view, {"note": "   "}, user="W111"))
+        status, body = await world.interaction(view_submission(view, {"text": "   "}, user="W111"))
 
         assert status == 200
-        assert body["response_action"] == "errors" and "note" in body["errors"]
+        assert body["response_action"] == "errors" and "text" in body["errors"]
 
 
 async def test_wrap_up_modal_offers_the_configured_codes_and_wraps_up_without_logs(database_url):

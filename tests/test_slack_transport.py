@@ -194,7 +194,7 @@ async def test_the_add_note_shortcut_on_a_thread_message_opens_a_prefilled_note(
         assert status == 200
         view = await world.opened_view("baton_note_modal")
         assert "customer mentioned a second parcel" in json.dumps(view)
-        await world.interaction(view_submission(view, {"note": "customer mentioned a second parcel"}, user="W111"))
+        await world.interaction(view_submission(view, {"text": "customer mentioned a second parcel"}, user="W111"))
         await world.ephemeral_containing("W111", "Note added")
         assert await Note.filter(conversation_id=conversation_id).exists()
 
@@ -213,7 +213,7 @@ async def test_the_comment_on_case_shortcut_defaults_to_the_conversations_case(d
 
         view = await world.opened_view("baton_comment_modal")
         assert case.number in json.dumps(view)
-        await world.interaction(view_submission(view, {"case": case.number, "comment": "carrier confirmed the damage"}, user="W111"))
+        await world.interaction(view_submission(view, {"case": case.number, "text": "carrier confirmed the damage"}, user="W111"))
         await world.ephemeral_containing("W111", "Internal comment added")
         assert await CaseComment.filter(case_id=case.id).count() == 1
 

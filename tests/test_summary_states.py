@@ -13,7 +13,7 @@ from bot.core.summary import summary_for_conversation
 from bot.intake import parse_dialogflow_handoff, parse_generic_handoff, parse_handoff_initiate
 from storage.customers import create_customer
 from storage.engagement import recompute as recompute_engagement
-from storage.intake import parse_public_id
+from bot.domain import parse_public_id
 from storage.models import Case, Identity, Order, Survey
 from tests.handoff_factory import make_botframework_activity, make_dialogflow_request, make_generic_payload
 

@@ -7,7 +7,7 @@ import asyncio
 from datetime import datetime, timezone
 
 from storage.customers import create_customer
-from storage.intake import parse_public_id
+from bot.domain import parse_public_id
 from storage.models import Conversation, Customer, Note
 from tests.cards_factory import assert_valid_card
 from tests.handoff_factory import load_fixture, make_generic_payload

@@ -4,7 +4,7 @@ handoff.status events and relayed replies that go back to a Bot Framework / Copi
 from __future__ import annotations
 
 from storage.models import Conversation
-from storage.intake import parse_public_id
+from bot.domain import parse_public_id
 from tests.handoff_factory import load_fixture, make_generic_payload
 from tests.teams_activities import (
     BEN,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.core import timers
-from bot.core.actions import Services
+from bot.core.services import Services
 from bot.core.intake import accept_handoff
 from bot.domain import Actor
 from bot.intake.generic import parse_generic_handoff
 from bot.settings import Settings
 from storage.conversations import claim
 from storage.customers import create_customer
-from storage.intake import parse_public_id
+from bot.domain import parse_public_id
 from storage.models import Conversation, Customer, Message
 from tests.handoff_factory import make_generic_payload
 

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from bot.domain import parse_public_id
+
 CLAIM = "claim"
 ADD_NOTE = "add_note"
 WRAP_UP = "wrap_up"
@@ -19,6 +21,8 @@ CREATE_CUSTOMER = "create_customer"
 OPEN_PROFILE = "open_profile"
 TIMELINE_FILTER = "timeline_filter"  # carries the filter: all | customer | case | conversation
 SHOW_CUSTOMER = "show_customer"  # from a lookup's list of matches: show that customer's summary
+REFRESH = "refresh"  # show the card as it stands now (Teams: a cancelled inline form)
+OPEN_FORM = "open_form"  # open the form an answer asked for; carries `form` and its ids
 
 VERBS: tuple[str, ...] = (
     CLAIM,
@@ -30,6 +34,8 @@ VERBS: tuple[str, ...] = (
     OPEN_PROFILE,
     TIMELINE_FILTER,
     SHOW_CUSTOMER,
+    REFRESH,
+    OPEN_FORM,
 )
 
 SLACK_PREFIX = "baton_"
@@ -102,3 +108,34 @@ def teams_data(verb: str, payload: ActionPayload) -> dict[str, Any]:
     if verb not in VERBS:
         raise ValueError(f"unknown card action {verb!r}")
     return {TEAMS_VERB_KEY: verb, **payload.to_data()}
+
+
+FORM_ID_KEYS = ("conversation", "customer", "survivor", "merged")
+
+
+def form_ids(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ids a form button or submission carries, as the core takes them: a conversation as its number
+    (buttons carry "c12"), customers as numbers; anything unreadable is left out."""
+    ids: dict[str, Any] = {}
+    for key in FORM_ID_KEYS:
+        value = data.get(key)
+        if key == "conversation" and isinstance(value, str) and not value.strip().isdigit():
+            value = parse_public_id(value)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, int) and not isinstance(value, bool):
+            ids[key] = value
+    if data.get("logs") in (True, "true"):
+        ids["logs"] = True
+    return ids
+
+
+def form_data(form: str, ids: Mapping[str, Any]) -> dict[str, Any]:
+    """What a button that (re)opens `form` carries; the inverse of `form_ids`."""
+    data: dict[str, Any] = {"form": form}
+    for key in FORM_ID_KEYS:
+        if ids.get(key) is not None:
+            data[key] = ids[key]
+    if ids.get("logs"):
+        data["logs"] = True
+    return data

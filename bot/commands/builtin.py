@@ -1,16 +1,13 @@
-"""Every subcommand of SPEC 4.2. Each handler's docstring is its help line."""
+"""Every subcommand of SPEC 4.2. Each handler's docstring is its help line; each answers an `Outcome`."""
 
 from __future__ import annotations
 
 from bot.commands.args import Args
 from bot.commands.registry import Registry
-from bot.core import actions
-from bot.core.actions import Services
-from bot.domain import TIMELINE_CATEGORIES, CommandRequest, Reply
+from bot.core import actions, forms
+from bot.core.services import Services
+from bot.domain import TIMELINE_CATEGORIES, CommandRequest, Outcome, public_id
 from bot.errors import UserError
-from storage import customer_admin
-from storage.conversations import open_sessions
-from storage.intake import public_id
 
 registry = Registry()
 
@@ -26,89 +23,85 @@ async def _customer(args: Args, what: str = "customer") -> int:
 
 
 @registry.command("lookup <email | phone | name | case number>")
-async def lookup(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def lookup(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """The customer's summary, visible only to you; a list when several match."""
     query = args.rest("what to look up")
     found = await actions.find_customers(query)
     if not found:
-        return Reply(text=f"No customer matches “{query}”.")
+        return Outcome(text=f"No customer matches “{query}”.")
     if len(found) > 1:
-        return Reply(text=f"{len(found)} customers match “{query}”.", candidates=tuple(found))
+        return Outcome(text=f"{len(found)} customers match “{query}”.", candidates=tuple(found))
     summary = await actions.customer_view(services, request.actor, found[0].customer_id, action="lookup")
-    return Reply(text=f"{summary.profile.display_name} ({summary.profile.customer_id})", summary=summary)
+    return Outcome(text=f"{summary.profile.display_name} ({summary.profile.customer_id})", summary=summary)
 
 
 @registry.command("note [#conv] <text>")
-async def note(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def note(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """A quick note on the customer's timeline and the conversation."""
     conversation_id = await _conversation(request, args)
     text = args.rest("the note's text")
-    return Reply(text=await actions.add_note(services, request.actor, conversation_id, text), conversation_id=conversation_id)
+    return Outcome(text=await actions.add_note(services, request.actor, conversation_id, text), conversation_id=conversation_id)
 
 
 @registry.command("comment <case> <text>")
-async def comment(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def comment(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """An internal case comment: never shown to the customer, never editable or deletable."""
     case_number = args.word("case number")
     text = args.rest("the comment's text")
-    return Reply(text=await actions.comment_on_case(services, request.actor, case_number, text))
+    return Outcome(text=await actions.comment_on_case(services, request.actor, case_number, text))
 
 
 @registry.command("merge <customer> <customer>")
-async def merge(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def merge(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Merges the second customer into the first, after a confirmation; refused if either is locked."""
     if args.peek() == "undo":
         args.word("undo")
         merged = int(args.word("customer number"))
-        return Reply(text=await actions.undo_merge(services, request.actor, merged))
+        return Outcome(text=await actions.undo_merge(services, request.actor, merged))
     survivor = await _customer(args, "first customer")
     merged = await _customer(args, "second customer")
-    survivor_name, merged_name = await actions.check_mergeable(services, request.actor, survivor, merged)
-    return Reply(
+    form = await forms.open_form(services, request.actor, "merge_confirm", {"survivor": survivor, "merged": merged})
+    survivor_name, merged_name = form.values["survivor_name"], form.values["merged_name"]
+    return Outcome(
         text=f"Merge {merged_name} ({merged}) into {survivor_name} ({survivor})? Everything of {merged_name} moves.",
-        form="merge_confirm",
-        form_values={"survivor": survivor, "merged": merged, "survivor_name": survivor_name, "merged_name": merged_name},
+        form=form,
     )
 
 
 @registry.command("wrapup [#conv] [<code>] [notes] [--logs]")
-async def wrapup(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def wrapup(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Ends the session with a disposition code and notes; without a code opens the form; --logs posts the log."""
     conversation_id = await _conversation(request, args)
     with_logs = args.flag("--logs")
     code = args.word("code", required=False)
     if code is None:
-        return Reply(
-            text="Choose a disposition code.",
-            form="wrapup",
-            form_values={"conversation": public_id(conversation_id), "codes": actions.disposition_codes(services.settings),
-                         "logs": with_logs},
-            conversation_id=conversation_id,
-        )
+        form = await forms.open_form(services, request.actor, "wrapup", {"conversation": conversation_id, "logs": with_logs})
+        return Outcome(text="Choose a disposition code.", form=form, conversation_id=conversation_id)
     notes = args.rest("notes", required=False) or None
-    text = await actions.wrap_up(services, request.actor, conversation_id, code, notes)
-    log = await actions.interaction_log(conversation_id) if with_logs else None
-    return Reply(text=text, thread_text=log, conversation_id=conversation_id)
+    text = await actions.wrap_up(services, request.actor, conversation_id, code, notes, logs=with_logs)
+    return Outcome(text=text, conversation_id=conversation_id)
 
 
 @registry.command("link [#conv] <customer>")
-async def link(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def link(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Links the conversation to a customer."""
     conversation_id = await _conversation(request, args)
     customer = await _customer(args)
-    return Reply(text=await actions.link_customer(services, request.actor, conversation_id, customer), conversation_id=conversation_id)
+    return Outcome(text=await actions.link_customer(services, request.actor, conversation_id, customer),
+                   conversation_id=conversation_id)
 
 
 @registry.command("new [#conv]")
-async def new(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def new(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Creates a customer from what the conversation knows and links it."""
     conversation_id = await _conversation(request, args)
     args.done()
-    return Reply(text=await actions.create_customer_for(services, request.actor, conversation_id), conversation_id=conversation_id)
+    return Outcome(text=await actions.create_customer_for(services, request.actor, conversation_id),
+                   conversation_id=conversation_id)
 
 
 @registry.command("case [#conv] <case> | new <title>")
-async def case(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def case(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Links the conversation to a case, or opens a new one."""
     conversation_id = await _conversation(request, args)
     first = args.word("case number or `new`")
@@ -117,78 +110,67 @@ async def case(services: Services, request: CommandRequest, args: Args) -> Reply
     else:
         args.done()
         text = await actions.link_case(services, request.actor, conversation_id, first)
-    return Reply(text=text, conversation_id=conversation_id)
+    return Outcome(text=text, conversation_id=conversation_id)
 
 
 @registry.command("timeline <customer> [customer|case|conversation]")
-async def timeline(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def timeline(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """The customer's timeline, optionally only customer, case or conversation activities."""
     customer = await _customer(args)
     category = (args.word("filter", required=False) or "").lower() or None
     if category and category not in TIMELINE_CATEGORIES:
         raise UserError(f"Filter by one of: {', '.join(TIMELINE_CATEGORIES)}.")
     summary = await actions.customer_view(services, request.actor, customer, timeline_filter=category)
-    return Reply(text=f"Timeline of {summary.profile.display_name}", summary=summary)
+    return Outcome(text=f"Timeline of {summary.profile.display_name}", summary=summary)
 
 
 @registry.command("profile <customer>")
-async def profile(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def profile(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """View and edit the profile: names, company, gender, email, phones, tags, notes."""
     customer = await _customer(args)
     summary = await actions.customer_view(services, request.actor, customer)
-    p = summary.profile
-    values = {name: getattr(p, name) for name in ("first_name", "last_name", "company", "gender", "email",
-                                                  "mobile_phone", "home_phone", "notes")}
-    values["tags"] = ", ".join(p.tags)
-    values["customer"] = p.customer_id
-    values["locked"] = p.locked
-    return Reply(text=f"Profile of {p.display_name}", summary=summary, form="profile", form_values=values)
+    return Outcome(text=f"Profile of {summary.profile.display_name}", summary=summary, form=forms.profile_form(summary))
 
 
 @registry.command("identities <customer>")
-async def identities(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def identities(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """The customer's identities, and customers that look like the same person (to merge)."""
     customer = await _customer(args)
     summary = await actions.customer_view(services, request.actor, customer, action="identities")
-    mine = await customer_admin.identities_of_customer(customer)
-    similar = await customer_admin.customers_sharing_identities(customer)
+    mine, similar = await actions.identities_and_duplicates(customer)
     lines = [f"• {kind}: {value}" for kind, value in mine] or ["(none)"]
     text = f"Identities of {summary.profile.display_name}:\n" + "\n".join(lines)
     if similar:
         text += "\nPossible duplicates (use `merge`):"
-    return Reply(text=text, candidates=tuple(similar))
+    return Outcome(text=text, candidates=tuple(similar))
 
 
 @registry.command("export <customer>")
-async def export(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def export(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """A JSON export of everything Baton holds about the customer, to you only."""
     customer = await _customer(args)
     name, content = await actions.export(services, request.actor, customer)
-    return Reply(text=f"Export of customer {customer} ({len(content)} bytes).", attachment=(name, content))
+    return Outcome(text=f"Export of customer {customer} ({len(content)} bytes).", attachment=(name, content))
 
 
 @registry.command("lock <customer> [off]")
-async def lock(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def lock(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Locks the customer against edits and merges (`off` unlocks)."""
     customer = await _customer(args)
     off = (args.word("off", required=False) or "").lower() == "off"
-    return Reply(text=await actions.set_lock(services, request.actor, customer, not off))
+    return Outcome(text=await actions.set_lock(services, request.actor, customer, not off))
 
 
 @registry.command("anonymize <customer>")
-async def anonymize(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def anonymize(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Irreversibly replaces the customer's personal data, after a confirmation."""
     candidate = await actions.one_customer(args.word("customer"))
-    actions.require(services.settings, request.actor, "anonymize")
-    return Reply(
-        text=f"Anonymize {candidate.display_name} ({candidate.customer_id})? This cannot be undone.",
-        form="anonymize_confirm",
-        form_values={"customer": candidate.customer_id, "name": candidate.display_name},
-    )
+    form = await forms.open_form(services, request.actor, "anonymize_confirm", {"customer": candidate.customer_id})
+    return Outcome(text=f"Anonymize {candidate.display_name} ({candidate.customer_id})? This cannot be undone.", form=form)
 
 
 @registry.command("route here [queue]")
-async def route(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def route(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Makes this channel the handoff channel for a queue (or for every queue without one)."""
     if (args.word("here") or "").lower() != "here":
         raise UserError("Usage: route here [queue]")
@@ -197,21 +179,21 @@ async def route(services: Services, request: CommandRequest, args: Args) -> Repl
         raise UserError("Run `route here` in the channel that should receive handoffs.")
     text = await actions.route_here(services, request.actor, request.platform, request.channel_id, queue,
                                     reference=dict(request.channel_reference) if request.channel_reference else None)
-    return Reply(text=text, private=False)
+    return Outcome(text=text, private=False)
 
 
 @registry.command("sessions")
-async def sessions(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def sessions(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """Your open conversations; `#c<number>` picks one in other commands."""
-    rows = await open_sessions(request.actor)
+    rows = await actions.sessions_of(request.actor)
     if not rows:
-        return Reply(text="You have no open conversations.")
+        return Outcome(text="You have no open conversations.")
     lines = [f"• #{public_id(cid)} — {name or 'unknown customer'} ({status})" for cid, status, name in rows]
-    return Reply(text="Your open conversations:\n" + "\n".join(lines))
+    return Outcome(text="Your open conversations:\n" + "\n".join(lines))
 
 
 @registry.command("help")
-async def help_(services: Services, request: CommandRequest, args: Args) -> Reply:
+async def help_(services: Services, request: CommandRequest, args: Args) -> Outcome:
     """This list."""
     prefix = "/baton" if request.platform == "slack" else "@Baton"
-    return Reply(text=registry.help_text(prefix))
+    return Outcome(text=registry.help_text(prefix))

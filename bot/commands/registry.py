@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from bot.commands.args import Args
-from bot.core.actions import Services
-from bot.domain import CommandRequest, Reply
+from bot.core.services import Services
+from bot.domain import CommandRequest, Outcome
 from bot.errors import UserError
 
-Handler = Callable[[Services, CommandRequest, Args], Awaitable[Reply]]
+Handler = Callable[[Services, CommandRequest, Args], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Registry:
         lines = [f"`{prefix} {c.usage}` — {c.help}" for c in self]
         return "\n".join(lines)
 
-    async def dispatch(self, services: Services, request: CommandRequest) -> Reply:
+    async def dispatch(self, services: Services, request: CommandRequest) -> Outcome:
         words = request.text.strip().split(maxsplit=1)
         if not words:
             return await self._commands["help"].handler(services, request, Args("", "help"))

@@ -7,49 +7,35 @@ to show the agent. Changes that the card shows queue a card edit and wake the de
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
-from bot.clock import Clock
-from bot.core import sentiment
+from bot.core import roles, routing, sentiment
+from bot.core.services import Services
 from bot.core.summary import summary_for_conversation, summary_for_customer
-from bot.domain import Actor, CustomerSummary, MatchCandidate
+from bot.domain import (
+    Actor,
+    ConversationStatus,
+    CustomerSummary,
+    MatchCandidate,
+    ThreadMessage,
+    ThreadMessageOutcome,
+    parse_public_id,
+    public_id,
+)
 from bot.errors import UserError
 from bot.identity import identities_of, normalize_email, normalize_phone
-from bot.settings import Settings
-from storage import audit, cases, conversations, customer_admin, outbox, routes
+from storage import audit, cases, conversations, customer_admin
+from storage.changes import card_changed
 from storage.customers import add_identities, create_customer, find_by_identities, find_by_identity_value
 from storage.db import unit_of_work
-from storage.intake import parse_public_id, public_id
 from storage.summary import load_conversation
 
 NOTE_PREFIX = "!note"
-
-
-@dataclass
-class Services:
-    settings: Settings
-    clock: Clock
-    targets: list[str] = field(default_factory=list)
-    wake: Callable[[], None] = lambda: None
-
-
-def role_for(settings: Settings, platform: str, user_id: str) -> str:
-    return settings.role_assignments.get(f"{platform}:{user_id}") or settings.role_assignments.get(user_id) or "agent"
-
-
-def may(settings: Settings, actor: Actor, action: str) -> bool:
-    return action in settings.roles.get(actor.role, {}).get("may", ())
-
-
-def require(settings: Settings, actor: Actor, action: str) -> None:
-    if not may(settings, actor, action):
-        raise UserError(f"Your role ({actor.role}) may not {action} customers. Ask a supervisor or admin.")
-
-
-def visible_sections(settings: Settings, actor: Actor) -> frozenset[str]:
-    return settings.sections_for(actor.role)
-
+# An interaction log is posted into the thread in parts of at most this many characters (Slack and Teams
+# both show such a message whole; a longer log becomes several messages).
+LOG_PART_CHARS = 9_000
+LOG_TITLE = "Interaction log"
 
 # --------------------------------------------------------------------------- resolving references
 
@@ -58,7 +44,7 @@ async def conversation_id_from(ref: str | None, *, thread_conversation: int | No
     """#conv if given, else the thread's conversation, else the caller's current session."""
     if ref:
         conversation_id = parse_public_id(ref)
-        if conversation_id is None or await load_conversation(conversation_id) is None:
+        if conversation_id is None or not await conversations.exists(conversation_id):
             raise UserError(f"There is no conversation {ref}. `sessions` lists yours.")
         return conversation_id
     if thread_conversation is not None:
@@ -91,6 +77,17 @@ async def find_customers(query: str) -> list[MatchCandidate]:
     return external or await customer_admin.search_by_name(query)
 
 
+async def identities_and_duplicates(customer_id: int) -> tuple[list[tuple[str, str]], list[MatchCandidate]]:
+    """The customer's identities, and customers that look like the same person (merge suggestions)."""
+    return (await customer_admin.identities_of_customer(customer_id),
+            await customer_admin.customers_sharing_identities(customer_id))
+
+
+async def sessions_of(actor: Actor) -> list[tuple[int, ConversationStatus, str | None]]:
+    """The caller's open conversations: (id, status, customer name)."""
+    return await conversations.open_sessions(actor)
+
+
 async def one_customer(query: str) -> MatchCandidate:
     found = await find_customers(query)
     if not found:
@@ -102,10 +99,6 @@ async def one_customer(query: str) -> MatchCandidate:
 
 
 # --------------------------------------------------------------------------- conversation actions
-
-
-async def changed(services: Services) -> None:
-    services.wake()
 
 
 @dataclass(frozen=True)
@@ -122,7 +115,7 @@ async def claim(services: Services, actor: Actor, conversation_id: int) -> Claim
     ref = public_id(conversation_id)
     if outcome.won:
         return ClaimResult(True, outcome.holder, f"You claimed #{ref}. Your thread replies now go to the customer.")
-    if outcome.status == "wrapped":
+    if outcome.status == ConversationStatus.WRAPPED:
         return ClaimResult(False, outcome.holder, f"#{ref} is already wrapped up.")
     return ClaimResult(False, outcome.holder, f"#{ref} is already claimed by {outcome.holder}.")
 
@@ -130,7 +123,7 @@ async def claim(services: Services, actor: Actor, conversation_id: int) -> Claim
 async def add_note(services: Services, actor: Actor, conversation_id: int, text: str) -> str:
     text = text.strip()
     if not text:
-        raise UserError("A note needs some text.")
+        raise UserError("A note needs some text.", field="text")
     record = await load_conversation(conversation_id)
     await conversations.add_note(
         customer_id=record.customer_id, conversation_id=conversation_id, author=actor.label, text=text,
@@ -144,32 +137,32 @@ async def add_note(services: Services, actor: Actor, conversation_id: int, text:
 async def comment_on_case(services: Services, actor: Actor, case_number: str, text: str) -> str:
     case = await cases.find_case(case_number)
     if case is None:
-        raise UserError(f"There is no case {case_number}.")
+        raise UserError(f"There is no case {case_number}.", field="case")
     if case.status == "canceled":
-        raise UserError(f"Case {case.number} is canceled; it takes no comments.")
+        raise UserError(f"Case {case.number} is canceled; it takes no comments.", field="case")
     if not text.strip():
-        raise UserError("A comment needs some text.")
+        raise UserError("A comment needs some text.", field="text")
     await cases.add_comment(case, author=actor.label, text=text.strip(), now=services.clock())
     for conversation_id in await conversations.open_conversations_of_case(case.id):
-        await conversations.touch(conversation_id, services.targets, services.clock())
+        await card_changed(conversation_id, services.targets, services.clock())
     services.wake()
     return f"Internal comment added to {case.number}. The customer never sees it, and it cannot be edited or deleted."
 
 
-def disposition_codes(settings: Settings) -> list[tuple[str, str]]:
-    return list(settings.dispositions)
-
-
-async def wrap_up(services: Services, actor: Actor, conversation_id: int, code: str, notes: str | None) -> str:
+async def wrap_up(services: Services, actor: Actor, conversation_id: int, code: str, notes: str | None, *,
+                  logs: bool = False) -> str:
+    """Ends the conversation with a disposition code; with `logs` the interaction log follows in the thread."""
     codes = dict(services.settings.dispositions)
     codes.setdefault("timeout", "Timed out (automatic)")  # the auto-wrap-up timer's code always exists
     if code not in codes:
-        raise UserError(f"Unknown disposition code “{code}”. Codes: {', '.join(codes)}.")
+        raise UserError(f"Unknown disposition code “{code}”. Codes: {', '.join(codes)}.", field="code")
     done = await conversations.wrap_up(
         conversation_id, code=code, notes=(notes or None), author=actor.label, targets=services.targets, now=services.clock()
     )
     if not done:
         raise UserError(f"#{public_id(conversation_id)} is already wrapped up.")
+    if logs:
+        await post_interaction_log(services, conversation_id)
     services.wake()
     return f"#{public_id(conversation_id)} wrapped up as {codes[code]}."
 
@@ -182,6 +175,35 @@ async def interaction_log(conversation_id: int) -> str:
     return "\n".join(lines) or "(no messages)"
 
 
+def _log_parts(log: str) -> list[str]:
+    parts, current = [], ""
+    for line in log.splitlines():
+        while len(line) > LOG_PART_CHARS:  # one very long message: cut it where it must be
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:LOG_PART_CHARS])
+            line = line[LOG_PART_CHARS:]
+        if current and len(current) + 1 + len(line) > LOG_PART_CHARS:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return parts + [current] if current else parts
+
+
+async def post_interaction_log(services: Services, conversation_id: int) -> None:
+    """"Wrap up and see logs" (seed): the log goes into the thread as Baton's internal messages, through the
+    outbox like every other post, so it is delivered once, in order, and can be reached again later."""
+    parts = _log_parts(await interaction_log(conversation_id))
+    for number, part in enumerate(parts, 1):
+        title = f"{LOG_TITLE} of #{public_id(conversation_id)}" + (f" ({number}/{len(parts)})" if len(parts) > 1 else "")
+        await conversations.add_message(
+            conversation_id, sender="system", text=f"{title}\n{part}", sender_name="Baton", posted_from=None,
+            internal=True, targets=services.thread_targets, now=services.clock(),
+        )
+
+
 async def link_customer(services: Services, actor: Actor, conversation_id: int, customer_id: int) -> str:
     brief = await customer_admin.get_brief(customer_id)
     if brief is None:
@@ -189,24 +211,10 @@ async def link_customer(services: Services, actor: Actor, conversation_id: int, 
     survivor = brief.merged_into or brief.id
     await conversations.link_customer(conversation_id, survivor, targets=services.targets, now=services.clock())
     record = await load_conversation(conversation_id)
-    await add_identities(survivor, _identities_from_input(record.customer_input), now=services.clock())
+    await add_identities(survivor, identities_of(record.customer_input), now=services.clock())
     await audit.record(actor, "link", customer_id=survivor, now=services.clock(), conversation=conversation_id)
     services.wake()
     return f"#{public_id(conversation_id)} is now linked to {brief.display_name}."
-
-
-def _identities_from_input(customer_input: dict[str, Any]) -> list[tuple[str, str]]:
-    from bot.domain import CustomerInput
-
-    return identities_of(
-        CustomerInput(
-            name=customer_input.get("name"),
-            email=customer_input.get("email"),
-            phone=customer_input.get("phone"),
-            external_ids=customer_input.get("external_ids") or {},
-            channel_ids=tuple(tuple(x) for x in customer_input.get("channel_ids") or ()),
-        )
-    )
 
 
 async def create_customer_for(services: Services, actor: Actor, conversation_id: int) -> str:
@@ -214,12 +222,12 @@ async def create_customer_for(services: Services, actor: Actor, conversation_id:
     if record.customer_id is not None:
         raise UserError(f"#{public_id(conversation_id)} is already linked to a customer.")
     given = record.customer_input
-    name = (given.get("name") or "").strip() or f"Customer from #{public_id(conversation_id)}"
+    name = (given.name or "").strip() or f"Customer from #{public_id(conversation_id)}"
     customer_id = await create_customer(
         display_name=name,
-        identities=_identities_from_input(given),
-        email=normalize_email(given.get("email") or "") if given.get("email") else None,
-        mobile_phone=normalize_phone(given.get("phone") or "") if given.get("phone") else None,
+        identities=identities_of(given),
+        email=normalize_email(given.email) if given.email else None,
+        mobile_phone=normalize_phone(given.phone) if given.phone else None,
         preferred_channel=record.channel,
         now=services.clock(),
     )
@@ -240,7 +248,7 @@ async def link_case(services: Services, actor: Actor, conversation_id: int, case
 
 async def open_case(services: Services, actor: Actor, conversation_id: int, title: str) -> str:
     if not title.strip():
-        raise UserError("A new case needs a title: `case new <title>`.")
+        raise UserError("A new case needs a title: `case new <title>`.", field="title")
     record = await load_conversation(conversation_id)
     case = await cases.open_case(title=title.strip(), customer_id=record.customer_id, owner=actor.label, now=services.clock())
     await conversations.link_case(conversation_id, case.id, targets=services.targets, now=services.clock())
@@ -258,7 +266,7 @@ async def customer_view(
         customer_id,
         now=services.clock(),
         topic_phrases=services.settings.topic_phrases,
-        visible_sections=visible_sections(services.settings, actor),
+        visible_sections=roles.visible_sections(services.settings, actor),
         timeline_filter=timeline_filter,
     )
     if summary is None:
@@ -270,11 +278,12 @@ async def customer_view(
 async def conversation_view(
     services: Services, actor: Actor, conversation_id: int, *, timeline_filter: str | None = None
 ) -> CustomerSummary:
+    """A conversation's summary for the caller alone, by the caller's role; audited as a view."""
     summary = await summary_for_conversation(
         conversation_id,
         now=services.clock(),
         topic_phrases=services.settings.topic_phrases,
-        visible_sections=visible_sections(services.settings, actor),
+        visible_sections=roles.visible_sections(services.settings, actor),
         timeline_filter=timeline_filter,
     )
     if summary is None:
@@ -284,9 +293,21 @@ async def conversation_view(
     return summary
 
 
+async def thread_card(services: Services, conversation_id: int) -> CustomerSummary | None:
+    """The thread card as the channel sees it (the agent role's view): what the outbox posts, and what a
+    platform that replaces a clicked card in place (Teams) shows the clicker. Not an audited view: it is
+    the card already in the channel."""
+    return await summary_for_conversation(
+        conversation_id,
+        now=services.clock(),
+        topic_phrases=services.settings.topic_phrases,
+        visible_sections=roles.channel_sections(services.settings),
+    )
+
+
 async def _queue_card_updates(services: Services, customer_ids: Sequence[int]) -> None:
     for conversation_id in await conversations.open_conversations_of_customers(customer_ids):
-        await conversations.touch(conversation_id, services.targets, services.clock())
+        await card_changed(conversation_id, services.targets, services.clock())
 
 
 async def _touch_customer_conversations(services: Services, customer_ids: Sequence[int]) -> None:
@@ -295,7 +316,7 @@ async def _touch_customer_conversations(services: Services, customer_ids: Sequen
 
 
 async def check_mergeable(services: Services, actor: Actor, survivor_id: int, merged_id: int) -> tuple[str, str]:
-    require(services.settings, actor, "merge")
+    roles.require(services.settings, actor, "merge")
     if survivor_id == merged_id:
         raise UserError("Pick two different customers to merge.")
     a, b = await customer_admin.get_brief(survivor_id), await customer_admin.get_brief(merged_id)
@@ -328,7 +349,7 @@ async def merge_customers(services: Services, actor: Actor, survivor_id: int, me
 
 
 async def undo_merge(services: Services, actor: Actor, merged_id: int) -> str:
-    require(services.settings, actor, "merge")
+    roles.require(services.settings, actor, "merge")
     now = services.clock()
     try:
         async with unit_of_work():
@@ -342,7 +363,7 @@ async def undo_merge(services: Services, actor: Actor, merged_id: int) -> str:
 
 
 async def set_lock(services: Services, actor: Actor, customer_id: int, locked: bool) -> str:
-    require(services.settings, actor, "lock")
+    roles.require(services.settings, actor, "lock")
     await customer_admin.set_locked(customer_id, locked, now=services.clock())
     await audit.record(actor, "lock" if locked else "unlock", customer_id=customer_id, now=services.clock())
     return f"Customer {customer_id} is {'locked against edits and merges' if locked else 'unlocked'}."
@@ -352,7 +373,7 @@ ANONYMIZED_NOTICE = "This customer was anonymized: Baton removed their messages 
 
 
 async def anonymize(services: Services, actor: Actor, customer_id: int) -> str:
-    require(services.settings, actor, "anonymize")
+    roles.require(services.settings, actor, "anonymize")
     now = services.clock()
     # Irreversible, so all of it or none: the data, the audit record, and the queued rewrites of
     # every card and customer message already posted (SPEC 5: privacy follows the data).
@@ -360,13 +381,13 @@ async def anonymize(services: Services, actor: Actor, customer_id: int) -> str:
         touched = await customer_admin.anonymize(customer_id, now=now, notice=ANONYMIZED_NOTICE)
         await audit.record(actor, "anonymize", customer_id=customer_id, now=now)
         for conversation_id in touched:
-            await conversations.touch(conversation_id, services.targets, now)
+            await card_changed(conversation_id, services.targets, now)
     services.wake()
     return f"Customer {customer_id} is anonymized. This cannot be undone."
 
 
 async def export(services: Services, actor: Actor, customer_id: int) -> tuple[str, bytes]:
-    require(services.settings, actor, "export")
+    roles.require(services.settings, actor, "export")
     data = await customer_admin.export(customer_id)
     await audit.record(actor, "export", customer_id=customer_id, now=services.clock())
     return f"customer-{customer_id}.json", json.dumps(data, indent=2, default=str, ensure_ascii=False).encode()
@@ -376,13 +397,13 @@ async def save_profile(services: Services, actor: Actor, customer_id: int, chang
     clean = {k: (v.strip() if isinstance(v, str) else v) or None for k, v in changes.items()}
     if "email" in clean and clean["email"]:
         if normalize_email(clean["email"]) is None:
-            raise UserError("That email address does not look valid.")
+            raise UserError("That email address does not look valid.", field="email")
         clean["email"] = normalize_email(clean["email"])
     for phone_field in ("mobile_phone", "home_phone"):
         if clean.get(phone_field):
             normalized = normalize_phone(clean[phone_field])
             if normalized is None:
-                raise UserError(f"“{clean[phone_field]}” is not a phone number I can read.")
+                raise UserError(f"“{clean[phone_field]}” is not a phone number I can read.", field=phone_field)
             clean[phone_field] = normalized
     if "tags" in clean:
         raw = clean["tags"] or ""
@@ -400,41 +421,26 @@ async def save_profile(services: Services, actor: Actor, customer_id: int, chang
 
 
 async def route_here(services: Services, actor: Actor, target: str, channel: str, queue: str | None, reference: Any = None) -> str:
-    await routes.set_route(target, queue, channel, reference=reference, by=audit.actor_key(actor), now=services.clock())
-    await _retry_unrouted(services, target)
+    await routing.set_route(services, actor, target, channel, queue, reference)
     return f"This channel now receives {'the ' + queue + ' queue' if queue else 'every queue without its own channel'}."
-
-
-async def _retry_unrouted(services: Services, target: str) -> None:
-    """Work that waited for a route runs now instead of after its backoff."""
-    await outbox.retry_now(target, error_prefix="no channel", now=services.clock())
-    services.wake()
 
 
 # --------------------------------------------------------------------------- thread messages
 
 
-@dataclass(frozen=True)
-class ThreadMessageOutcome:
-    relayed: bool
-    note: bool
-
-
-async def thread_message(services: Services, actor: Actor, conversation_id: int, text: str, *, platform: str,
-                         attachments: list | None = None) -> ThreadMessageOutcome:
-    """An agent typed in the handoff thread: a !note, a reply to the customer, or internal chatter."""
+async def thread_message(services: Services, message: ThreadMessage) -> ThreadMessageOutcome:
+    """An agent typed in the handoff thread: a !note, a reply to the customer (the claiming agent only),
+    or internal chatter (anyone else, or before a claim)."""
+    actor, conversation_id, text = message.actor, message.conversation_id, message.text
     if text.lstrip().lower().startswith(NOTE_PREFIX):
         await add_note(services, actor, conversation_id, text.lstrip()[len(NOTE_PREFIX):].strip() or "(empty note)")
         return ThreadMessageOutcome(relayed=False, note=True)
     record = await load_conversation(conversation_id)
-    is_claimer = (
-        record.status == "claimed"
-        and record.claimed_by_user == actor.user_id
-        and record.claimed_by_platform == actor.platform
-    )
+    is_claimer = record is not None and record.claimed_by_actor(actor)
     await conversations.add_message(
-        conversation_id, sender="agent", text=text, sender_name=actor.label, posted_from=platform,
-        internal=not is_claimer, attachments=attachments, targets=services.targets, now=services.clock(),
+        conversation_id, sender="agent", text=text, sender_name=actor.label, posted_from=actor.platform,
+        internal=not is_claimer, attachments=[dict(a) for a in message.attachments] or None,
+        targets=services.targets, now=services.clock(),
     )
     services.wake()
     return ThreadMessageOutcome(relayed=is_claimer, note=False)

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 from bot.core import sentiment
 from bot.domain import (
-    BotContext,
     ConversationFacts,
+    ConversationRecord,
+    ConversationStatus,
     CustomerSummary,
     EngagementFacts,
-    PrechatAnswer,
-    VisitorInput,
 )
 from bot.visitor import describe_visitor
-from storage.intake import public_id
-from storage.summary import ConversationRecord, OrderStats, SummaryRecord, load_summary
+from storage.summary import OrderStats, SummaryRecord, load_summary
 
 
 def reply_rule(conversation: ConversationRecord) -> str:
     """The sentence the card shows about where thread replies go (SPEC 4.3)."""
-    if conversation.status == "wrapped":
+    if conversation.status == ConversationStatus.WRAPPED:
         return "Wrapped up: thread replies stay internal."
     if conversation.claimed_by is None:
         return "Unclaimed: thread replies stay internal until someone claims."
@@ -31,24 +29,9 @@ def reply_rule(conversation: ConversationRecord) -> str:
     )
 
 
-def _bot_context(raw: Mapping[str, Any] | None) -> BotContext | None:
-    if not raw:
-        return None
-    return BotContext(
-        name=raw.get("name"),
-        last_topic=raw.get("last_topic"),
-        topics=tuple(raw.get("topics") or ()),
-        reason=raw.get("reason"),
-        agent_message=raw.get("agent_message"),
-        last_phrases=raw.get("last_phrases"),
-        language=raw.get("language"),
-        variables=raw.get("variables") or {},
-    )
-
-
 def conversation_facts(conversation: ConversationRecord) -> ConversationFacts:
     return ConversationFacts(
-        public_id=public_id(conversation.id),
+        public_id=conversation.public_id,
         source=conversation.source,
         channel=conversation.channel,
         kind=conversation.kind,
@@ -57,7 +40,7 @@ def conversation_facts(conversation: ConversationRecord) -> ConversationFacts:
         claimed_by=conversation.claimed_by,
         wrapup_code=conversation.wrapup_code,
         started_at=conversation.created_at,
-        bot=_bot_context(conversation.bot),
+        bot=conversation.bot,
         reply_rule=reply_rule(conversation),
     )
 
@@ -81,12 +64,6 @@ def _engagement(stats: OrderStats, now: datetime) -> EngagementFacts | None:
     )
 
 
-def _visitor(raw: Mapping[str, Any] | None):
-    if not raw:
-        return None
-    return describe_visitor(VisitorInput(**{k: raw.get(k) for k in VisitorInput.__dataclass_fields__}))
-
-
 def build_summary(
     record: SummaryRecord,
     *,
@@ -103,17 +80,14 @@ def build_summary(
         state = "multi_match"
     else:
         state = "no_data"
-    prechat = tuple(
-        PrechatAnswer(str(p.get("question", "")), str(p.get("answer", ""))) for p in (conversation.prechat if conversation else [])
-    )
     return CustomerSummary(
         state=state,
         conversation=conversation_facts(conversation) if conversation else None,
         profile=record.profile,
         identities=record.identities,
         candidates=record.candidates,
-        prechat=prechat,
-        visitor=_visitor(conversation.visitor) if conversation else None,
+        prechat=conversation.prechat if conversation else (),
+        visitor=describe_visitor(conversation.visitor) if conversation and conversation.visitor else None,
         issue=record.issue,
         recent_cases=record.recent_cases,
         timeline=record.timeline,
@@ -132,8 +106,10 @@ async def summary_for_conversation(
     topic_phrases: Sequence[str] = (),
     visible_sections: frozenset[str] | None = None,
     timeline_filter: str | None = None,
+    conversation: ConversationRecord | None = None,
 ) -> CustomerSummary | None:
-    record = await load_summary(conversation_id=conversation_id, timeline_filter=timeline_filter)
+    """`conversation`: when the caller already loaded it (the delivery sync), so it is read once per pass."""
+    record = await load_summary(conversation=conversation, conversation_id=conversation_id, timeline_filter=timeline_filter)
     if record is None:
         return None
     return build_summary(

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.core import actions
-from bot.core.actions import Services
+from bot.core import actions, events
+from bot.core.services import Services
 from bot.domain import SYSTEM_ACTOR
 from bot.errors import UserError
 from storage import conversations, timers
@@ -30,7 +30,7 @@ async def sweep_unclaimed(services: Services) -> int:
             if await timers.mark_level(conversation_id, level):
                 await conversations.add_message(
                     conversation_id, sender="system", text=text.format(m=minutes), sender_name="Baton",
-                    posted_from=None, internal=True, targets=[t for t in services.targets if t != "source"], now=now,
+                    posted_from=None, internal=True, targets=services.thread_targets, now=now,
                 )
                 sent += 1
     if sent:
@@ -61,9 +61,6 @@ async def sweep_retention(services: Services) -> int:
     return done
 
 
-EVENT_ID_RETENTION = timedelta(days=2)
-
-
 async def sweep_event_ids(services: Services) -> int:
-    """De-duplication keys of Slack and Teams events outlive every platform retry by far after two days."""
-    return await timers.purge_processed_events(services.clock() - EVENT_ID_RETENTION)
+    """De-duplication keys of Slack and Teams events outlive every platform retry by far."""
+    return await events.forget_old(services.clock())

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from bot.links import seal
 from bot.settings import Settings
+from storage import relay
 
 FILES_PATH = "/files/"
 FILE_CLAIM = "file"  # the `k` claim of a file link, so no other kind of Baton link can pass as one
@@ -72,3 +73,9 @@ def for_customer(
             item["url"] = f"{settings.public_url.rstrip('/')}{FILES_PATH}{token}"
         shared.append(item)
     return shared
+
+
+async def shared_file(message_id: int, index: int) -> tuple[str, dict[str, Any]] | None:
+    """(platform, attachment) of a file an agent shared with the customer, or None when there is no such
+    file any more (the message was internal, or the customer was anonymized)."""
+    return await relay.shared_file(message_id, index)

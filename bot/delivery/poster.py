@@ -19,7 +19,9 @@ class RetryLater(Exception):
 
 
 class Unroutable(Exception):
-    """No channel is configured for this conversation's queue on this platform."""
+    """No channel is configured for this conversation's queue on this platform.
+
+    Its reason starts with "no channel" (bot.core.routing.NO_CHANNEL): a `route here` finds the waiting work by it."""
 
 
 @dataclass(frozen=True)

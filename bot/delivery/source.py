@@ -1,64 +1,66 @@
 """The `source` delivery target: what goes back to where the customer is.
 
-Relays the claiming agent's replies (to `reply_url` as signed JSON, or into the Bot Framework
-conversation) and sends Bot Framework `handoff.status` events. Re-entrant like the thread sync:
+Relays the claiming agent's replies and the conversation's status changes through the customer's
+channel: `reply_url` (signed JSON), the Bot Framework conversation (`handoff.status`), and every inbound
+channel that registers itself (web chat, SMS, email). Re-entrant like the thread sync:
 `Message.relayed_at` and one PlatformPost per status keep each thing sent once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Protocol
-
-import aiohttp
+from typing import Any, Awaitable, Callable, Protocol, Sequence
 
 from bot.delivery.files import for_customer
-from bot.delivery.poster import RetryLater
+from bot.domain import ConversationRecord, ConversationStatus, Reply
 from bot.settings import Settings
-from bot.signing import signed_headers
 from storage import relay
-from storage.summary import ConversationRecord, load_conversation
+from storage.summary import load_conversation
 
 log = logging.getLogger(__name__)
 
-# Conversation status → handoff.status state (SPEC 3.2).
-STATUS_EVENTS = {"claimed": "accepted", "wrapped": "completed", "failed": "failed"}
+# Conversation status → the status the source hears (SPEC 3.1 / 3.2 handoff.status states).
+STATUS_EVENTS = {ConversationStatus.CLAIMED: "accepted", ConversationStatus.WRAPPED: "completed",
+                 ConversationStatus.FAILED: "failed"}
 
 
-class BotFrameworkSender(Protocol):
-    """Implemented by the Teams edge: posts into a Bot Framework conversation from its stored origin."""
+class CustomerChannel(Protocol):
+    """A way back to the customer. An inbound channel's edge implements one and registers it in
+    `Services.customer_channels`; the first that `handles` a conversation carries its traffic."""
 
-    async def send_status(self, origin: dict[str, Any], state: str, message: str | None) -> None: ...
+    name: str
 
-    async def send_reply(self, origin: dict[str, Any], agent_name: str, text: str, files: list[dict[str, Any]]) -> None: ...
+    def handles(self, conversation: ConversationRecord) -> bool: ...
+
+    async def send_reply(self, conversation: ConversationRecord, reply: Reply, files: list[dict[str, Any]]) -> None: ...
+
+    async def send_status(self, conversation: ConversationRecord, state: str, detail: str | None) -> None: ...
 
 
-def _retry_after(response: aiohttp.ClientResponse) -> float:
-    try:
-        return float(response.headers.get("Retry-After", "5"))
-    except ValueError:
-        return 5.0
+def status_detail(conversation: ConversationRecord, state: str) -> str | None:
+    return {
+        "accepted": f"Claimed by {conversation.claimed_by}",
+        "completed": conversation.wrapup_code,
+        "failed": "No agent channel is configured for this queue",
+    }.get(state)
 
 
 class SourceRelay:
     name = "source"
 
-    def __init__(self, *, webhook_secret: str | None, botframework: BotFrameworkSender | None = None) -> None:
-        self.webhook_secret = webhook_secret
-        self.botframework = botframework
-        self._session: aiohttp.ClientSession | None = None
+    def __init__(self, channels: Sequence[CustomerChannel]) -> None:
+        # Shared with Services.customer_channels: edges set up later still register theirs here.
+        self.channels = channels
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        for channel in self.channels:
+            close = getattr(channel, "close", None)
+            if close is not None:
+                await close()
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        return self._session
+    def channel_of(self, conversation: ConversationRecord) -> CustomerChannel | None:
+        return next((c for c in self.channels if c.handles(conversation)), None)
 
     async def sync(
         self, conversation_id: int, *, settings: Settings, now: datetime, keep_alive: Callable[[], Awaitable[None]]
@@ -66,57 +68,21 @@ class SourceRelay:
         conversation = await load_conversation(conversation_id)
         if conversation is None:
             return
-        if conversation.origin and self.botframework:
-            await self._send_status(conversation, now)
+        channel = self.channel_of(conversation)
+        if channel is not None:
+            await self._send_status(channel, conversation, now)
         for reply in await relay.unrelayed_replies(conversation_id):
             files = for_customer(reply.id, reply.attachments, platform=reply.platform, settings=settings, now=now)
-            await self._relay(conversation, reply, files)
+            if channel is not None:
+                await channel.send_reply(conversation, reply, files)
+            else:
+                log.info("conversation %s has no reply channel; agent reply %s kept in Baton only", conversation.id, reply.id)
             await relay.mark_relayed(reply.id, now)
             await keep_alive()
 
-    async def _send_status(self, conversation: ConversationRecord, now: datetime) -> None:
+    async def _send_status(self, channel: CustomerChannel, conversation: ConversationRecord, now: datetime) -> None:
         state = STATUS_EVENTS.get(conversation.status)
-        if state is None:
+        if state is None or await relay.status_sent(conversation.id, state):
             return
-        if await relay.status_sent(conversation.id, state):
-            return
-        message = {
-            "accepted": f"Claimed by {conversation.claimed_by}",
-            "completed": conversation.wrapup_code,
-            "failed": "No agent channel is configured for this queue",
-        }[state]
-        await self.botframework.send_status(conversation.origin, state, message)
+        await channel.send_status(conversation, state, status_detail(conversation, state))
         await relay.record_status(conversation.id, state, now)
-
-    async def _relay(self, conversation: ConversationRecord, reply: relay.Reply, files: list[dict[str, Any]]) -> None:
-        if conversation.reply_url:
-            await self._post_reply_url(conversation, reply, files)
-        elif conversation.origin and self.botframework:
-            await self.botframework.send_reply(conversation.origin, reply.agent_name, reply.text, files)
-        else:
-            log.info("conversation %s has no reply channel; agent reply %s kept in Baton only", conversation.id, reply.id)
-
-    async def _post_reply_url(self, conversation: ConversationRecord, reply: relay.Reply, files: list[dict[str, Any]]) -> None:
-        body = json.dumps(
-            {
-                "source": conversation.source,
-                "conversation_id": conversation.external_id,
-                "message_id": reply.id,
-                "from": {"role": "agent", "name": reply.agent_name},
-                "text": reply.text,
-                "attachments": files,
-                "at": reply.at.isoformat(),
-            }
-        ).encode()
-        headers = {"Content-Type": "application/json"}
-        if self.webhook_secret:
-            headers.update(signed_headers(self.webhook_secret, int(time.time()), body))
-        try:
-            async with self._http().post(conversation.reply_url, data=body, headers=headers) as response:
-                if response.status == 429 or response.status >= 500:
-                    raise RetryLater(_retry_after(response), f"reply_url answered {response.status}")
-                if response.status >= 400:
-                    # The integrator refuses this message; retrying will not change that. Keep it, say so.
-                    log.warning("reply_url refused message %s with %s", reply.id, response.status)
-        except aiohttp.ClientError as error:
-            raise RetryLater(5, f"reply_url unreachable: {type(error).__name__}") from None

@@ -9,29 +9,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Awaitable, Callable
 
+from bot.core.roles import channel_sections
 from bot.core.summary import conversation_facts, summary_for_conversation
 from bot.delivery.poster import OutgoingMessage, ThreadPoster, ThreadRef
-from bot.domain import CARDLESS_KINDS, CustomerSummary
+from bot.domain import CARDLESS_KINDS, ConversationRecord, CustomerSummary
 from bot.settings import Settings
 from storage import posts
-from storage.summary import ConversationRecord, load_conversation
+from storage.summary import load_conversation
 
 
 CUSTOMER_LABEL = "Customer"  # a customer whose name Baton does not know (or may no longer show)
 
 
-def card_sections(settings: Settings) -> frozenset[str]:
-    """A thread card is seen by the whole channel, so it shows what the `agent` role may see."""
-    return settings.sections_for("agent")
-
-
 def _labeler(record: ConversationRecord, summary: CustomerSummary | None) -> Callable[[posts.StoredMessage], str]:
     customer_name = (
         (summary.profile.display_name if summary and summary.profile else None)
-        or record.customer_input.get("name")
+        or record.customer_input.name
         or CUSTOMER_LABEL
     )
-    bot_name = (record.bot or {}).get("name") or "Virtual agent"
+    bot_name = (record.bot.name if record.bot else None) or "Virtual agent"
 
     def label(message: posts.StoredMessage) -> str:
         if message.sender == "customer":
@@ -73,8 +69,10 @@ async def sync_conversation(
     async def summary() -> CustomerSummary | None:
         if not shows_card:
             return None
+        # The record loaded above is passed on: one read of the conversation per pass.
         return await summary_for_conversation(
-            conversation_id, now=now, topic_phrases=settings.topic_phrases, visible_sections=card_sections(settings)
+            conversation_id, now=now, topic_phrases=settings.topic_phrases, visible_sections=channel_sections(settings),
+            conversation=record,
         )
 
     root = await posts.get_root(poster.name, conversation_id)

@@ -9,6 +9,7 @@ import uuid
 from typing import Mapping
 
 from bot.clock import Clock, utc_now
+from bot.core import routing
 from bot.delivery.poster import DeliveryTarget, RetryLater, ThreadPoster, Unroutable
 from bot.delivery.sync import ThreadSyncTarget
 from bot.metrics import Metrics
@@ -48,6 +49,8 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._limit = asyncio.Semaphore(CONCURRENCY)
+        # Set by create_app once the services exist: the core decides what an unroutable handoff means.
+        self.services = None
 
     @property
     def targets(self) -> list[str]:
@@ -111,6 +114,8 @@ class OutboxWorker:
                 )
                 self._count(lease.target, "unroutable")
                 log.warning("conversation %s has no %s channel: %s", lease.conversation_id, lease.target, no_route)
+                if self.services is not None:
+                    await routing.cannot_route(self.services, lease.conversation_id)
                 return
             except Exception as error:  # unknown failure: keep the work, back off, and say so in the log
                 delay = backoff_seconds(lease.attempts + 1)

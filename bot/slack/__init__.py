@@ -8,10 +8,10 @@ from __future__ import annotations
 from aiohttp import web
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, services, poster=None) -> None:
     from bot.slack.app import setup as _setup
 
-    _setup(app)
+    _setup(app, services, poster=poster)
 
 
 __all__ = ["setup"]

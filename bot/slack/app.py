@@ -18,11 +18,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.services import Services
 from bot.settings import Settings
 from bot.slack.handlers import SlackHandlers
 from bot.slack.installation_store import DatabaseInstallationStore, DatabaseOAuthStateStore
-from bot.web.app import CLOCK, SETTINGS, json_error, read_body
-from storage import slack_store
+from bot.web.http import json_error, read_body
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ BOT_SCOPES: tuple[str, ...] = (
     "users:read",
 )
 SOCKET_RETRY_MAX_SECONDS = 60.0
-EVENT_MEMORY_PRUNE_SECONDS = 3600.0
 
 BOLT = web.AppKey("slack_bolt", AsyncApp)
 
@@ -102,27 +101,27 @@ def to_aiohttp_response(bolt_response: BoltResponse) -> web.Response:
     return response
 
 
-async def _bolt_request(request: web.Request) -> AsyncBoltRequest:
-    body = await read_body(request)
+async def _bolt_request(request: web.Request, limit: int) -> AsyncBoltRequest:
+    body = await read_body(request, limit)
     return AsyncBoltRequest(body=body.decode("utf-8", errors="replace"), query=request.query_string,
                             headers={k: v for k, v in request.headers.items()})
 
 
-def _events_handler(bolt: AsyncApp):
+def _events_handler(bolt: AsyncApp, limit: int):
     async def slack_events(request: web.Request) -> web.Response:
-        return to_aiohttp_response(await bolt.async_dispatch(await _bolt_request(request)))
+        return to_aiohttp_response(await bolt.async_dispatch(await _bolt_request(request, limit)))
 
     return slack_events
 
 
-def _oauth_handlers(bolt: AsyncApp):
+def _oauth_handlers(bolt: AsyncApp, limit: int):
     flow = bolt.oauth_flow
 
     async def install(request: web.Request) -> web.Response:
-        return to_aiohttp_response(await flow.handle_installation(await _bolt_request(request)))
+        return to_aiohttp_response(await flow.handle_installation(await _bolt_request(request, limit)))
 
     async def redirect(request: web.Request) -> web.Response:
-        return to_aiohttp_response(await flow.handle_callback(await _bolt_request(request)))
+        return to_aiohttp_response(await flow.handle_callback(await _bolt_request(request, limit)))
 
     return install, redirect
 
@@ -156,38 +155,23 @@ def _socket_mode_ctx(bolt: AsyncApp, app_token: str):
     return socket_mode
 
 
-async def _prune_events_ctx(app: web.Application) -> AsyncIterator[None]:
-    async def prune() -> None:
-        while True:
-            await asyncio.sleep(EVENT_MEMORY_PRUNE_SECONDS)
-            try:
-                await slack_store.prune_events(app[CLOCK]())
-            except Exception:
-                log.warning("pruning processed Slack events failed", exc_info=True)
-
-    task = asyncio.create_task(prune(), name="baton-slack-prune")
-    yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-
-
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, services: Services, poster=None) -> None:
     """Mount Slack on Baton's app: /slack/events, OAuth install routes, Socket Mode; each only when configured."""
-    settings = app[SETTINGS]
-    bolt = build_bolt(settings, app[CLOCK])
-    SlackHandlers(app).register(bolt)
+    settings = services.settings
+    bolt = build_bolt(settings, services.clock)
+    SlackHandlers(services).register(bolt)
     app[BOLT] = bolt
+    limit = settings.max_body_bytes
     if settings.slack_signing_secret:
-        app.router.add_post(EVENTS_PATH, _events_handler(bolt))
+        app.router.add_post(EVENTS_PATH, _events_handler(bolt, limit))
     else:
         log.info("Slack HTTP endpoint %s is off: no SLACK_SIGNING_SECRET (Socket Mode only)", EVENTS_PATH)
     if bolt.oauth_flow is not None:
-        install, redirect = _oauth_handlers(bolt)
+        install, redirect = _oauth_handlers(bolt, limit)
         app.router.add_get(INSTALL_PATH, install)
         app.router.add_get(REDIRECT_PATH, redirect)
     if settings.slack_app_token:
         app.cleanup_ctx.append(_socket_mode_ctx(bolt, settings.slack_app_token))
-    app.cleanup_ctx.append(_prune_events_ctx)
     log.info(
         "Slack is on: %s%s%s",
         f"HTTP at {EVENTS_PATH}" if settings.slack_signing_secret else "no HTTP endpoint",

@@ -1,10 +1,10 @@
 """Baton's Slack listeners: slash command, @mentions, thread replies, card buttons, shortcuts and modals.
 
-Each listener turns Slack's payload into Baton's typed values (Actor, CommandRequest), calls the core
-(bot.core.actions, the command registry) and renders the answer back: ephemeral text, a modal, a file.
-Interactive payloads are acknowledged first; the work runs after the ack (bolt's async runner keeps the
-listener going after the HTTP answer). Modal submissions validate before their ack so errors show in
-the form.
+Each listener only translates: Slack's payload becomes one of the core's typed inputs (`CommandRequest`,
+`CardAction`, `FormSubmission`, `ThreadMessage`), `bot.core.interactions` decides, and the `Outcome` is
+rendered the Slack way (an ephemeral answer, a modal, a file in a DM). Interactive payloads are
+acknowledged first and worked on after the ack (bolt's async runner keeps the listener going); modal
+submissions run before their ack, so a refusal can show beside its field.
 """
 
 from __future__ import annotations
@@ -16,28 +16,24 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping
 
-from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import actions as card_actions
-from bot.cards.actions import ActionPayload
-from bot.cards.slack import render_lookup_blocks, render_summary_blocks, summary_fallback_text
-from bot.commands.builtin import registry
-from bot.core import actions
-from bot.domain import Actor, CommandRequest, Reply
-from bot.errors import UserError
+from bot.cards.actions import ActionPayload, form_data, form_ids
+from bot.core import events, interactions, roles, threads
+from bot.core.services import Services
+from bot.domain import Actor, CardAction, CommandRequest, Form, FormSubmission, Outcome, ThreadMessage
 from bot.slack import modals
-from storage import posts, slack_store
-from storage.intake import parse_public_id, public_id
 
 log = logging.getLogger(__name__)
 
 SLASH_COMMAND = "/baton"
-# Message shortcuts: callback_id → the name manifest.json gives them.
+# Message shortcuts: callback_id → (the name manifest.json gives them, the form they open).
 SHORTCUTS: Mapping[str, str] = {"baton_add_note": "Add note", "baton_comment_on_case": "Comment on case"}
+SHORTCUT_FORMS: Mapping[str, str] = {"baton_add_note": "note", "baton_comment_on_case": "comment"}
 BOT_EVENTS: tuple[str, ...] = ("app_mention", "message.channels", "message.groups", "message.im")
 GENERIC_ERROR = "Sorry, that did not work because of a problem on Baton's side. It has been logged; please try again."
 NAME_CACHE_SECONDS = 3600.0
@@ -46,6 +42,8 @@ FORM_BUTTON_VALUE = 2000
 USER_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 _CARD_ACTION = re.compile(r"^baton_(" + "|".join(card_actions.VERBS) + r")(\..*)?$")
 _LEADING_MENTION = re.compile(r"^\s*<@([A-Z0-9]+)(\|[^>]*)?>[\s:,]*")
+# What of a modal's private_metadata says where to answer; everything else is the form's ids.
+_WHERE_KEYS = ("ch", "th")
 
 
 @dataclass
@@ -59,11 +57,10 @@ class Where:
     trigger_id: str | None = None
     respond: Callable[..., Awaitable[Any]] | None = None  # slash commands: the response_url
     team_id: str | None = None
-    enterprise_id: str | None = None
     direct: bool = False  # the app's own DM with the user: answers are plain messages there
 
-    def meta(self, **values: Any) -> str:
-        return modals.metadata(ch=self.channel_id, th=self.thread_ts, **values)
+    def meta(self, ids: Mapping[str, Any]) -> str:
+        return modals.metadata(ch=self.channel_id, th=self.thread_ts, **ids)
 
 
 def slack_to_plain(text: str) -> str:
@@ -85,17 +82,11 @@ def slack_to_plain(text: str) -> str:
 
 
 class SlackHandlers:
-    """The listeners, bound to one Baton aiohttp app (its services: settings, clock, outbox worker)."""
+    """The listeners, bound to the services of one Baton app."""
 
-    def __init__(self, web_app: web.Application) -> None:
-        self.web_app = web_app
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self._names: dict[tuple[str | None, str], tuple[str | None, float]] = {}
-
-    @property
-    def services(self) -> actions.Services:
-        from bot.web.app import services_of
-
-        return services_of(self.web_app)
 
     # --- who ------------------------------------------------------------------------------------
 
@@ -122,9 +113,8 @@ class SlackHandlers:
     async def actor(self, client: AsyncWebClient, body: Mapping[str, Any], user_id: str, fallback: str | None) -> Actor:
         team_id = _team_id(body)
         name = await self.display_name(client, team_id, user_id, fallback)
-        settings = self.services.settings
         return Actor(platform="slack", user_id=user_id, display_name=name,
-                     role=actions.role_for(settings, "slack", user_id), team_id=team_id)
+                     role=roles.role_for(self.services.settings, "slack", user_id), team_id=team_id)
 
     # --- answering --------------------------------------------------------------------------------
 
@@ -149,11 +139,9 @@ class SlackHandlers:
             await where.client.chat_postMessage(channel=where.user_id, **kwargs)
 
     async def guarded(self, where: Where, what: str, work: Callable[[], Awaitable[None]]) -> None:
-        """Run `work`; a UserError is shown to the user as is, anything else is logged and apologised for."""
+        """Run `work`; anything unexpected is logged with ids and apologised for."""
         try:
             await work()
-        except UserError as error:
-            await self._safe_tell(where, str(error))
         except Exception:
             log.exception("slack %s failed (team %s, user %s, channel %s)", what, where.team_id, where.user_id, where.channel_id)
             await self._safe_tell(where, GENERIC_ERROR)
@@ -164,79 +152,44 @@ class SlackHandlers:
         except Exception:
             log.exception("could not answer user %s in %s", where.user_id, where.channel_id)
 
-    # --- commands -----------------------------------------------------------------------------------
-
-    async def run_command(self, request: CommandRequest, where: Where) -> None:
-        async def work() -> None:
-            reply = await registry.dispatch(self.services, request)
-            await self.render_reply(reply, request, where)
-
-        await self.guarded(where, "command", work)
-
-    async def render_reply(self, reply: Reply, request: CommandRequest, where: Where) -> None:
-        if reply.form:
-            await self.open_form(reply, request, where)
+    async def render(self, outcome: Outcome, where: Where) -> None:
+        """An outcome the Slack way. A refreshed card needs nothing here: the outbox edits the card itself."""
+        if outcome.form is not None:
+            await self.open_form(outcome.form, outcome.text, where)
             return
-        if reply.attachment is not None:
-            await self.send_file(reply, where)
-        else:
-            await self.tell(where, modals.reply_message(reply), public=not reply.private)
-        if reply.thread_text:
-            await self.post_in_thread(where, reply.conversation_id, reply.thread_text, "Interaction log")
+        if outcome.attachment is not None:
+            await self.send_file(outcome, where)
+            return
+        if outcome.text or outcome.summary is not None or outcome.candidates:
+            await self.tell(where, modals.outcome_message(outcome), public=not outcome.private)
 
-    async def open_form(self, reply: Reply, request: CommandRequest, where: Where) -> None:
-        if where.trigger_id is None:
-            value = json.dumps({"t": request.text, "c": request.thread_conversation}, separators=(",", ":"))
+    async def open_form(self, form: Form, text: str | None, where: Where) -> None:
+        if where.trigger_id is None:  # an @Baton mention has no trigger: offer a button that has one
+            value = json.dumps(form_data(form.name, form.ids), separators=(",", ":"))
+            message = text or "Open the form to go on."
             if len(value) > FORM_BUTTON_VALUE:
-                await self.tell(where, reply.text + "\n(Too long to open as a form here; use `/baton` at the channel root.)")
+                await self.tell(where, message + "\n(Too long to open as a form here; use `/baton` at the channel root.)")
                 return
-            await self.tell(where, modals.form_button_message(reply, value))
+            action_id = card_actions.slack_action_id(card_actions.OPEN_FORM)
+            await self.tell(where, modals.form_button_message(message, action_id, value))
             return
-        values = dict(reply.form_values)
-        if reply.form == "wrapup":
-            conversation_id = reply.conversation_id or parse_public_id(str(values.get("conversation")))
-            view = modals.wrapup_modal(public_id(conversation_id), values.get("codes") or [], logs=bool(values.get("logs")),
-                                       meta=where.meta(conv=conversation_id))
-        elif reply.form == "profile":
-            view = modals.profile_modal(values, meta=where.meta(customer=values.get("customer")))
-        elif reply.form == "merge_confirm":
-            view = modals.merge_modal(values, meta=where.meta(survivor=values.get("survivor"), merged=values.get("merged")))
-        elif reply.form == "anonymize_confirm":
-            view = modals.anonymize_modal(values, meta=where.meta(customer=values.get("customer")))
-        elif reply.form == "note":
-            conversation_id = reply.conversation_id
-            view = modals.note_modal(public_id(conversation_id), meta=where.meta(conv=conversation_id))
-        else:
-            log.warning("reply asks for unknown form %s", reply.form)
-            await self.tell(where, reply.text)
-            return
-        await where.client.views_open(trigger_id=where.trigger_id, view=view)
+        await where.client.views_open(trigger_id=where.trigger_id, view=modals.form_view(form, where.meta(form.ids)))
 
-    async def send_file(self, reply: Reply, where: Where) -> None:
+    async def send_file(self, outcome: Outcome, where: Where) -> None:
         """An export goes to a DM with the caller only; if Slack refuses, the caller is told so."""
-        name, content = reply.attachment
+        name, content = outcome.attachment
+        text = outcome.text or name
         try:
             opened = await where.client.conversations_open(users=where.user_id)
             dm = opened["channel"]["id"]
             await where.client.files_upload_v2(channel=dm, filename=name, content=content.decode("utf-8"), title=name,
-                                               initial_comment=modals.fallback(reply.text))
+                                               initial_comment=modals.fallback(text))
         except SlackApiError as error:
             log.warning("export upload failed: %s", error.response.get("error"))
-            await self.tell(where, f"{reply.text} I could not send the file to your direct messages "
+            await self.tell(where, f"{text} I could not send the file to your direct messages "
                                    f"({error.response.get('error')}); ask an admin to check Baton's files:write and im:write scopes.")
             return
-        await self.tell(where, f"{reply.text} Sent to your direct messages with Baton.")
-
-    async def post_in_thread(self, where: Where, conversation_id: int | None, text: str, title: str) -> None:
-        root = await posts.get_root("slack", conversation_id) if conversation_id is not None else None
-        from bot.slack.poster import split_channel
-
-        channel, thread_ts = (split_channel(root.channel)[0], root.thread_ref) if root and root.channel else (None, None)
-        for message in modals.log_messages(text, title):
-            if channel:
-                await where.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
-            else:
-                await self.tell(where, message)
+        await self.tell(where, f"{text} Sent to your direct messages with Baton.")
 
     # --- registration -------------------------------------------------------------------------------
 
@@ -245,20 +198,11 @@ class SlackHandlers:
         bolt.command(SLASH_COMMAND)(self.on_slash_command)
         bolt.event("app_mention")(self.on_mention)
         bolt.event("message")(self.on_message)
-        bolt.action(modals.OPEN_FORM_ACTION)(self.on_open_form)
         bolt.action(_CARD_ACTION)(self.on_card_action)
-        shortcuts = {"baton_add_note": self.on_note_shortcut, "baton_comment_on_case": self.on_comment_shortcut}
-        assert shortcuts.keys() == SHORTCUTS.keys(), "SHORTCUTS and manifest.json name the registered shortcuts"
-        for callback_id, listener in shortcuts.items():
-            bolt.shortcut(callback_id)(listener)
-        bolt.view(modals.NOTE)(self.on_note_submitted)
-        bolt.view(modals.COMMENT)(self.on_comment_submitted)
-        bolt.view(modals.WRAPUP)(self.on_wrapup_submitted)
-        bolt.view(modals.PROFILE)(self.on_profile_submitted)
-        bolt.view(modals.MERGE)(self.on_merge_submitted)
-        bolt.view(modals.ANONYMIZE)(self.on_anonymize_submitted)
-        bolt.view(modals.SEARCH)(self.on_search_submitted)
-        bolt.view(modals.PICK)(self.on_pick_submitted)
+        for callback_id in SHORTCUTS:
+            bolt.shortcut(callback_id)(self.on_shortcut)
+        for callback_id in modals.FORM_OF_CALLBACK:
+            bolt.view(callback_id)(self.on_form_submitted)
         bolt.error(self.on_error)
 
     async def on_error(self, error: Exception, body: dict, logger: logging.Logger) -> None:
@@ -271,17 +215,23 @@ class SlackHandlers:
         """Slack re-sends an event it thinks was lost (X-Slack-Retry-Num); each event_id is handled once."""
         event_id = body.get("event_id") if isinstance(body, dict) and body.get("type") == "event_callback" else None
         if event_id:
-            key = f"slack:{body.get('team_id') or _team_id(body) or '-'}:{event_id}"
-            if not await slack_store.first_time_seen(key, now=self.services.clock()):
+            key = f"{body.get('team_id') or _team_id(body) or '-'}:{event_id}"
+            if not await events.first_time("slack", key, now=self.services.clock()):
                 log.info("slack event %s already handled; ignoring the retry", event_id)
                 return BoltResponse(status=200, body="")
         await next()
         return None
 
+    async def run_command(self, request: CommandRequest, where: Where) -> None:
+        async def work() -> None:
+            await self.render(await interactions.command(self.services, request), where)
+
+        await self.guarded(where, "command", work)
+
     async def on_slash_command(self, ack, body: dict, client: AsyncWebClient, respond) -> None:
         await ack()
         where = Where(client, body["user_id"], body.get("channel_id"), trigger_id=body.get("trigger_id"), respond=respond,
-                      team_id=body.get("team_id"), enterprise_id=body.get("enterprise_id"))
+                      team_id=body.get("team_id"))
         actor = await self.actor(client, body, body["user_id"], body.get("user_name"))
         request = CommandRequest(actor=actor, text=body.get("text") or "", platform="slack", channel_id=body.get("channel_id"),
                                  thread_conversation=None, channel_reference=_channel_reference(body))
@@ -296,7 +246,7 @@ class SlackHandlers:
         if not user_id:
             return
         thread_ts = event.get("thread_ts")
-        conversation = await posts.find_conversation_by_thread("slack", thread_ts) if thread_ts else None
+        conversation = await threads.conversation_of_thread("slack", thread_ts)
         where = Where(client, user_id, event.get("channel"), thread_ts=thread_ts, team_id=_team_id(body))
         actor = await self.actor(client, body, user_id, None)
         request = CommandRequest(actor=actor, text=text[match.end():].strip(), platform="slack",
@@ -317,18 +267,18 @@ class SlackHandlers:
         match = _LEADING_MENTION.match(text)
         if match and (not context.bot_user_id or match.group(1) == context.bot_user_id):
             return  # an @Baton command: on_mention handles it
-        conversation = await posts.find_conversation_by_thread("slack", thread_ts)
+        conversation = await threads.conversation_of_thread("slack", thread_ts)
         if conversation is None:
             return
         where = Where(client, event["user"], event.get("channel"), thread_ts=thread_ts, team_id=_team_id(body))
         # `team` picks the workspace token that can fetch the file again for the customer (bot/delivery/files.py).
-        files = [{"name": f.get("name") or f.get("title") or "file", "url": f.get("url_private") or f.get("permalink"),
-                  "content_type": f.get("mimetype"), "team": _team_id(body)} for f in event.get("files") or []]
+        files = tuple({"name": f.get("name") or f.get("title") or "file", "url": f.get("url_private") or f.get("permalink"),
+                       "content_type": f.get("mimetype"), "team": _team_id(body)} for f in event.get("files") or [])
 
         async def work() -> None:
             actor = await self.actor(client, body, event["user"], None)
-            await actions.thread_message(self.services, actor, conversation, slack_to_plain(text), platform="slack",
-                                         attachments=files or None)
+            message = ThreadMessage(actor=actor, conversation_id=conversation, text=slack_to_plain(text), attachments=files)
+            await interactions.thread_message(self.services, message)
 
         await self.guarded(where, "thread message", work)
 
@@ -351,251 +301,93 @@ class SlackHandlers:
         # message inside a thread is answered in that thread.
         thread_ts = container.get("thread_ts")
         return Where(client, body["user"]["id"], channel, thread_ts=thread_ts, trigger_id=body.get("trigger_id"),
-                     team_id=_team_id(body), enterprise_id=(body.get("enterprise") or {}).get("id"))
-
-    async def on_open_form(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
-        await ack()
-        where = self._where_from_interaction(body, client)
-        try:
-            data = json.loads(action.get("value") or "{}")
-        except ValueError:
-            data = {}
-        actor = await self.actor(client, body, where.user_id, body["user"].get("name"))
-        request = CommandRequest(actor=actor, text=str(data.get("t") or ""), platform="slack", channel_id=where.channel_id,
-                                 thread_conversation=data.get("c"), channel_reference=_channel_reference(body))
-        await self.run_command(request, where)
+                     team_id=_team_id(body))
 
     async def on_card_action(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         where = self._where_from_interaction(body, client)
-        verb = card_actions.verb_of_slack_action_id(action.get("action_id") or "")
+        verb = card_actions.verb_of_slack_action_id(action.get("action_id") or "") or ""
         value = action.get("value") or (action.get("selected_option") or {}).get("value")
-        payload = ActionPayload.from_value(value)
 
         async def work() -> None:
             actor = await self.actor(client, body, where.user_id, body["user"].get("name") or body["user"].get("username"))
-            await self.card_action(verb, payload, actor, where)
+            outcome = await interactions.card_action(self.services, _card_action(actor, verb, value))
+            await self.render(outcome, where)
 
         await self.guarded(where, f"card action {verb}", work)
 
-    async def card_action(self, verb: str | None, payload: ActionPayload, actor: Actor, where: Where) -> None:
-        services = self.services
-        conversation_id = parse_public_id(payload.conversation) if payload.conversation else None
-        needs_conversation = {card_actions.CLAIM, card_actions.ADD_NOTE, card_actions.WRAP_UP, card_actions.LINK_CUSTOMER,
-                              card_actions.SEARCH_CUSTOMER, card_actions.CREATE_CUSTOMER}
-        if verb in needs_conversation and conversation_id is None:
-            raise UserError("This button does not say which conversation it is for.")
-        if verb == card_actions.CLAIM:
-            result = await actions.claim(services, actor, conversation_id)
-            await self.tell(where, result.text)
-        elif verb == card_actions.ADD_NOTE:
-            await where.client.views_open(trigger_id=where.trigger_id,
-                                          view=modals.note_modal(payload.conversation, meta=where.meta(conv=conversation_id)))
-        elif verb == card_actions.WRAP_UP:
-            request = CommandRequest(actor=actor, text=f"wrapup #{public_id(conversation_id)}", platform="slack",
-                                     channel_id=where.channel_id, thread_conversation=conversation_id)
-            reply = await registry.dispatch(services, request)
-            await self.render_reply(reply, request, where)
-        elif verb == card_actions.LINK_CUSTOMER:
-            if payload.customer is None:
-                raise UserError("Pick a customer to link.")
-            await self.tell(where, await actions.link_customer(services, actor, conversation_id, payload.customer))
-        elif verb == card_actions.SEARCH_CUSTOMER:
-            await where.client.views_open(trigger_id=where.trigger_id,
-                                          view=modals.search_modal(payload.conversation, meta=where.meta(conv=conversation_id)))
-        elif verb == card_actions.CREATE_CUSTOMER:
-            await self.tell(where, await actions.create_customer_for(services, actor, conversation_id))
-        elif verb == card_actions.OPEN_PROFILE:
-            if payload.customer is None:
-                raise UserError("This conversation is not linked to a customer yet.")
-            request = CommandRequest(actor=actor, text=f"profile {payload.customer}", platform="slack",
-                                     channel_id=where.channel_id, thread_conversation=conversation_id)
-            reply = await registry.dispatch(services, request)
-            await self.render_reply(reply, request, where)
-        elif verb == card_actions.TIMELINE_FILTER:
-            chosen = payload.filter if payload.filter in ("customer", "case", "conversation") else None
-            if conversation_id is not None:
-                summary = await actions.conversation_view(services, actor, conversation_id, timeline_filter=chosen)
-            elif payload.customer is not None:
-                summary = await actions.customer_view(services, actor, payload.customer, timeline_filter=chosen)
-            else:
-                raise UserError("This button does not say whose timeline to show.")
-            await self.tell(where, {"text": summary_fallback_text(summary), "blocks": render_summary_blocks(summary)})
-        elif verb == card_actions.SHOW_CUSTOMER:
-            if payload.customer is None:
-                raise UserError("This button does not say which customer to show.")
-            summary = await actions.customer_view(services, actor, payload.customer, action="lookup")
-            await self.tell(where, {"text": summary_fallback_text(summary), "blocks": render_lookup_blocks(summary)})
-        else:
-            raise UserError("Baton does not know this button.")
-
     # --- message shortcuts --------------------------------------------------------------------------
 
-    async def _shortcut_conversation(self, body: dict, where: Where) -> int | None:
+    async def on_shortcut(self, ack, body: dict, client: AsyncWebClient) -> None:
+        await ack()
         message = body.get("message") or {}
         thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
-        conversation = await posts.find_conversation_by_thread("slack", thread_ts) if thread_ts else None
-        if conversation is None:
-            await self.tell(where, "Use this shortcut on a message in a Baton handoff thread.")
-        return conversation
-
-    def _where_from_shortcut(self, body: dict, client: AsyncWebClient) -> Where:
-        message = body.get("message") or {}
-        return Where(client, body["user"]["id"], (body.get("channel") or {}).get("id"),
-                     thread_ts=message.get("thread_ts") or message.get("ts"), trigger_id=body.get("trigger_id"),
-                     team_id=_team_id(body))
-
-    async def on_note_shortcut(self, ack, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        where = self._where_from_shortcut(body, client)
+        where = Where(client, body["user"]["id"], (body.get("channel") or {}).get("id"), thread_ts=thread_ts,
+                      trigger_id=body.get("trigger_id"), team_id=_team_id(body))
 
         async def work() -> None:
-            conversation = await self._shortcut_conversation(body, where)
+            conversation = await threads.conversation_of_thread("slack", thread_ts)
             if conversation is None:
+                await self.tell(where, "Use this shortcut on a message in a Baton handoff thread.")
                 return
-            initial = slack_to_plain((body.get("message") or {}).get("text") or "")
-            view = modals.note_modal(public_id(conversation), initial=initial, meta=where.meta(conv=conversation))
-            await client.views_open(trigger_id=where.trigger_id, view=view)
+            actor = await self.actor(client, body, where.user_id, body["user"].get("name"))
+            form = SHORTCUT_FORMS[body.get("callback_id")]
+            outcome = await interactions.open_form_for(self.services, actor, form, {"conversation": conversation},
+                                                       initial={"text": slack_to_plain(message.get("text") or "")})
+            await self.render(outcome, where)
 
-        await self.guarded(where, "note shortcut", work)
-
-    async def on_comment_shortcut(self, ack, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        where = self._where_from_shortcut(body, client)
-
-        async def work() -> None:
-            conversation = await self._shortcut_conversation(body, where)
-            if conversation is None:
-                return
-            case_number = await slack_store.case_number_of_conversation(conversation)
-            initial = slack_to_plain((body.get("message") or {}).get("text") or "")
-            view = modals.comment_modal(case_number, initial=initial, meta=where.meta(conv=conversation))
-            await client.views_open(trigger_id=where.trigger_id, view=view)
-
-        await self.guarded(where, "comment shortcut", work)
+        await self.guarded(where, "shortcut", work)
 
     # --- modal submissions --------------------------------------------------------------------------
 
-    async def _submitted(
-        self,
-        ack,
-        body: dict,
-        view: dict,
-        client: AsyncWebClient,
-        work: Callable[[Actor, dict[str, Any]], Awaitable[str | None]],
-        error_block: str | Callable[[str], str] | None,
-    ) -> None:
-        """Run the submission's action before the ack: a refusal shows in the form, success closes it."""
+    async def on_form_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
+        """Run the submission before the ack: a refusal shows beside its field (or in the modal), success
+        closes it and answers where the form was opened, a follow-up form replaces it (search → pick)."""
         meta = modals.read_metadata(view)
         user_id = body["user"]["id"]
         where = Where(client, user_id, meta.get("ch"), thread_ts=meta.get("th"), team_id=_team_id(body))
+        form = modals.FORM_OF_CALLBACK[view.get("callback_id")]
         try:
             actor = await self.actor(client, body, user_id, body["user"].get("name"))
-            answer = await work(actor, meta)
-        except UserError as error:
-            text = str(error)
-            block = error_block(text) if callable(error_block) else error_block
-            if block:
-                await ack(response_action="errors", errors={block: text[:2000]})
-            else:
-                await ack(response_action="update", view=modals.info_modal("Not done", text))
-            return
+            ids = form_ids({k: v for k, v in meta.items() if k not in _WHERE_KEYS})
+            submission = FormSubmission(actor=actor, form=form, ids=ids, values=modals.state_values(view))
+            outcome = await interactions.submit_form(self.services, submission)
         except Exception:
             log.exception("slack modal %s failed (team %s, user %s)", view.get("callback_id"), where.team_id, user_id)
             await ack(response_action="update", view=modals.info_modal("Not done", GENERIC_ERROR))
             return
-        if isinstance(answer, dict):  # a follow-up view (search → pick)
-            await ack(response_action="update", view=answer)
-            return
-        await ack()
-        if answer:
-            await self._safe_tell(where, answer)
+        blocks = {block["block_id"] for block in view.get("blocks") or () if block.get("block_id")}
+        errors = {field: text[:2000] for field, text in outcome.field_errors.items() if field in blocks}
+        if errors:
+            await ack(response_action="errors", errors=errors)
+        elif not outcome.ok:
+            await ack(response_action="update", view=modals.info_modal("Not done", outcome.text or "Not done."))
+        elif outcome.form is not None:
+            await ack(response_action="update", view=modals.form_view(outcome.form, where.meta(outcome.form.ids)))
+        else:
+            await ack()
+            if outcome.text:
+                await self._safe_tell(where, outcome.text)
 
-    async def on_note_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
-        async def work(actor: Actor, meta: dict[str, Any]) -> str:
-            return await actions.add_note(self.services, actor, int(meta["conv"]), modals.state_value(view, "note") or "")
 
-        await self._submitted(ack, body, view, client, work, "note")
-
-    async def on_comment_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
-        async def work(actor: Actor, meta: dict[str, Any]) -> str:
-            case_number = (modals.state_value(view, "case") or "").strip()
-            if not case_number:
-                raise UserError("Which case? Type its number, e.g. CAS-01234.")
-            return await actions.comment_on_case(self.services, actor, case_number, modals.state_value(view, "comment") or "")
-
-        await self._submitted(ack, body, view, client, work, lambda text: "comment" if "text" in text else "case")
-
-    async def on_wrapup_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
-        logs_wanted = modals.LOGS_OPTION in (modals.state_value(view, "logs") or [])
-        conversation_holder: dict[str, int] = {}
-
-        async def work(actor: Actor, meta: dict[str, Any]) -> str:
-            conversation_id = int(meta["conv"])
-            code = modals.state_value(view, "code") or ""
-            done = await actions.wrap_up(self.services, actor, conversation_id, code, modals.state_value(view, "notes"))
-            conversation_holder["id"] = conversation_id
-            return done
-
-        await self._submitted(ack, body, view, client, work, "code")
-        if logs_wanted and "id" in conversation_holder:
-            meta = modals.read_metadata(view)
-            where = Where(client, body["user"]["id"], meta.get("ch"), thread_ts=meta.get("th"), team_id=_team_id(body))
-
-            async def post_log() -> None:
-                log_text = await actions.interaction_log(conversation_holder["id"])
-                await self.post_in_thread(where, conversation_holder["id"], log_text, "Interaction log")
-
-            await self.guarded(where, "interaction log", post_log)
-
-    async def on_profile_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
-        async def work(actor: Actor, meta: dict[str, Any]) -> str:
-            changes = {name: modals.state_value(view, name) for name, _, _ in modals.PROFILE_FIELDS}
-            return await actions.save_profile(self.services, actor, int(meta["customer"]), changes)
-
-        def block_for(text: str) -> str:
-            lowered = text.lower()
-            if "email" in lowered:
-                return "email"
-            if "phone" in lowered:
-                return "mobile_phone"
-            return "first_name" if "locked" not in lowered else ""
-
-        await self._submitted(ack, body, view, client, work, lambda text: block_for(text) or None)
-
-    async def on_merge_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
-        async def work(actor: Actor, meta: dict[str, Any]) -> str:
-            return await actions.merge_customers(self.services, actor, int(meta["survivor"]), int(meta["merged"]))
-
-        await self._submitted(ack, body, view, client, work, None)
-
-    async def on_anonymize_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
-        async def work(actor: Actor, meta: dict[str, Any]) -> str:
-            return await actions.anonymize(self.services, actor, int(meta["customer"]))
-
-        await self._submitted(ack, body, view, client, work, None)
-
-    async def on_search_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
-        async def work(actor: Actor, meta: dict[str, Any]) -> Any:
-            query = (modals.state_value(view, "query") or "").strip()
-            found = await actions.find_customers(query) if query else []
-            if not found:
-                raise UserError(f"No customer matches “{query}”.")
-            conversation_id = int(meta["conv"])
-            if len(found) == 1:
-                return await actions.link_customer(self.services, actor, conversation_id, found[0].customer_id)
-            return modals.pick_modal(public_id(conversation_id), found, meta=view.get("private_metadata") or "{}")
-
-        await self._submitted(ack, body, view, client, work, "query")
-
-    async def on_pick_submitted(self, ack, body: dict, view: dict, client: AsyncWebClient) -> None:
-        async def work(actor: Actor, meta: dict[str, Any]) -> str:
-            chosen = modals.state_value(view, "customer")
-            if not chosen:
-                raise UserError("Pick a customer.")
-            return await actions.link_customer(self.services, actor, int(meta["conv"]), int(chosen))
-
-        await self._submitted(ack, body, view, client, work, "customer")
+def _card_action(actor: Actor, verb: str, value: str | None) -> CardAction:
+    """A Slack button or select as the core's CardAction (its value is ActionPayload JSON)."""
+    payload = ActionPayload.from_value(value)
+    try:
+        data = json.loads(value or "{}")
+    except ValueError:
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    ids = form_ids(data)
+    return CardAction(
+        actor=actor,
+        verb=verb,
+        conversation_id=ids.get("conversation"),
+        customer_id=payload.customer,
+        filter=payload.filter,
+        form=data.get("form") if isinstance(data.get("form"), str) else None,
+        ids=ids,
+    )
 
 
 def _team_id(body: Mapping[str, Any]) -> str | None:

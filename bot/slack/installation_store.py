@@ -1,4 +1,4 @@
-"""slack_sdk's async installation and OAuth-state stores, kept in Baton's database (storage.slack_store)."""
+"""slack_sdk's async installation and OAuth-state stores, kept in Baton's database (through bot.core.installs)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from bot.clock import Clock, utc_now
-from storage import slack_store
+from bot.core import installs
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         return log
 
     async def async_save(self, installation: Installation) -> None:
-        await slack_store.save_installation(_jsonable(installation), client_id=self.client_id, now=self.clock())
+        await installs.save_slack_installation(_jsonable(installation), client_id=self.client_id, now=self.clock())
 
     async def async_save_bot(self, bot: Bot) -> None:  # bots are saved as part of their installation
         return None
@@ -58,7 +58,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         user_id: Optional[str] = None,
         is_enterprise_install: Optional[bool] = False,
     ) -> Optional[Installation]:
-        data = await slack_store.find_installation(
+        data = await installs.find_slack_installation(
             client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
             is_enterprise_install=is_enterprise_install,
         )
@@ -67,7 +67,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         installation = _installation(data)
         if user_id is not None:
             # The user's own row may predate a re-install; the bot token is always the newest one.
-            newest = await slack_store.find_installation(
+            newest = await installs.find_slack_installation(
                 client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id,
                 is_enterprise_install=is_enterprise_install, with_bot_token=True,
             )
@@ -84,21 +84,21 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         team_id: Optional[str],
         is_enterprise_install: Optional[bool] = False,
     ) -> Optional[Bot]:
-        data = await slack_store.find_installation(
+        data = await installs.find_slack_installation(
             client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id,
             is_enterprise_install=is_enterprise_install, with_bot_token=True,
         )
         return _installation(data).to_bot() if data else None
 
     async def async_delete_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
-        await slack_store.delete_installations(
+        await installs.delete_slack_installations(
             client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id, bot_only=True
         )
 
     async def async_delete_installation(
         self, *, enterprise_id: Optional[str], team_id: Optional[str], user_id: Optional[str] = None
     ) -> None:
-        await slack_store.delete_installations(
+        await installs.delete_slack_installations(
             client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
         )
 
@@ -116,8 +116,8 @@ class DatabaseOAuthStateStore(AsyncOAuthStateStore):
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(32)
-        await slack_store.issue_state(state, expires_at=self.clock() + self.lifetime)
+        await installs.issue_oauth_state(state, expires_at=self.clock() + self.lifetime)
         return state
 
     async def async_consume(self, state: str) -> bool:
-        return await slack_store.consume_state(state, now=self.clock())
+        return await installs.consume_oauth_state(state, now=self.clock())

@@ -7,7 +7,7 @@ objects or input initial values, through bot.cards.text; Baton's own words may u
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from bot.cards import slack as slack_cards
 from bot.cards.text import (
@@ -20,15 +20,14 @@ from bot.cards.text import (
     chunks,
     fit,
     slack_escape,
-    slack_literal,
     slack_plain,
 )
-from bot.domain import MatchCandidate, Reply
+from bot.domain import PROFILE_FORM_FIELDS, Form, MatchCandidate, Outcome
 
 Block = dict[str, Any]
 View = dict[str, Any]
 
-# callback_ids of the modals (view_submission listeners match these)
+# callback_ids of the modals, per core form (the view_submission listener maps them back)
 NOTE = "baton_note_modal"
 COMMENT = "baton_comment_modal"
 WRAPUP = "baton_wrapup_modal"
@@ -38,27 +37,18 @@ ANONYMIZE = "baton_anonymize_modal"
 SEARCH = "baton_search_modal"
 PICK = "baton_pick_modal"
 INFO = "baton_info_modal"
-
-# The button an @Baton reply carries when its answer is a form (an app_mention has no trigger_id).
-OPEN_FORM_ACTION = "baton_open_form"
+CALLBACK_IDS: Mapping[str, str] = {
+    "note": NOTE, "comment": COMMENT, "wrapup": WRAPUP, "profile": PROFILE, "merge_confirm": MERGE,
+    "anonymize_confirm": ANONYMIZE, "search": SEARCH, "pick": PICK,
+}
+FORM_OF_CALLBACK: Mapping[str, str] = {callback: form for form, callback in CALLBACK_IDS.items()}
 
 INPUT_TEXT = 3000  # plain_text_input max_length
 VIEW_METADATA = 3000
 MODAL_TITLE = 24
 LOGS_OPTION = "logs"
 
-PROFILE_FIELDS: tuple[tuple[str, str, bool], ...] = (
-    # (field, label, multiline)
-    ("first_name", "First name", False),
-    ("last_name", "Last name", False),
-    ("company", "Company", False),
-    ("gender", "Gender", False),
-    ("email", "Email", False),
-    ("mobile_phone", "Mobile phone", False),
-    ("home_phone", "Home phone", False),
-    ("tags", "Tags (comma separated)", False),
-    ("notes", "Notes", True),
-)
+MULTILINE_PROFILE_FIELDS = frozenset({"notes"})
 
 
 # --------------------------------------------------------------------------- small parts
@@ -117,6 +107,12 @@ def _info(text: object) -> Block:
     return {"type": "section", "text": plain(text)}
 
 
+def state_values(view: Mapping[str, Any]) -> dict[str, Any]:
+    """Every input of a submitted modal by its block_id, which is the core form's field name (None when empty)."""
+    inputs = [b["block_id"] for b in view.get("blocks") or () if b.get("type") == "input" and b.get("block_id")]
+    return {block_id: state_value(view, block_id) for block_id in inputs}
+
+
 def state_value(view: Mapping[str, Any], block_id: str) -> Any:
     """The submitted value of an input: text, the selected option's value, or a list of selected values."""
     entry = ((view.get("state") or {}).get("values") or {}).get(block_id) or {}
@@ -133,33 +129,34 @@ def state_value(view: Mapping[str, Any], block_id: str) -> Any:
 # --------------------------------------------------------------------------- modals
 
 
-def note_modal(public_id: str, *, initial: str = "", meta: str) -> View:
+def note_modal(form: Form, meta: str) -> View:
     blocks = [
-        _info(f"A note on #{public_id} and the customer's timeline. The customer never sees it."),
-        _text_input("note", "Note", initial=initial, multiline=True),
+        _info(f"A note on #{form.values.get('public_id')} and the customer's timeline. The customer never sees it."),
+        _text_input("text", "Note", initial=form.values.get("text"), multiline=True),
     ]
     return _modal(NOTE, "Add note", blocks, meta, submit="Add note")
 
 
-def comment_modal(case_number: str | None, *, initial: str = "", meta: str) -> View:
+def comment_modal(form: Form, meta: str) -> View:
     blocks = [
         _info("An internal case comment: never shown to the customer, and it cannot be edited or deleted."),
-        _text_input("case", "Case number", initial=case_number, placeholder="CAS-01234"),
-        _text_input("comment", "Comment", initial=initial, multiline=True),
+        _text_input("case", "Case number", initial=form.values.get("case"), placeholder="CAS-01234"),
+        _text_input("text", "Comment", initial=form.values.get("text"), multiline=True),
     ]
     return _modal(COMMENT, "Comment on case", blocks, meta, submit="Comment")
 
 
-def wrapup_modal(public_id: str, codes: Sequence[tuple[str, str]], *, logs: bool, meta: str) -> View:
+def wrapup_modal(form: Form, meta: str) -> View:
+    codes: Sequence[tuple[str, str]] = form.values.get("codes") or ()
     options = [{"text": plain(text, SLACK_OPTION_TEXT, single_line=True), "value": code[:SLACK_OPTION_VALUE]}
                for code, text in codes[:SLACK_SELECT_OPTIONS]]
     select = {"type": "static_select", "action_id": "code", "placeholder": label("Disposition code"), "options": options}
     logs_option = {"text": label("Wrap up and see logs"), "value": LOGS_OPTION}
     checkbox: dict[str, Any] = {"type": "checkboxes", "action_id": "logs", "options": [logs_option]}
-    if logs:
+    if form.values.get("logs"):
         checkbox["initial_options"] = [logs_option]
     blocks = [
-        _info(f"Ends #{public_id}. The card shows the disposition; the notes go on the customer's timeline."),
+        _info(f"Ends #{form.values.get('public_id')}. The card shows the disposition; the notes go on the customer's timeline."),
         {"type": "input", "block_id": "code", "label": label("Disposition"), "element": select},
         _text_input("notes", "Notes", multiline=True, optional=True),
         {"type": "input", "block_id": "logs", "label": label("Interaction log"), "element": checkbox, "optional": True},
@@ -167,51 +164,66 @@ def wrapup_modal(public_id: str, codes: Sequence[tuple[str, str]], *, logs: bool
     return _modal(WRAPUP, "Wrap up", blocks, meta, submit="Wrap up")
 
 
-def profile_modal(values: Mapping[str, Any], *, meta: str) -> View:
+def profile_modal(form: Form, meta: str) -> View:
+    values = form.values
     name = " ".join(str(values.get(k) or "") for k in ("first_name", "last_name")).strip()
-    heading = f"Profile of customer {values.get('customer')}" + (f" — {name}" if name else "")
+    heading = f"Profile of customer {form.ids.get('customer')}" + (f" — {name}" if name else "")
     if values.get("locked"):
         blocks = [_info(heading), _info("This customer is locked against edits. An admin can unlock it with `lock <customer> off`.")]
-        for field, title, _ in PROFILE_FIELDS:
+        for field, title in PROFILE_FORM_FIELDS:
             if values.get(field):
                 blocks.append({"type": "section", "fields": [plain(title, 150), plain(values.get(field), 1800)]})
         return _modal(INFO, "Profile (locked)", blocks, meta, submit=None)
     blocks = [_info(heading)]
-    for field, title, multiline in PROFILE_FIELDS:
-        blocks.append(_text_input(field, title, initial=values.get(field), multiline=multiline, optional=True))
+    for field, title in PROFILE_FORM_FIELDS:
+        blocks.append(_text_input(field, title, initial=values.get(field), multiline=field in MULTILINE_PROFILE_FIELDS,
+                                  optional=True))
     return _modal(PROFILE, "Profile", blocks, meta, submit="Save")
 
 
-def merge_modal(values: Mapping[str, Any], *, meta: str) -> View:
-    text = (f"Merge {values.get('merged_name')} ({values.get('merged')}) into {values.get('survivor_name')} "
-            f"({values.get('survivor')})? Everything of {values.get('merged_name')} moves: identities, conversations, "
+def merge_modal(form: Form, meta: str) -> View:
+    ids, values = form.ids, form.values
+    text = (f"Merge {values.get('merged_name')} ({ids.get('merged')}) into {values.get('survivor_name')} "
+            f"({ids.get('survivor')})? Everything of {values.get('merged_name')} moves: identities, conversations, "
             "cases, notes, orders and activities. It can be undone for 24 hours.")
     return _modal(MERGE, "Merge customers", [_info(text)], meta, submit="Merge")
 
 
-def anonymize_modal(values: Mapping[str, Any], *, meta: str) -> View:
-    text = (f"Anonymize {values.get('name')} ({values.get('customer')})? Personal data of the customer, its identities "
-            "and its messages are replaced, also in the threads Baton posted. This cannot be undone.")
+def anonymize_modal(form: Form, meta: str) -> View:
+    text = (f"Anonymize {form.values.get('name')} ({form.ids.get('customer')})? Personal data of the customer, its "
+            "identities and its messages are replaced, also in the threads Baton posted. This cannot be undone.")
     return _modal(ANONYMIZE, "Anonymize customer", [_info(text)], meta, submit="Anonymize")
 
 
-def search_modal(public_id: str, *, meta: str) -> View:
+def search_modal(form: Form, meta: str) -> View:
     blocks = [
-        _info(f"Find the customer of #{public_id} by email, phone, name or case number."),
+        _info(f"Find the customer of #{form.values.get('public_id')} by email, phone, name or case number."),
         _text_input("query", "Search", placeholder="dana@example.com, +1 415 555 0123, Dana Whitfield, CAS-01234"),
     ]
     return _modal(SEARCH, "Link customer", blocks, meta, submit="Search")
 
 
-def pick_modal(public_id: str, candidates: Sequence[MatchCandidate], *, meta: str) -> View:
+def pick_modal(form: Form, meta: str) -> View:
+    candidates: Sequence[MatchCandidate] = form.values.get("candidates") or ()
     options = [
         {"text": plain(_candidate_label(c), SLACK_OPTION_TEXT, single_line=True), "value": str(c.customer_id)}
         for c in candidates[:SLACK_SELECT_OPTIONS]
     ]
     select = {"type": "static_select", "action_id": "customer", "placeholder": label("Customer"), "options": options}
-    blocks = [_info(f"{len(candidates)} customers match. Pick the one to link to #{public_id}."),
+    blocks = [_info(f"{len(candidates)} customers match. Pick the one to link to #{form.values.get('public_id')}."),
               {"type": "input", "block_id": "customer", "label": label("Customer"), "element": select}]
     return _modal(PICK, "Link customer", blocks, meta, submit="Link")
+
+
+FORM_VIEWS: Mapping[str, Callable[[Form, str], View]] = {
+    "note": note_modal, "comment": comment_modal, "wrapup": wrapup_modal, "profile": profile_modal,
+    "merge_confirm": merge_modal, "anonymize_confirm": anonymize_modal, "search": search_modal, "pick": pick_modal,
+}
+
+
+def form_view(form: Form, meta: str) -> View:
+    """The modal of a core form; `meta` (private_metadata) carries its ids and where to answer."""
+    return FORM_VIEWS[form.name](form, meta)
 
 
 def info_modal(title: str, text: object) -> View:
@@ -235,32 +247,23 @@ def fallback(text: str) -> str:
     return fit(text, SLACK_FALLBACK_TEXT, slack_escape) or "Baton"
 
 
-def reply_message(reply: Reply, *, query: str = "") -> dict[str, Any]:
-    """A command's answer as message kwargs: its text, then a summary or a list of matches."""
-    blocks = text_blocks(reply.text)
-    if reply.summary is not None:
-        blocks += slack_cards.render_lookup_blocks(reply.summary)
-    if reply.candidates:
-        blocks += slack_cards.render_match_list_blocks(tuple(reply.candidates), query)
-    return {"text": fallback(reply.text), "blocks": blocks[:SLACK_MAX_BLOCKS]}
+def outcome_message(outcome: Outcome) -> dict[str, Any]:
+    """An answer as message kwargs: its text, then a summary (a conversation's, or a lookup's) or matches."""
+    blocks = text_blocks(outcome.text) if outcome.text else []
+    if outcome.summary is not None:
+        if outcome.view == "card":
+            blocks += slack_cards.render_summary_blocks(outcome.summary)
+        else:
+            blocks += slack_cards.render_lookup_blocks(outcome.summary)
+    if outcome.candidates:
+        blocks += slack_cards.render_match_list_blocks(tuple(outcome.candidates), "")
+    text = outcome.text or (slack_cards.summary_fallback_text(outcome.summary) if outcome.summary else "Baton")
+    return {"text": fallback(text), "blocks": (blocks or text_blocks(text))[:SLACK_MAX_BLOCKS]}
 
 
-def form_button_message(reply: Reply, value: str) -> dict[str, Any]:
-    """For an @Baton command answered with a form: a button that opens it (Slack gives mentions no trigger)."""
-    button = {"type": "button", "action_id": OPEN_FORM_ACTION, "text": label("Open form", 75), "value": value,
+def form_button_message(text: str, action_id: str, value: str) -> dict[str, Any]:
+    """For an answer that is a form where Slack gave no trigger (an @Baton mention): a button that opens it."""
+    button = {"type": "button", "action_id": action_id, "text": label("Open form", 75), "value": value,
               "style": "primary"}
-    blocks = text_blocks(reply.text) + [{"type": "actions", "block_id": "baton_open_form", "elements": [button]}]
-    return {"text": fallback(reply.text), "blocks": blocks[:SLACK_MAX_BLOCKS]}
-
-
-def log_messages(log_text: str, title: str) -> list[dict[str, Any]]:
-    """The interaction log posted into the thread: plain text (it quotes the customer), several messages if long."""
-    pieces = chunks(log_text, SLACK_SECTION_TEXT, 13 * 3, slack_escape) or ["(no messages)"]
-    messages = []
-    for start in range(0, len(pieces), 13):
-        part = pieces[start : start + 13]
-        blocks: list[Block] = [{"type": "header", "text": label(title, 150)}] if start == 0 else []
-        blocks += [{"type": "section", "text": {"type": "plain_text", "text": p, "emoji": True}} for p in part]
-        messages.append({"text": slack_literal(f"{title}\n{log_text}", SLACK_FALLBACK_TEXT), "blocks": blocks})
-    return messages
-
+    blocks = text_blocks(text) + [{"type": "actions", "block_id": "baton_open_form", "elements": [button]}]
+    return {"text": fallback(text), "blocks": blocks[:SLACK_MAX_BLOCKS]}

@@ -19,10 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.slack import render_summary_blocks, render_transcript_line, summary_fallback_text
 from bot.cards.text import SLACK_FIELD_TEXT, SLACK_HEADER_TEXT, SLACK_SECTION_TEXT, clean, fit, slack_literal, slack_plain
+from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, RetryLater, ThreadRef, Unroutable
 from bot.domain import ConversationFacts, CustomerSummary
 from bot.settings import Settings
-from storage import routes, slack_store
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class SlackPoster:
     async def _token(self, team_id: str | None) -> str:
         token = self.bot_token
         if self.client_id is not None:
-            token = await slack_store.bot_token_for_team(self.client_id, team_id) or self.bot_token
+            token = await installs.slack_bot_token(self.client_id, team_id) or self.bot_token
         if not token:
             raise Unroutable(f"no channel: no Slack installation for workspace {team_id or '(unknown)'}")
         return token
@@ -167,13 +167,11 @@ class SlackPoster:
     # --- ThreadPoster -------------------------------------------------------------------------------
 
     async def _channel_for(self, conversation: ConversationFacts) -> str:
-        route = await routes.channel_for(self.name, conversation.queue)
+        route = await routing.channel_for(self.name, conversation.queue, default=self.default_channel)
         if route is not None:
             channel, reference = route
-            team = (reference or {}).get("team_id") if isinstance(reference, dict) else None
+            team = (reference or {}).get("team_id")
             return f"{channel}{TEAM_MARK}{team}" if team and self.client_id else channel
-        if self.default_channel:
-            return self.default_channel
         queue = f"queue {conversation.queue}" if conversation.queue else "conversations without a queue"
         raise Unroutable(f"no channel for {queue}: type `/baton route here` in the channel, or set BATON_SLACK_CHANNEL")
 

@@ -14,33 +14,28 @@ from bot.cards import actions as act
 from bot.cards.actions import ActionPayload
 from bot.cards.teams import CONTENT_TYPE, SCHEMA_URL, card_attachment
 from bot.cards.text import TEAMS_CARD_VERSION, chunks, clean, fit, teams_escape, teams_text
-from bot.domain import MatchCandidate
+from bot.domain import PROFILE_FORM_FIELDS, Form, MatchCandidate, public_id
 
-# Verbs of Baton's own dialog cards (the summary card's verbs live in bot/cards/actions.py).
+# An inline form's submit button (Action.Execute): the Teams edge turns it into the core's FormSubmission.
+# The other verbs (the card's, refresh, open_form) live in bot/cards/actions.py.
 SUBMIT_FORM = "submit_form"
-OPEN_FORM = "open_form"
-REFRESH = "refresh"
+OPEN_FORM = act.OPEN_FORM
+REFRESH = act.REFRESH
 VERB_KEY = act.TEAMS_VERB_KEY
 
-FORMS = ("note", "wrapup", "profile", "merge_confirm", "anonymize_confirm")
 FORM_TITLES = {
     "note": "Add note",
+    "comment": "Comment on case",
     "wrapup": "Wrap up",
     "profile": "Customer profile",
     "merge_confirm": "Merge customers",
     "anonymize_confirm": "Anonymize customer",
+    "search": "Link customer",
+    "pick": "Link customer",
 }
-PROFILE_FIELDS = (
-    ("first_name", "First name", 100),
-    ("last_name", "Last name", 100),
-    ("company", "Company", 200),
-    ("gender", "Gender", 30),
-    ("email", "Email", 320),
-    ("mobile_phone", "Mobile phone", 32),
-    ("home_phone", "Home phone", 32),
-    ("tags", "Tags (comma-separated)", 500),
-    ("notes", "Notes", 4000),
-)
+# Teams input limits of the profile form's fields (the fields themselves: bot.domain.PROFILE_FORM_FIELDS).
+PROFILE_LIMITS = {"first_name": 100, "last_name": 100, "company": 200, "gender": 30, "email": 320,
+                  "mobile_phone": 32, "home_phone": 32, "tags": 500, "notes": 4000}
 NOTE_MAX = 4000
 THREAD_TEXT_MAX = 20_000
 EXPORT_PAGE = 24_000
@@ -134,7 +129,8 @@ def profile_form(customer: int, values: Mapping[str, Any], *, locked: bool = Fal
                                   plain(name, 200, weight="Bolder")]
     if locked:
         body.append(plain("This customer is locked against edits.", 200, isSubtle=True))
-    for key, label, limit in PROFILE_FIELDS:
+    for key, label in PROFILE_FORM_FIELDS:
+        limit = PROFILE_LIMITS[key]
         value = values.get(key)
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
@@ -161,6 +157,57 @@ def anonymize_form(customer: int, name: str, *, inline: bool = False) -> Card:
     question = f"Anonymize {clean(name)} ({customer})? Personal data is replaced everywhere. This cannot be undone."
     actions = [_submit("Anonymize", _form_data("anonymize_confirm", customer=customer), inline=inline)]
     return card([heading("Anonymize customer"), plain(question, 1000)], actions, fallback="Anonymize customer")
+
+
+def comment_form(conversation: str, case: str | None, initial: str = "", *, inline: bool = False) -> Card:
+    body = [
+        heading("Comment on a case"),
+        plain("An internal case comment: never shown to the customer, and it cannot be edited or deleted.", 300,
+              isSubtle=True),
+        {"type": "Input.Text", "id": "case", "label": "Case number", "isRequired": True, "maxLength": 100,
+         "errorMessage": "Type the case number.", "value": _input_value(case, 100)},
+        {"type": "Input.Text", "id": "text", "label": "Comment", "isMultiline": True, "isRequired": True,
+         "maxLength": NOTE_MAX, "errorMessage": "Write the comment first.", "value": _input_value(initial, NOTE_MAX)},
+    ]
+    actions = [_submit("Comment", _form_data("comment", conversation=conversation), inline=inline)]
+    return card(body, actions, fallback="Comment on case")
+
+
+def search_form(conversation: str, *, inline: bool = False) -> Card:
+    body = [
+        heading(f"Find the customer of #{clean(conversation)}"),
+        {"type": "Input.Text", "id": act.TEAMS_INPUT_QUERY, "label": "Email, phone, name or case number",
+         "isRequired": True, "maxLength": 320, "errorMessage": "Type something to search for."},
+    ]
+    actions = [_submit("Search", _form_data("search", conversation=conversation), inline=inline)]
+    if inline:
+        actions.append(_cancel(conversation, None))
+    return card(body, actions, fallback="Link customer")
+
+
+def form_card(form: Form, *, inline: bool) -> Card:
+    """A core form as a Teams card: a dialog (task module) or, `inline`, in place of the clicked card."""
+    ids, values = form.ids, form.values
+    conversation = public_id(ids["conversation"]) if ids.get("conversation") is not None else None
+    if form.name == "note":
+        return note_form(conversation, inline=inline)
+    if form.name == "comment":
+        return comment_form(conversation, values.get("case"), values.get("text") or "", inline=inline)
+    if form.name == "wrapup":
+        return wrapup_form(conversation, values.get("codes") or (), logs=bool(values.get("logs")), inline=inline)
+    if form.name == "profile":
+        return profile_form(ids["customer"], values, locked=bool(values.get("locked")), inline=inline,
+                            conversation=conversation)
+    if form.name == "merge_confirm":
+        return merge_form(ids["survivor"], ids["merged"], values.get("survivor_name") or "", values.get("merged_name") or "",
+                          inline=inline)
+    if form.name == "anonymize_confirm":
+        return anonymize_form(ids["customer"], values.get("name") or "", inline=inline)
+    if form.name == "search":
+        return search_form(conversation, inline=inline)
+    if form.name == "pick":
+        return link_picker(conversation, values.get("candidates") or (), values.get("query") or "")
+    raise ValueError(f"no Teams card for form {form.name!r}")
 
 
 def open_form_card(text: str, form: str, ids: Mapping[str, Any]) -> Card:

@@ -14,6 +14,7 @@ from jwt import InvalidTokenError
 
 from bot.errors import ApiError
 from bot.teams.bot import TeamsBot
+from bot.web.http import parse_json, read_body
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +25,14 @@ def _error(status: int, code: str, detail: str) -> web.Response:
     return web.json_response(ApiError(status, code, detail).body(), status=status)
 
 
-def messages_handler(adapter: CloudAdapter, bot: TeamsBot, *, dev: bool):
+def messages_handler(adapter: CloudAdapter, bot: TeamsBot, *, dev: bool, max_body: int):
     async def messages(request: web.Request) -> web.StreamResponse:
-        from bot.web.app import parse_json, read_body
-
         if dev and request.remote not in LOOPBACK:
             return _error(401, "unauthorized", "Without Bot Framework credentials only loopback peers may call "
                                                "/api/messages (BATON_TEAMS_DEV).")
         if "application/json" not in (request.headers.get("Content-Type") or ""):
             return _error(415, "unsupported_media_type", "Send the activity as application/json.")
-        body = parse_json(await read_body(request))
+        body = parse_json(await read_body(request, max_body))
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _error(400, "malformed", "The body is not a Bot Framework activity.")
         activity = Activity().deserialize(body)

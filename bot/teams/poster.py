@@ -4,21 +4,17 @@ the card edited in place. Called by the outbox worker (bot/delivery/sync.py)."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from bot.cards.teams import card_attachment, render_summary_card
+from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, ThreadRef, Unroutable
 from bot.domain import ConversationFacts, CustomerSummary
 from bot.settings import Settings
 from bot.teams import dialogs
 from bot.teams.connector import BotConnector, ConnectorError
-from storage import routes, teams_store
-from storage.intake import parse_public_id
 
 log = logging.getLogger(__name__)
-
-# Called with the conversation id when no Teams channel can take it (setup() wires it to `failed`).
-UnroutableHook = Callable[[int], Awaitable[None]]
 
 
 class TeamsPoster:
@@ -27,7 +23,6 @@ class TeamsPoster:
     def __init__(self, settings: Settings, connector: BotConnector) -> None:
         self.settings = settings
         self.connector = connector
-        self.on_unroutable: UnroutableHook | None = None
         self._service_urls: dict[str, str] = {}
 
     @classmethod
@@ -42,20 +37,18 @@ class TeamsPoster:
     # --- where ---------------------------------------------------------------------------------
 
     async def _route(self, queue: str | None) -> tuple[str, dict[str, Any]]:
-        found = await routes.channel_for("teams", queue)
-        channel, reference = (found[0], found[1]) if found else (self.settings.teams_channel, None)
-        if not channel:
+        found = await routing.channel_for(self.name, queue, default=self.settings.teams_channel)
+        if found is None:
             raise Unroutable(f"no channel for queue {queue or '(default)'}: type `@Baton route here` in a channel")
-        reference = reference or await teams_store.reference_for_channel(channel) or await teams_store.any_team_reference()
+        channel, reference = found
+        reference = reference or await installs.teams_install_reference(channel)
         if not reference or not reference.get("serviceUrl"):
             raise Unroutable(f"no channel reference for {channel}: add Baton to its team first")
         return channel, reference
 
     async def _service_url(self, channel: str) -> str:
         if channel not in self._service_urls:
-            reference = (await teams_store.route_reference_for_channel(channel)
-                         or await teams_store.reference_for_channel(channel)
-                         or await teams_store.any_team_reference())
+            reference = await installs.teams_reference(channel)
             if not reference or not reference.get("serviceUrl"):
                 raise Unroutable(f"no channel reference for {channel}")
             self._service_urls[channel] = reference["serviceUrl"]
@@ -69,13 +62,7 @@ class TeamsPoster:
     # --- ThreadPoster --------------------------------------------------------------------------
 
     async def open_thread(self, conversation: ConversationFacts, summary: CustomerSummary | None) -> ThreadRef:
-        try:
-            channel, reference = await self._route(conversation.queue)
-        except Unroutable:
-            conversation_id = parse_public_id(conversation.public_id)
-            if self.on_unroutable is not None and conversation_id is not None:
-                await self.on_unroutable(conversation_id)
-            raise
+        channel, reference = await self._route(conversation.queue)
         tenant = reference.get("tenantId") or (reference.get("conversation") or {}).get("tenantId")
         if summary is not None:
             activity = dialogs.message(cards=[render_summary_card(summary)])
@@ -122,12 +109,11 @@ class TeamsPoster:
         """A file an agent shared in Teams, fetched with the bot's token (for bot/web/files_routes.py)."""
         return self.connector.open_file(url)
 
-    async def post_text(self, thread_channel: str, thread_id: str, text: str) -> None:
-        """Baton's own words in a thread (the interaction log at wrap-up)."""
-        await self.connector.send(await self._service_url(thread_channel), thread_id, dialogs.message(text))
 
 
 def _line(message: OutgoingMessage) -> dict[str, Any]:
+    if message.sender == "system":  # Baton's own words (reminders, notices, the interaction log): no attribution
+        return dialogs.message(dialogs.safe_text(message.text))
     text = dialogs.thread_line(message.sender_label, message.sender, message.text, internal=message.internal,
                                attachments=message.attachments)
     return dialogs.message(text)

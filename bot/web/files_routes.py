@@ -19,12 +19,11 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from bot.delivery.files import FILE_CLAIM, FILES_PATH, fetchable
+from bot.core.services import Services
+from bot.delivery.files import FILE_CLAIM, FILES_PATH, fetchable, shared_file
 from bot.delivery.poster import Unroutable
 from bot.errors import ApiError, unauthorized
 from bot.links import unseal
-from bot.web.app import POSTERS, SETTINGS
-from storage import relay
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +62,16 @@ def _file_claims(claims: dict[str, Any]) -> tuple[int, int]:
     return message_id, index
 
 
-async def serve_file(request: web.Request) -> web.StreamResponse:
-    settings = request.app[SETTINGS]
+async def serve_file(services: Services, request: web.Request) -> web.StreamResponse:
+    settings = services.settings
     if not settings.file_links_on:
         raise ApiError(404, "not_found", "This Baton does not serve files (BATON_PUBLIC_URL or BATON_LINK_SECRET is not set).")
     message_id, index = _file_claims(unseal(settings.link_secret, request.match_info["token"], now=time.time()))
-    found = await relay.shared_file(message_id, index)
+    found = await shared_file(message_id, index)
     if found is None:
         raise _gone()
     platform, attachment = found
-    source = request.app[POSTERS].get(platform)
+    source = services.file_sources.get(platform)
     if source is None or not hasattr(source, "open_file") or not fetchable(platform, attachment.get("url"), settings):
         raise _gone()
     try:
@@ -125,5 +124,8 @@ async def _stream(request: web.Request, source, attachment: dict[str, Any], plat
         return response
 
 
-def setup(app: web.Application) -> None:
-    app.router.add_get(FILES_PATH + "{token}", serve_file)
+def setup(app: web.Application, services: Services) -> None:
+    async def file_route(request: web.Request) -> web.StreamResponse:
+        return await serve_file(services, request)
+
+    app.router.add_get(FILES_PATH + "{token}", file_route)

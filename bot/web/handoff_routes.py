@@ -7,37 +7,37 @@ from typing import Callable
 
 from aiohttp import web
 
+from bot.core.services import Services
 from bot.domain import Handoff
 from bot.errors import ApiError
 from bot.intake.dialogflow import parse_dialogflow_handoff
 from bot.intake.generic import parse_generic_handoff
 from bot.signing import verify
-from bot.web.app import CLOCK, INTAKE, METRICS, SETTINGS, WORKER, parse_json, read_body
+from bot.web.http import parse_json, read_body
 
 log = logging.getLogger(__name__)
 
 
-async def _receive(request: web.Request, parse: Callable[[object], Handoff], source_format: str) -> web.Response:
-    settings = request.app[SETTINGS]
-    metrics = request.app[METRICS]
+async def _receive(services: Services, request: web.Request, parse: Callable[[object], Handoff],
+                   source_format: str) -> web.Response:
+    settings, metrics = services.settings, services.metrics
     if not settings.handoff_auth_configured:
         raise ApiError(503, "not_configured", "Set BATON_WEBHOOK_SECRET or BATON_WEBHOOK_TOKEN to accept handoffs.")
-    body = await read_body(request)
+    body = await read_body(request, settings.max_body_bytes)
     try:
         verify(
             request.headers,
             body,
             secret=settings.webhook_secret,
             token=settings.webhook_token,
-            now=request.app[CLOCK]().timestamp(),
+            now=services.clock().timestamp(),
         )
         handoff = parse(parse_json(body))
     except ApiError as error:
         metrics.handoffs.labels(source_format=source_format, outcome=error.code).inc()
         raise
-    worker = request.app[WORKER]
-    result = await request.app[INTAKE].accept(handoff, now=request.app[CLOCK]())
-    worker.wake()
+    result = await services.intake.accept(handoff, now=services.clock())
+    services.wake()
     metrics.handoffs.labels(source_format=source_format, outcome="created" if result.created else "replayed").inc()
     log.info(
         "handoff %s from %s: conversation %s (%s)",
@@ -53,14 +53,12 @@ async def _receive(request: web.Request, parse: Callable[[object], Handoff], sou
     )
 
 
-async def generic_handoff(request: web.Request) -> web.Response:
-    return await _receive(request, parse_generic_handoff, "generic")
+def setup(app: web.Application, services: Services) -> None:
+    async def generic_handoff(request: web.Request) -> web.Response:
+        return await _receive(services, request, parse_generic_handoff, "generic")
 
+    async def dialogflow_handoff(request: web.Request) -> web.Response:
+        return await _receive(services, request, parse_dialogflow_handoff, "dialogflow")
 
-async def dialogflow_handoff(request: web.Request) -> web.Response:
-    return await _receive(request, parse_dialogflow_handoff, "dialogflow")
-
-
-def setup(app: web.Application) -> None:
     app.router.add_post("/handoff", generic_handoff)
     app.router.add_post("/handoff/dialogflow", dialogflow_handoff)

@@ -10,16 +10,24 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core import timers
+from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30
 
 
-async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
-    from bot.web.app import services_of
+def scheduler_ctx(services: Services):
+    async def run_scheduler(app: web.Application) -> AsyncIterator[None]:
+        scheduler = _scheduler(services)
+        scheduler.start()
+        yield
+        scheduler.shutdown(wait=False)
 
-    services = services_of(app)
+    return run_scheduler
+
+
+def _scheduler(services: Services) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone.utc)
 
     async def guarded(sweep, name: str) -> None:
@@ -36,6 +44,4 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
                       id="retention", coalesce=True, max_instances=1)
     scheduler.add_job(guarded, "interval", hours=1, args=[timers.sweep_event_ids, "event ids"],
                       id="event_ids", coalesce=True, max_instances=1)
-    scheduler.start()
-    yield
-    scheduler.shutdown(wait=False)
+    return scheduler

@@ -1,0 +1,64 @@
+"""The JSON columns of a conversation (customer input, pre-chat, visitor, bot, origin) to and from domain values.
+
+Storage keeps what an intake parsed as JSON; everything above storage gets the frozen dataclasses back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, Mapping
+
+from bot.domain import BotContext, BotFrameworkOrigin, CustomerInput, PrechatAnswer, VisitorInput
+
+
+def to_json(value: Any) -> Any:
+    """A dataclass (or anything holding them) as JSON-ready values."""
+    if dataclasses.is_dataclass(value):
+        return {k: to_json(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _known(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in raw.items() if k in names}
+
+
+def customer_input(raw: Mapping[str, Any] | None) -> CustomerInput:
+    raw = raw or {}
+    return CustomerInput(
+        name=raw.get("name"),
+        email=raw.get("email"),
+        phone=raw.get("phone"),
+        external_ids=dict(raw.get("external_ids") or {}),
+        channel_ids=tuple(tuple(pair) for pair in raw.get("channel_ids") or ()),
+    )
+
+
+def prechat(raw: list[Mapping[str, Any]] | None) -> tuple[PrechatAnswer, ...]:
+    return tuple(PrechatAnswer(str(p.get("question", "")), str(p.get("answer", ""))) for p in raw or ())
+
+
+def visitor(raw: Mapping[str, Any] | None) -> VisitorInput | None:
+    return VisitorInput(**_known(VisitorInput, raw)) if raw else None
+
+
+def bot_context(raw: Mapping[str, Any] | None) -> BotContext | None:
+    if not raw:
+        return None
+    known = _known(BotContext, raw)
+    known["topics"] = tuple(known.get("topics") or ())
+    known["variables"] = dict(known.get("variables") or {})
+    return BotContext(**known)
+
+
+def origin(raw: Mapping[str, Any] | None) -> BotFrameworkOrigin | None:
+    if not raw or not raw.get("service_url") or not raw.get("conversation_id"):
+        return None
+    return BotFrameworkOrigin(**_known(BotFrameworkOrigin, raw))

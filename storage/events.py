@@ -1,0 +1,26 @@
+"""Processed platform events (Slack event ids, Bot Framework activity ids): each is handled once,
+also when the platform retries or several Baton processes receive it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+
+from storage.models import ProcessedEvent
+
+KEY_LENGTH = 200
+
+
+async def first_time_seen(key: str, *, now: datetime) -> bool:
+    """Record an event key; False when it was already recorded (a retry, or another process)."""
+    try:
+        await ProcessedEvent.create(key=key[:KEY_LENGTH], at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def forget_before(cutoff: datetime) -> int:
+    """Keys are only needed while a platform may still retry; older ones go."""
+    return await ProcessedEvent.filter(at__lt=cutoff).delete()
