@@ -111,7 +111,8 @@ async def run_demo(settings: Settings, *, output_dir: str = "baton-demo") -> int
         await app[WORKER].drain()
         conversation_id = parse_public_id(answer["conversation"])
         summary = await summary_for_conversation(
-            conversation_id, now=utc_now(), topic_phrases=settings.topic_phrases, visible_sections=card_sections(settings)
+            conversation_id, now=utc_now(), topic_phrases=settings.topic_phrases, visible_sections=card_sections(settings),
+            hidden_fields=settings.hidden_fields_for("agent"),
         )
         payload = await posts.root_payload("record", conversation_id)
     finally:

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 from bot.clock import Clock
 from bot.core import sentiment
-from bot.core.summary import summary_for_conversation, summary_for_customer
+from bot.core.summary import hidden_profile_columns, summary_for_conversation, summary_for_customer
 from bot.domain import Actor, CustomerSummary, MatchCandidate
 from bot.errors import UserError
 from bot.identity import identities_of, normalize_email, normalize_phone
@@ -259,6 +259,7 @@ async def customer_view(
         now=services.clock(),
         topic_phrases=services.settings.topic_phrases,
         visible_sections=visible_sections(services.settings, actor),
+        hidden_fields=services.settings.hidden_fields_for(actor.role),
         timeline_filter=timeline_filter,
     )
     if summary is None:
@@ -275,6 +276,7 @@ async def conversation_view(
         now=services.clock(),
         topic_phrases=services.settings.topic_phrases,
         visible_sections=visible_sections(services.settings, actor),
+        hidden_fields=services.settings.hidden_fields_for(actor.role),
         timeline_filter=timeline_filter,
     )
     if summary is None:
@@ -374,6 +376,9 @@ async def export(services: Services, actor: Actor, customer_id: int) -> tuple[st
 
 async def save_profile(services: Services, actor: Actor, customer_id: int, changes: dict[str, Any]) -> str:
     clean = {k: (v.strip() if isinstance(v, str) else v) or None for k, v in changes.items()}
+    # A field the role does not see came back blank from the form: keep what is stored (a new value is written).
+    unseen = hidden_profile_columns(services.settings.hidden_fields_for(actor.role))
+    clean = {k: v for k, v in clean.items() if v is not None or k not in unseen}
     if "email" in clean and clean["email"]:
         if normalize_email(clean["email"]) is None:
             raise UserError("That email address does not look valid.")
@@ -400,6 +405,7 @@ async def save_profile(services: Services, actor: Actor, customer_id: int, chang
 
 
 async def route_here(services: Services, actor: Actor, target: str, channel: str, queue: str | None, reference: Any = None) -> str:
+    require(services.settings, actor, "route")
     await routes.set_route(target, queue, channel, reference=reference, by=audit.actor_key(actor), now=services.clock())
     await _retry_unrouted(services, target)
     return f"This channel now receives {'the ' + queue + ' queue' if queue else 'every queue without its own channel'}."

@@ -21,7 +21,8 @@ CUSTOMER_LABEL = "Customer"  # a customer whose name Baton does not know (or may
 
 
 def card_sections(settings: Settings) -> frozenset[str]:
-    """A thread card is seen by the whole channel, so it shows what the `agent` role may see."""
+    """A thread card is seen by the whole channel, so it shows what the `agent` role may see
+    (its sections here, and none of its hidden fields: `settings.hidden_fields_for("agent")`)."""
     return settings.sections_for("agent")
 
 
@@ -74,7 +75,8 @@ async def sync_conversation(
         if not shows_card:
             return None
         return await summary_for_conversation(
-            conversation_id, now=now, topic_phrases=settings.topic_phrases, visible_sections=card_sections(settings)
+            conversation_id, now=now, topic_phrases=settings.topic_phrases, visible_sections=card_sections(settings),
+            hidden_fields=settings.hidden_fields_for("agent"),
         )
 
     root = await posts.get_root(poster.name, conversation_id)
