@@ -96,3 +96,16 @@ async def test_hidden_fields_come_from_baton_toml_per_role(database, tmp_path):
     assert summary.profile.mobile_phone == PHONE and summary.engagement.lifetime_value == Decimal("129.50")
     admin = await actions.customer_view(services, Actor("slack", "W9", role="admin"), dana)
     assert admin.profile.email == "dana.w@example.com" and len(admin.identities) == 2
+
+
+async def test_the_identities_command_lists_no_phone_for_an_agent(database_url):
+    async with slack_baton(database_url, role_assignments={SUPERVISOR: "supervisor"}) as world:
+        dana = await _dana()
+
+        await world.command(f"identities {dana}", user=AGENT)
+        agents = json.dumps(await world.response_containing("Identities of Dana Whitfield"))
+        assert "dana.w@example.com" in agents and PHONE not in agents
+
+        await world.command(f"identities {dana}", user=SUPERVISOR)
+        supervisors = json.dumps((await world.slack.wait_for(lambda s: len(s.responses) >= 2 and s.responses))[1])
+        assert PHONE in supervisors

@@ -6,6 +6,7 @@ from bot.commands.args import Args
 from bot.commands.registry import Registry
 from bot.core import actions
 from bot.core.actions import Services
+from bot.core.summary import visible_identities
 from bot.domain import TIMELINE_CATEGORIES, CommandRequest, Reply
 from bot.errors import UserError
 from storage import customer_admin
@@ -150,7 +151,8 @@ async def identities(services: Services, request: CommandRequest, args: Args) ->
     """The customer's identities, and customers that look like the same person (to merge)."""
     customer = await _customer(args)
     summary = await actions.customer_view(services, request.actor, customer, action="identities")
-    mine = await customer_admin.identities_of_customer(customer)
+    mine = visible_identities(await customer_admin.identities_of_customer(customer),
+                              services.settings.hidden_fields_for(request.actor.role))
     similar = await customer_admin.customers_sharing_identities(customer)
     lines = [f"• {kind}: {value}" for kind, value in mine] or ["(none)"]
     text = f"Identities of {summary.profile.display_name}:\n" + "\n".join(lines)

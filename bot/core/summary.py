@@ -116,13 +116,18 @@ def _hidden_profile(profile: ProfileFacts | None, hidden: frozenset[str]) -> Pro
     return replace(profile, display_name=name, **{c: None for c in columns})
 
 
-def _hidden_identities(identities: tuple[IdentityFact, ...], hidden: frozenset[str]) -> tuple[IdentityFact, ...]:
+def visible_identities(pairs: Sequence[tuple[str, str]], hidden: frozenset[str]) -> list[tuple[str, str]]:
+    """The (kind, value) identities a role with these hidden fields may see."""
     if "identities" in hidden:
-        return ()
+        return []
     kinds = (EMAIL_IDENTITY_KINDS if "email" in hidden else frozenset()) | (
         PHONE_IDENTITY_KINDS if "phone" in hidden else frozenset()
     )
-    return tuple(i for i in identities if i.kind.lower() not in kinds)
+    return [(kind, value) for kind, value in pairs if kind.lower() not in kinds]
+
+
+def _hidden_identities(identities: tuple[IdentityFact, ...], hidden: frozenset[str]) -> tuple[IdentityFact, ...]:
+    return tuple(IdentityFact(k, v) for k, v in visible_identities([(i.kind, i.value) for i in identities], hidden))
 
 
 def _hidden_engagement(engagement: EngagementFacts | None, hidden: frozenset[str]) -> EngagementFacts | None:
