@@ -1,4 +1,4 @@
-"""The `baton` command: serve, demo, seed, migrate, teams-package (SPEC §1)."""
+"""The `baton` command: serve, demo, seed, migrate, import, teams-package, config check (SPEC §1)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import Sequence
 
-from bot.settings import Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("baton")
 
@@ -97,6 +97,14 @@ def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Reaching here means the configuration is valid (main stops on a bad one)."""
+    from bot.config_check import render
+
+    sys.stdout.write(render(settings))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="baton", description=__doc__)
     root.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -125,6 +133,11 @@ def parser() -> argparse.ArgumentParser:
     package = sub.add_parser("teams-package", help="build the Teams app package zip")
     package.add_argument("--output", default="baton-teams.zip")
     package.set_defaults(func=cmd_teams_package)
+
+    configuration = sub.add_parser("config", help="check the configuration (environment and baton.toml)")
+    config_sub = configuration.add_subparsers(dest="config_command", required=True)
+    config_sub.add_parser("check", help="validate, then print the effective settings with secrets hidden"
+                          ).set_defaults(func=cmd_config_check)
     return root
 
 
@@ -133,8 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         settings = load_settings()
-    except (OSError, ValueError) as error:
-        print(f"baton: cannot read settings: {error}", file=sys.stderr)
+    except ConfigError as error:  # one line naming the file and key: no traceback (SPEC §1)
+        print(error, file=sys.stderr)
         return 2
     return args.func(args, settings)
 

@@ -53,6 +53,8 @@ class Customer(Model):
 
     class Meta:
         table = "customer"
+        # The retention sweep walks customers by last profile change (storage.timers).
+        indexes = (Index(fields=("updated_at", "id"), name="customer_retention"),)
 
 
 class Identity(Model):

@@ -18,10 +18,8 @@ async def set_route(target: str, queue: str | None, channel: str, *, reference: 
     )
 
 
-async def channel_for(target: str, queue: str | None) -> tuple[str, Any] | None:
-    """The queue's own route, else the platform's default route (`route here` without a queue)."""
-    for key in ([queue] if queue else []) + [DEFAULT_QUEUE]:
-        row = await Route.get_or_none(target=target, queue=key)
-        if row:
-            return row.channel, row.reference
-    return None
+async def routes_for(target: str, queue: str | None) -> dict[str, tuple[str, Any]]:
+    """What `route here` stored for `queue` and for every queue ("*") on `target`: {queue: (channel, reference)}."""
+    keys = ([queue] if queue else []) + [DEFAULT_QUEUE]
+    rows = await Route.filter(target=target, queue__in=keys)
+    return {row.queue: (row.channel, row.reference) for row in rows}

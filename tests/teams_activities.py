@@ -167,6 +167,7 @@ async def teams_baton(database_url: str, **overrides: Any) -> AsyncIterator[tupl
     """Baton with BATON_TEAMS_DEV on loopback, a TeamsPoster and a fake Bot Connector; on exit every card
     the connector received is checked against the Adaptive Cards 1.5 schema and the 40 KB limit."""
     overrides.setdefault("teams_dev", True)
+    overrides.setdefault("role_assignments", {ADMIN["id"]: "admin"})  # `route here` needs a supervisor or admin
     async with FakeBotConnector() as connector:
         settings = replace(Settings(database_url=database_url), **overrides)
         poster = TeamsPoster.from_settings(settings)
@@ -191,7 +192,7 @@ async def install_and_route(baton: Any, connector: FakeBotConnector, queue: str 
     status, _ = await post_activity(baton, bot_added_to_team(connector.url))
     assert status == 200
     await settle(baton)
-    status, _ = await post_activity(baton, channel_message(connector.url, f"route here {queue}".strip()))
+    status, _ = await post_activity(baton, channel_message(connector.url, f"route here {queue}".strip(), user=ADMIN))
     assert status == 200
     await connector.wait_for(lambda c: [x for x in c.ok("reply") if "now receives" in x.text])
 

@@ -119,7 +119,7 @@ async def test_route_here_answers_in_the_channel_and_routes_the_queue(database_u
 
 async def test_after_route_here_handoffs_of_that_queue_go_to_that_channel(database_url):
     async with slack_baton(database_url) as world:
-        await world.command("route here billing", channel="C0BILLING")
+        await world.command("route here billing", channel="C0BILLING", user=ADMIN)
         await world.response_containing("billing queue")
 
         await world.handoff(conversation_id="va-routed", queue="billing")

@@ -19,7 +19,8 @@ INSTALLED_TOKEN = "xoxb-oauth-installed"
 async def oauth_baton(database_url):
     async with FakeSlack(tokens=(INSTALLED_TOKEN,)) as slack:
         settings = dict(slack_client_id=CLIENT_ID, slack_client_secret="client-secret", slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=slack.api_url, public_url="https://baton.example.com", outbox_poll_seconds=0.05)
+                        slack_api_url=slack.api_url, public_url="https://baton.example.com", outbox_poll_seconds=0.05,
+                        role_assignments={"W333": "supervisor"})
         poster = SlackPoster(api_url=slack.api_url, client_id=CLIENT_ID, rate=50.0)
         async with running_baton(database_url, posters={"slack": poster}, run_worker=True, **settings) as baton:
             yield SlackWorld(baton, slack)
@@ -68,7 +69,7 @@ async def test_an_installed_workspace_can_use_baton_and_receives_handoffs_with_i
     async with oauth_baton(database_url) as world:
         await finish_install(world, await start_install(world))
 
-        await world.command("route here", channel="C0INSTALLED")
+        await world.command("route here", channel="C0INSTALLED", user="W333")  # a supervisor
         await world.response_containing("every queue")
         conversation_id, card_ts = await world.handoff(conversation_id="va-oauth")
 

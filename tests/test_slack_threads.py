@@ -91,7 +91,7 @@ async def test_a_handoff_without_a_channel_waits_and_is_posted_after_route_here(
         status, body = await world.baton.post_signed("/handoff", {"source": "va", "conversation_id": "late", "queue": "billing"})
         assert status == 202
 
-        await world.command("route here billing", channel="C0LATE")
+        await world.command("route here billing", channel="C0LATE", user="W333")  # an admin
 
         root = await world.slack.wait_for(lambda s: next(iter(s.of("chat.postMessage")), None))
         assert root.args["channel"] == "C0LATE"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
-from bot.core import timers
+import pytest
+
+from bot.core import actions, timers
 from bot.core.services import Services
 from bot.core.intake import accept_handoff
 from bot.domain import Actor
@@ -13,7 +16,8 @@ from bot.settings import Settings
 from storage.conversations import claim
 from storage.customers import create_customer
 from bot.domain import parse_public_id
-from storage.models import Conversation, Customer, Message
+from storage import timers as storage_timers
+from storage.models import Conversation, Customer, Message, Order, Survey
 from tests.handoff_factory import make_generic_payload
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
@@ -75,6 +79,89 @@ async def test_customers_past_retention_are_anonymized(database):
     assert (await Customer.get(id=old)).anonymized_at is not None
     assert (await Customer.get(id=old)).display_name != "Old Customer"
     assert (await Customer.get(id=fresh)).display_name == "Fresh Customer"
+
+
+# --------------------------------------------------------------------------- retention counts from the last contact
+
+DAY = timedelta(days=1)
+
+
+async def _old_customer(name: str = "Dana Whitfield", email: str = "dana.w@example.com") -> int:
+    """A profile nobody has edited since T0."""
+    return await create_customer(display_name=name, identities=[("email", email)], email=email, now=T0)
+
+
+async def _anonymized(customer_id: int) -> bool:
+    return (await Customer.get(id=customer_id)).anonymized_at is not None
+
+
+async def test_a_customer_with_an_old_profile_who_wrote_yesterday_is_never_anonymized(database):
+    dana = await _old_customer()
+    conversation_id = await _handoff()  # the handoff's email matches Dana: the conversation is hers
+    assert (await Conversation.get(id=conversation_id)).customer_id == dana
+    await actions.customer_message(services_at(T0 + 729 * DAY), conversation_id, "Any news on my parcel?")
+
+    await timers.sweep_retention(services_at(T0 + 731 * DAY))
+
+    assert not await _anonymized(dana)
+    assert (await Customer.get(id=dana)).display_name == "Dana Whitfield"
+    # Retention runs from that message: two years of silence after it, and she is anonymized.
+    await timers.sweep_retention(services_at(T0 + (729 + 731) * DAY))
+    assert await _anonymized(dana)
+
+
+@pytest.mark.parametrize("contact", ["order", "survey"])
+async def test_a_recent_order_or_survey_keeps_an_old_profile(database, contact):
+    dana = await _old_customer()
+    if contact == "order":
+        await Order.create(customer_id=dana, number="SO-1", total=Decimal("12.00"), currency="USD", placed_at=T0 + 700 * DAY)
+    else:
+        await Survey.create(customer_id=dana, score=5, at=T0 + 700 * DAY)
+
+    await timers.sweep_retention(services_at(T0 + 731 * DAY))
+    assert not await _anonymized(dana)
+
+    await timers.sweep_retention(services_at(T0 + (700 + 731) * DAY))
+    assert await _anonymized(dana)
+
+
+async def test_a_truly_idle_customer_is_anonymized_with_old_orders_surveys_and_conversations(database):
+    dana = await _old_customer()
+    conversation_id = await _handoff()
+    await Order.create(customer_id=dana, number="SO-1", total=Decimal("12.00"), currency="USD", placed_at=T0)
+    await Survey.create(customer_id=dana, score=2, at=T0)
+
+    assert await timers.sweep_retention(services_at(T0 + 729 * DAY)) == 0
+    assert await timers.sweep_retention(services_at(T0 + 731 * DAY)) == 1
+
+    assert await _anonymized(dana)
+    said = await Message.filter(conversation_id=conversation_id, sender="customer").values_list("text", flat=True)
+    assert said and all("damaged" not in text for text in said)
+
+
+async def test_the_sweep_gets_past_any_number_of_old_profiles_still_in_touch(database):
+    """More active customers with old profiles than one batch holds, all ahead of the idle one."""
+    active = []
+    for n in range(storage_timers.BATCH + 20):
+        customer_id = await create_customer(display_name=f"Active {n}", identities=[("email", f"a{n}@example.com")], now=T0)
+        await Conversation.create(source="test", external_id=f"active-{n}", customer_id=customer_id,
+                                  created_at=T0, last_activity_at=T0 + 700 * DAY)
+        active.append(customer_id)
+    idle = await create_customer(display_name="Idle Ida", identities=[("email", "ida@example.com")], now=T0)
+
+    assert await timers.sweep_retention(services_at(T0 + 731 * DAY)) == 1
+
+    assert await _anonymized(idle)
+    assert await Customer.filter(id__in=active, anonymized_at__isnull=True).count() == len(active)
+
+
+async def test_a_locked_customer_is_never_anonymized_by_retention(database):
+    locked = await _old_customer("Locked Lee", "lee@example.com")
+    await Customer.filter(id=locked).update(locked=True)
+
+    await timers.sweep_retention(services_at(T0 + 731 * DAY))
+
+    assert not await _anonymized(locked)
 
 
 async def test_old_platform_event_ids_are_purged_and_recent_ones_kept(database):

@@ -137,7 +137,7 @@ async def identities(services: Services, request: CommandRequest, args: Args) ->
     """The customer's identities, and customers that look like the same person (to merge)."""
     customer = await _customer(args)
     summary = await actions.customer_view(services, request.actor, customer, action="identities")
-    mine, similar = await actions.identities_and_duplicates(customer)
+    mine, similar = await actions.identities_and_duplicates(services, customer, request.actor)
     lines = [f"• {kind}: {value}" for kind, value in mine] or ["(none)"]
     text = f"Identities of {summary.profile.display_name}:\n" + "\n".join(lines)
     if similar:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from bot.core import roles, routing, sentiment
 from bot.core.services import Services
-from bot.core.summary import summary_for_conversation, summary_for_customer
+from bot.core.summary import hidden_profile_columns, summary_for_conversation, summary_for_customer, visible_identities
 from bot.domain import (
     Actor,
     ConversationStatus,
@@ -77,10 +77,12 @@ async def find_customers(query: str) -> list[MatchCandidate]:
     return external or await customer_admin.search_by_name(query)
 
 
-async def identities_and_duplicates(customer_id: int) -> tuple[list[tuple[str, str]], list[MatchCandidate]]:
-    """The customer's identities, and customers that look like the same person (merge suggestions)."""
-    return (await customer_admin.identities_of_customer(customer_id),
-            await customer_admin.customers_sharing_identities(customer_id))
+async def identities_and_duplicates(services: Services, customer_id: int, actor: Actor
+                                    ) -> tuple[list[tuple[str, str]], list[MatchCandidate]]:
+    """The customer's identities the caller's role may see, and customers that look like the same person."""
+    mine = visible_identities(await customer_admin.identities_of_customer(customer_id),
+                              services.settings.hidden_fields_for(actor.role))
+    return mine, await customer_admin.customers_sharing_identities(customer_id)
 
 
 async def sessions_of(actor: Actor) -> list[tuple[int, ConversationStatus, str | None]]:
@@ -267,6 +269,7 @@ async def customer_view(
         now=services.clock(),
         topic_phrases=services.settings.topic_phrases,
         visible_sections=roles.visible_sections(services.settings, actor),
+        hidden_fields=services.settings.hidden_fields_for(actor.role),
         timeline_filter=timeline_filter,
     )
     if summary is None:
@@ -284,6 +287,7 @@ async def conversation_view(
         now=services.clock(),
         topic_phrases=services.settings.topic_phrases,
         visible_sections=roles.visible_sections(services.settings, actor),
+        hidden_fields=services.settings.hidden_fields_for(actor.role),
         timeline_filter=timeline_filter,
     )
     if summary is None:
@@ -395,6 +399,9 @@ async def export(services: Services, actor: Actor, customer_id: int) -> tuple[st
 
 async def save_profile(services: Services, actor: Actor, customer_id: int, changes: dict[str, Any]) -> str:
     clean = {k: (v.strip() if isinstance(v, str) else v) or None for k, v in changes.items()}
+    # A field the role does not see came back blank from the form: keep what is stored (a new value is written).
+    unseen = hidden_profile_columns(services.settings.hidden_fields_for(actor.role))
+    clean = {k: v for k, v in clean.items() if v is not None or k not in unseen}
     if "email" in clean and clean["email"]:
         if normalize_email(clean["email"]) is None:
             raise UserError("That email address does not look valid.", field="email")
@@ -421,6 +428,7 @@ async def save_profile(services: Services, actor: Actor, customer_id: int, chang
 
 
 async def route_here(services: Services, actor: Actor, target: str, channel: str, queue: str | None, reference: Any = None) -> str:
+    roles.require(services.settings, actor, "route")
     await routing.set_route(services, actor, target, channel, queue, reference)
     return f"This channel now receives {'the ' + queue + ' queue' if queue else 'every queue without its own channel'}."
 

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from bot.core.services import Services
+from bot.settings import Settings
 from storage import audit, conversations, outbox, routes
 
 log = logging.getLogger(__name__)
@@ -22,15 +23,22 @@ NO_CHANNEL = "no channel"
 
 
 
-async def channel_for(target: str, queue: str | None, *, default: str | None = None
+async def channel_for(target: str, queue: str | None, *, settings: Settings | None = None, default: str | None = None
                       ) -> tuple[str, dict[str, Any] | None] | None:
-    """(channel id, stored platform reference) for a queue on `target`: the queue's `route here`, else the
-    default route, else `default` (the platform's channel from the environment); None when nothing routes it."""
-    found = await routes.channel_for(target, queue)
-    if found is not None:
-        channel, reference = found
-        return channel, reference if isinstance(reference, dict) else None
-    return (default, None) if default else None
+    """(channel id, stored platform reference) for a queue on `target`, or None when nothing routes it.
+
+    With `settings`, the order is `Settings.channel_for`'s: the queue's `route here`, its `[routing.<queue>]`,
+    `route here` without a queue, `[routing.default]`, then the environment's channel. Without (a poster built
+    by hand), stored routes then `default`."""
+    stored = await routes.routes_for(target, queue)
+    if settings is not None:
+        channel = settings.channel_for(target, queue, routed={key: ch for key, (ch, _) in stored.items()})
+    else:
+        channel = next((stored[k][0] for k in ([queue] if queue else []) + [routes.DEFAULT_QUEUE] if k in stored), default)
+    if not channel:
+        return None
+    reference = next((ref for ch, ref in stored.values() if ch == channel and isinstance(ref, dict)), None)
+    return channel, reference
 
 
 async def set_route(services: Services, actor, target: str, channel: str, queue: str | None, reference: Any) -> None:

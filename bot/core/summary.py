@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from bot.core import sentiment
 from bot.domain import (
@@ -12,6 +13,9 @@ from bot.domain import (
     ConversationStatus,
     CustomerSummary,
     EngagementFacts,
+    IdentityFact,
+    ProfileFacts,
+    VisitorFacts,
 )
 from bot.visitor import describe_visitor
 from storage.summary import OrderStats, SummaryRecord, load_summary
@@ -64,15 +68,69 @@ def _engagement(stats: OrderStats, now: datetime) -> EngagementFacts | None:
     )
 
 
+# --------------------------------------------------------------------------- fields a role does not see
+
+# Identity kinds that are a phone number (a channel id of SMS or WhatsApp is one) or an email address.
+PHONE_IDENTITY_KINDS = frozenset({"phone", "sms", "whatsapp", "voice"})
+EMAIL_IDENTITY_KINDS = frozenset({"email"})
+# Profile columns each hidden field covers (also what a profile edit must not blank, see actions.save_profile).
+HIDDEN_PROFILE_COLUMNS: Mapping[str, tuple[str, ...]] = {"email": ("email",), "phone": ("mobile_phone", "home_phone")}
+
+
+def hidden_profile_columns(hidden_fields: frozenset[str]) -> frozenset[str]:
+    return frozenset(c for f in hidden_fields for c in HIDDEN_PROFILE_COLUMNS.get(f, ()))
+
+
+def _hidden_profile(profile: ProfileFacts | None, hidden: frozenset[str]) -> ProfileFacts | None:
+    if profile is None:
+        return None
+    columns = hidden_profile_columns(hidden)
+    if not columns:
+        return profile
+    secret_values = {getattr(profile, c) for c in columns} - {None, ""}
+    # A customer known only by an address or number is shown by their number in Baton instead.
+    name = f"Customer {profile.customer_id}" if profile.display_name in secret_values else profile.display_name
+    return replace(profile, display_name=name, **{c: None for c in columns})
+
+
+def visible_identities(pairs: Sequence[tuple[str, str]], hidden: frozenset[str]) -> list[tuple[str, str]]:
+    """The (kind, value) identities a role with these hidden fields may see."""
+    if "identities" in hidden:
+        return []
+    kinds = (EMAIL_IDENTITY_KINDS if "email" in hidden else frozenset()) | (
+        PHONE_IDENTITY_KINDS if "phone" in hidden else frozenset()
+    )
+    return [(kind, value) for kind, value in pairs if kind.lower() not in kinds]
+
+
+def _hidden_identities(identities: tuple[IdentityFact, ...], hidden: frozenset[str]) -> tuple[IdentityFact, ...]:
+    return tuple(IdentityFact(k, v) for k, v in visible_identities([(i.kind, i.value) for i in identities], hidden))
+
+
+def _hidden_engagement(engagement: EngagementFacts | None, hidden: frozenset[str]) -> EngagementFacts | None:
+    if engagement is None or "lifetime_value" not in hidden:
+        return engagement
+    return replace(engagement, lifetime_value=None)
+
+
+def _hidden_visitor(visitor: VisitorFacts | None, hidden: frozenset[str]) -> VisitorFacts | None:
+    if visitor is None or "visitor_ip" not in hidden:
+        return visitor
+    return replace(visitor, ip=None)
+
+
 def build_summary(
     record: SummaryRecord,
     *,
     now: datetime,
     topic_phrases: Sequence[str] = (),
     visible_sections: frozenset[str] | None = None,
+    hidden_fields: frozenset[str] = frozenset(),
     timeline_filter: str | None = None,
     profile_url: str | None = None,
 ) -> CustomerSummary:
+    """The summary as the viewer's role may see it: only `visible_sections`, and none of
+    `hidden_fields` (config.HIDDEN_FIELDS) anywhere, so no renderer has to know about roles."""
     conversation = record.conversation
     if record.profile is not None:
         state = "matched"
@@ -83,17 +141,17 @@ def build_summary(
     return CustomerSummary(
         state=state,
         conversation=conversation_facts(conversation) if conversation else None,
-        profile=record.profile,
-        identities=record.identities,
+        profile=_hidden_profile(record.profile, hidden_fields),
+        identities=_hidden_identities(record.identities, hidden_fields),
         candidates=record.candidates,
         prechat=conversation.prechat if conversation else (),
-        visitor=describe_visitor(conversation.visitor) if conversation and conversation.visitor else None,
+        visitor=_hidden_visitor(describe_visitor(conversation.visitor), hidden_fields) if conversation and conversation.visitor else None,
         issue=record.issue,
         recent_cases=record.recent_cases,
         timeline=record.timeline,
         timeline_filter=timeline_filter,
         sentiment=sentiment.summarize(record.prior_interactions, topic_phrases),
-        engagement=_engagement(record.orders, now),
+        engagement=_hidden_engagement(_engagement(record.orders, now), hidden_fields),
         visible_sections=visible_sections,
         profile_url=profile_url,
     )
@@ -105,6 +163,7 @@ async def summary_for_conversation(
     now: datetime,
     topic_phrases: Sequence[str] = (),
     visible_sections: frozenset[str] | None = None,
+    hidden_fields: frozenset[str] = frozenset(),
     timeline_filter: str | None = None,
     conversation: ConversationRecord | None = None,
 ) -> CustomerSummary | None:
@@ -113,7 +172,8 @@ async def summary_for_conversation(
     if record is None:
         return None
     return build_summary(
-        record, now=now, topic_phrases=topic_phrases, visible_sections=visible_sections, timeline_filter=timeline_filter
+        record, now=now, topic_phrases=topic_phrases, visible_sections=visible_sections, hidden_fields=hidden_fields,
+        timeline_filter=timeline_filter,
     )
 
 
@@ -123,11 +183,13 @@ async def summary_for_customer(
     now: datetime,
     topic_phrases: Sequence[str] = (),
     visible_sections: frozenset[str] | None = None,
+    hidden_fields: frozenset[str] = frozenset(),
     timeline_filter: str | None = None,
 ) -> CustomerSummary | None:
     record = await load_summary(customer_id=customer_id, timeline_filter=timeline_filter)
     if record is None or record.profile is None:
         return None
     return build_summary(
-        record, now=now, topic_phrases=topic_phrases, visible_sections=visible_sections, timeline_filter=timeline_filter
+        record, now=now, topic_phrases=topic_phrases, visible_sections=visible_sections, hidden_fields=hidden_fields,
+        timeline_filter=timeline_filter,
     )

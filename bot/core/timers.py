@@ -50,12 +50,27 @@ async def sweep_idle(services: Services) -> int:
     return wrapped
 
 
+# Each batch is bounded (storage.timers.BATCH); a sweep stops after this many, so a lowered
+# `retention_days` spreads its backlog over several days of platform rewrites instead of one burst.
+RETENTION_PER_SWEEP = 1000
+
+
 async def sweep_retention(services: Services) -> int:
+    """Anonymize customers with no contact for `retention_days` (SPEC 5): no conversation activity,
+    message, order, survey or profile edit. Never one who is still in touch."""
     cutoff = services.clock() - timedelta(days=services.settings.timers.retention_days)
-    done = 0
-    for customer_id in await timers.customers_past_retention(cutoff):
-        await actions.anonymize(services, SYSTEM_ACTOR, customer_id)
-        done += 1
+    done, after = 0, None
+    while done < RETENTION_PER_SWEEP:
+        batch, after = await timers.customers_past_retention(cutoff, after=after)
+        if not batch:
+            break
+        for customer_id in batch:
+            try:
+                await actions.anonymize(services, SYSTEM_ACTOR, customer_id)
+            except Exception:  # one customer's failure must not stop the sweep; the next sweep retries it
+                log.exception("retention: could not anonymize customer %d", customer_id)
+                continue
+            done += 1
     if done:
         log.info("retention: anonymized %d customers", done)
     return done

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Awaitable, Callable
 
-from bot.core.roles import channel_sections
+from bot.core.roles import CHANNEL_ROLE, channel_sections
 from bot.core.summary import conversation_facts, summary_for_conversation
 from bot.delivery.poster import OutgoingMessage, ThreadPoster, ThreadRef
 from bot.domain import CARDLESS_KINDS, ConversationRecord, CustomerSummary
@@ -73,6 +73,7 @@ async def sync_conversation(
         return await summary_for_conversation(
             conversation_id, now=now, topic_phrases=settings.topic_phrases, visible_sections=channel_sections(settings),
             conversation=record,
+            hidden_fields=settings.hidden_fields_for(CHANNEL_ROLE),
         )
 
     root = await posts.get_root(poster.name, conversation_id)

@@ -93,11 +93,13 @@ class SlackPoster:
         default_channel: str | None = None,
         rate: float = 1.0,
         burst: int = 3,
+        settings: Settings | None = None,
     ) -> None:
         self.api_url = api_url
         self.bot_token = bot_token
         self.client_id = client_id  # set when installations come from OAuth (several workspaces)
         self.default_channel = default_channel
+        self.settings = settings  # routing from baton.toml, when built from settings
         self.pace = Pace(rate, burst)
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, AsyncWebClient] = {}
@@ -110,6 +112,7 @@ class SlackPoster:
             bot_token=settings.slack_bot_token,
             client_id=settings.slack_client_id if oauth else None,
             default_channel=settings.slack_channel,
+            settings=settings,
         )
         options.update(overrides)
         return cls(**options)
@@ -167,7 +170,8 @@ class SlackPoster:
     # --- ThreadPoster -------------------------------------------------------------------------------
 
     async def _channel_for(self, conversation: ConversationFacts) -> str:
-        route = await routing.channel_for(self.name, conversation.queue, default=self.default_channel)
+        route = await routing.channel_for(self.name, conversation.queue, settings=self.settings,
+                                          default=self.default_channel)
         if route is not None:
             channel, reference = route
             team = (reference or {}).get("team_id")

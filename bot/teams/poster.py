@@ -37,7 +37,7 @@ class TeamsPoster:
     # --- where ---------------------------------------------------------------------------------
 
     async def _route(self, queue: str | None) -> tuple[str, dict[str, Any]]:
-        found = await routing.channel_for(self.name, queue, default=self.settings.teams_channel)
+        found = await routing.channel_for(self.name, queue, settings=self.settings)
         if found is None:
             raise Unroutable(f"no channel for queue {queue or '(default)'}: type `@Baton route here` in a channel")
         channel, reference = found
