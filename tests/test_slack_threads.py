@@ -95,3 +95,20 @@ async def test_a_handoff_without_a_channel_waits_and_is_posted_after_route_here(
 
         root = await world.slack.wait_for(lambda s: next(iter(s.of("chat.postMessage")), None))
         assert root.args["channel"] == "C0LATE"
+
+
+async def test_routing_in_baton_toml_picks_the_queues_channel_and_route_here_still_overrides_it(database_url, tmp_path):
+    from bot.settings import load_settings
+
+    (tmp_path / "baton.toml").write_text('[routing.billing]\nslack = "C0BILLING"\n', "utf-8")
+    routing = load_settings({"BATON_CONFIG": str(tmp_path / "baton.toml")}).routing
+    async with slack_baton(database_url, routing=routing) as world:
+        await world.handoff(conversation_id="va-billing-1", queue="billing")
+        await world.handoff(conversation_id="va-returns-1", queue="returns")
+        roots = {c.args["channel"] for c in world.slack.of("chat.postMessage") if "thread_ts" not in c.args}
+        assert roots == {"C0BILLING", HANDOFF_CHANNEL}  # returns has no entry: the default channel
+
+        await world.command("route here billing", channel="C0BILLING-HERE", user="W333")
+        await world.handoff(conversation_id="va-billing-2", queue="billing")
+        latest = [c for c in world.slack.of("chat.postMessage") if "thread_ts" not in c.args][-1]
+        assert latest.args["channel"] == "C0BILLING-HERE"

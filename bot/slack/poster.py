@@ -117,6 +117,11 @@ class SlackPoster:
         options.update(overrides)
         return cls(**options)
 
+    def bind(self, services) -> None:
+        """The app's settings decide routing ([routing.<queue>] in baton.toml) unless given already."""
+        if self.settings is None:
+            self.settings = services.settings
+
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()

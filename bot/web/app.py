@@ -130,6 +130,10 @@ def create_app(
         customer_channels=customer_channels,
     )
     worker.services = services
+    for poster in posters.values():  # posters built before the services learn the settings in force
+        bind = getattr(poster, "bind", None)
+        if bind is not None:
+            bind(services)
 
     app = web.Application(middlewares=[_error_middleware(services)], client_max_size=settings.max_body_bytes)
     app[SERVICES] = services
