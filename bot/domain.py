@@ -284,6 +284,18 @@ class CustomerSummary:
     # Sections the viewer's role may see; None means all.
     visible_sections: frozenset[str] | None = None
     profile_url: str | None = None
+    # The card's first view (SPEC 4.1 "At a glance"): which glance items show, in this order ([card] glance),
+    # and the order of the sections behind *Details* ([card] sections). Unknown names are ignored.
+    glance: tuple[str, ...] = field(default_factory=lambda: GLANCE_ITEMS)
+    section_order: tuple[str, ...] = field(default_factory=lambda: SUMMARY_SECTIONS)
+    # When the conversation entered its current status (waiting since / claimed at / wrapped at); None: the
+    # renderers fall back to the conversation's start for a waiting conversation. Cards render it client-side
+    # (Slack's date element, Teams' DATE()/TIME()), so a card is never stale.
+    status_since: datetime | None = None
+    # The customer's newest message in this conversation (untrusted), so the first view stays current.
+    newest_customer_line: str | None = None
+    # Interactions of this customer before this conversation: > 0 reads "returning"; None: unknown.
+    prior_interactions: int | None = None
 
     def shows(self, section: str) -> bool:
         return self.visible_sections is None or section in self.visible_sections
@@ -298,6 +310,9 @@ SUMMARY_SECTIONS: tuple[str, ...] = (
     "sentiment",
     "engagement",
 )
+# What the card's first view can hold, in the SPEC's order (who, why, the state, a one-line issue, a one-line
+# sentiment and engagement summary); `latest` is the customer's newest message. The actions always show.
+GLANCE_ITEMS: tuple[str, ...] = ("who", "why", "latest", "state", "issue", "sentiment", "engagement")
 
 
 # --------------------------------------------------------------------------- commands
