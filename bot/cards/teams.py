@@ -232,7 +232,8 @@ def _glance(summary: CustomerSummary) -> list[Element]:
         elif kind == "state":
             parts, since = content
             runs = [_run(parts[0], 300, single_line=True, weight="Bolder")]
-            runs += [_run(f" · {p}", 300, single_line=True) for p in parts[1:]]
+            for part in parts[1:]:
+                runs += [{"type": "TextRun", "text": " · "}, _run(part, 300, single_line=True)]
             body.append(_rich(*runs, spacing="Small"))
             if since is not None:
                 label, at = since
