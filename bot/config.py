@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from bot.domain import SUMMARY_SECTIONS
+from bot.domain import GLANCE_ITEMS, SUMMARY_SECTIONS
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -37,7 +37,6 @@ SECTIONS: tuple[str, ...] = SUMMARY_SECTIONS  # SPEC 4.1, in card order
 # Values a role may be kept from seeing, wherever the summary shows them (bot.core.summary).
 HIDDEN_FIELDS: tuple[str, ...] = ("email", "phone", "lifetime_value", "visitor_ip", "identities")
 PERMISSIONS: tuple[str, ...] = ("merge", "export", "lock", "anonymize", "route", "audit", "transfer_any")
-GLANCE_ITEMS: tuple[str, ...] = ("who", "why", "state", "issue", "sentiment", "engagement")
 PRECHAT_FIELDS: tuple[str, ...] = ("name", "email", "phone")
 BUILTIN_ROLES: tuple[str, ...] = ("agent", "supervisor", "admin")
 DEFAULT_QUEUE = "*"  # the queue key of "every queue without its own" (the same key `route here` stores)

@@ -16,7 +16,7 @@ from bot.cards.terminal import render_terminal
 from bot.clock import utc_now
 from bot.core.summary import summary_for_conversation
 from bot.delivery.recording import RecordingPoster
-from bot.core.roles import CHANNEL_ROLE, channel_sections
+from bot.core.roles import channel_view
 from bot.settings import Settings
 from bot.signing import signed_headers
 from bot.web.app import WORKER, create_app
@@ -110,10 +110,7 @@ async def run_demo(settings: Settings, *, output_dir: str = "baton-demo") -> int
         console.print(f"[green]✓[/green] POST /handoff (signed) → {response.status} {answer}")
         await app[WORKER].drain()
         conversation_id = parse_public_id(answer["conversation"])
-        summary = await summary_for_conversation(
-            conversation_id, now=utc_now(), topic_phrases=settings.topic_phrases, visible_sections=channel_sections(settings),
-            hidden_fields=settings.hidden_fields_for(CHANNEL_ROLE),
-        )
+        summary = await summary_for_conversation(conversation_id, now=utc_now(), **channel_view(settings))
         payload = await posts.root_payload("record", conversation_id)
     finally:
         await runner.cleanup()

@@ -314,6 +314,18 @@ class CustomerSummary:
     # Sections the viewer's role may see; None means all.
     visible_sections: frozenset[str] | None = None
     profile_url: str | None = None
+    # The card's first view (SPEC 4.1 "At a glance"): which glance items show, in this order ([card] glance),
+    # and the order of the sections behind *Details* ([card] sections). Unknown names are ignored.
+    glance: tuple[str, ...] = field(default_factory=lambda: GLANCE_ITEMS)
+    section_order: tuple[str, ...] = field(default_factory=lambda: SUMMARY_SECTIONS)
+    # When the conversation entered its current status (waiting since / claimed at / wrapped at); None: the
+    # renderers fall back to the conversation's start for a waiting conversation. Cards render it client-side
+    # (Slack's date element, Teams' DATE()/TIME()), so a card is never stale.
+    status_since: datetime | None = None
+    # The customer's newest message in this conversation (untrusted), so the first view stays current.
+    newest_customer_line: str | None = None
+    # Interactions of this customer before this conversation: > 0 reads "returning"; None: unknown.
+    prior_interactions: int | None = None
 
     def shows(self, section: str) -> bool:
         return self.visible_sections is None or section in self.visible_sections
@@ -328,6 +340,9 @@ SUMMARY_SECTIONS: tuple[str, ...] = (
     "sentiment",
     "engagement",
 )
+# What the card's first view can hold, in the SPEC's order (who, why, the state, a one-line issue, a one-line
+# sentiment and engagement summary); `latest` is the customer's newest message. The actions always show.
+GLANCE_ITEMS: tuple[str, ...] = ("who", "why", "latest", "state", "issue", "sentiment", "engagement")
 
 
 # --------------------------------------------------------------------------- commands
@@ -401,6 +416,7 @@ class Outcome:
     attachment: tuple[str, bytes] | None = None  # (file name, content)
     private: bool = True
     conversation_id: int | None = None
+    page: int = 0  # the page of a `details` view
 
 
 # --------------------------------------------------------------------------- interactions
@@ -493,6 +509,8 @@ class ConversationRecord:
     created_at: datetime
     last_activity_at: datetime
     customer_anonymized: bool = False
+    status_since: datetime | None = None  # when it entered its status: queued at creation, claimed, wrapped
+    last_customer_line: str | None = None  # the customer's newest words in it
 
     @property
     def public_id(self) -> str:

@@ -89,6 +89,8 @@ async def add_message(
         )
         if sentiment is not None:
             await Conversation.filter(id=conversation_id).update(sentiment=sentiment[0], topic_text=sentiment[1])
+        if sender == "customer":
+            await Conversation.filter(id=conversation_id).update(last_customer_line=text)
         await card_changed(conversation_id, targets, now)
     return message.id
 

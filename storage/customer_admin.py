@@ -171,7 +171,7 @@ async def anonymize(customer_id: int, *, now: datetime, notice: str) -> list[int
         conversation_ids = list(await Conversation.filter(customer_id=customer_id).values_list("id", flat=True))
         if conversation_ids:
             await Conversation.filter(id__in=conversation_ids).update(
-                customer_input={}, visitor=None, prechat=[], topic_text=None
+                customer_input={}, visitor=None, prechat=[], topic_text=None, last_customer_line=None
             )
             await Message.filter(conversation_id__in=conversation_ids, sender="customer").update(
                 text=REMOVED, sender_name=None, attachments=[]

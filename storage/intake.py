@@ -138,6 +138,7 @@ def _conversation_row(item: NewHandoff, match, case_ids: dict[str, int]) -> dict
         "bot": to_json(handoff.bot) if handoff.bot else None,
         "origin": to_json(handoff.origin) if handoff.origin else None,
         "reply_url": handoff.reply_url,
+        "last_customer_line": _last_customer_line(handoff.transcript),
         "sentiment": sentiment[0] if sentiment else None,
         "topic_text": sentiment[1] if sentiment else None,
         "reminders_sent": 0,
@@ -145,6 +146,10 @@ def _conversation_row(item: NewHandoff, match, case_ids: dict[str, int]) -> dict
         "last_activity_at": item.now,
         "created_at": item.now,
     }
+
+
+def _last_customer_line(lines: Sequence[TranscriptLine]) -> str | None:
+    return next((line.text for line in reversed(lines) if line.sender == "customer"), None)
 
 
 def _conversation_activity(item: NewHandoff, customer_id: int, conversation_id: int, case_ids) -> dict[str, Any]:
@@ -172,5 +177,7 @@ async def _append_to_existing(conversation: Conversation, handoff: Handoff, targ
     if not new_lines or conversation.status in ENDED_STATUSES:
         return IntakeResult(conversation_public_id=public_id(conversation.id), created=False)
     await insert_rows(connections.get("default"), Message, _message_rows(conversation.id, new_lines, known, now))
+    if (newest := _last_customer_line(new_lines)) is not None:
+        await Conversation.filter(id=conversation.id).update(last_customer_line=newest)
     await card_changed(conversation.id, targets, now)
     return IntakeResult(conversation_public_id=public_id(conversation.id), created=False, appended_lines=len(new_lines))

@@ -146,6 +146,8 @@ class Conversation(Model):
     # Sentiment of the customer's messages (VADER compound) and their lower-cased text for topics.
     sentiment = fields.FloatField(null=True)
     topic_text = fields.TextField(null=True)
+    # The customer's newest line in this conversation, for the card's first view (no extra query per card).
+    last_customer_line = fields.TextField(null=True)
     # Unclaimed-timer level reached: 1 = re-announced, 2 = escalated (compare-and-set, so once per process set).
     reminders_sent = fields.SmallIntField(default=0, db_default=0)
     # Bumped on every change the card shows; the delivery worker edits the card until it caught up.

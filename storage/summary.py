@@ -81,6 +81,9 @@ def _conversation_record(row: Conversation, agent: Agent | None) -> Conversation
         created_at=row.created_at,
         last_activity_at=row.last_activity_at,
         customer_anonymized=row.customer is not None and row.customer.anonymized_at is not None,
+        status_since={ConversationStatus.CLAIMED.value: row.claimed_at, ConversationStatus.WRAPPED.value: row.wrapped_at}.get(
+            row.status) or row.created_at,
+        last_customer_line=row.last_customer_line,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from jsonschema import validators
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from bot.domain import (
     BotContext,
@@ -232,9 +233,9 @@ def walk(node: Any) -> Iterator[dict]:
             yield from walk(value)
 
 
-def assert_valid_blocks(blocks: list[dict]) -> None:
+def assert_valid_blocks(blocks: list[dict], max_blocks: int = 50) -> None:
     """slack_sdk's own validation for each block, plus the limits it does not enforce (PROTOCOLS 1.4)."""
-    assert 0 < len(blocks) <= 50
+    assert 0 < len(blocks) <= max_blocks
     for block in blocks:
         parsed = Block.parse(block)
         assert parsed is not None and type(parsed) is not Block, f"not a typed block: {block.get('type')}"
@@ -253,6 +254,13 @@ def assert_valid_blocks(blocks: list[dict]) -> None:
                 assert len(option["text"]["text"]) <= 75 and len(option["value"]) <= 150
     block_ids = [b["block_id"] for b in blocks if "block_id" in b]
     assert len(block_ids) == len(set(block_ids))
+
+
+def assert_valid_view(view: dict) -> None:
+    """A modal by slack_sdk's View (title ≤ 24, 1–100 blocks, private_metadata ≤ 3000, …) and every block."""
+    View(**view).to_dict()  # runs validate_json(): raises SlackObjectFormationError past a limit
+    assert view["type"] == "modal" and len(view.get("private_metadata", "")) <= 3000
+    assert_valid_blocks(view["blocks"], max_blocks=100)
 
 
 @cache
@@ -274,3 +282,55 @@ def assert_valid_card(card: dict) -> None:
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     assert card_errors(card) == []
     assert len(json.dumps(card).encode("utf-8")) <= 40_000
+
+
+# --------------------------------------------------------------------------- the demo's card
+
+
+def make_demo_summary(**overrides) -> CustomerSummary:
+    """The matched card `baton demo` posts: its handoff (bot/demo.py) for the seeded Dana Whitfield
+    (bot/seed.py's FEATURED_* customer), as the demo's terminal output shows it, at T0."""
+    timeline = (
+        (timedelta(0), "conversation", "conversation", "Conversation via webchat", "Order status"),
+        (timedelta(days=3), "case", "comment", "Internal comment on CAS-01234",
+         "Replacement set reserved in the Austin warehouse; waiting on carrier inspection."),
+        (timedelta(days=4), "customer", "note", "Note by Marcus Bell",
+         "Offered 15% off the replacement order as a goodwill gesture."),
+        (timedelta(days=4, hours=4, minutes=48), "case", "call", "Outbound follow-up on case",
+         "6 min; customer confirmed photos received"),
+        (timedelta(days=4, hours=12), "case", "comment", "Internal comment on CAS-01234",
+         "Customer sent photos: two of the four vases are chipped. Carrier claim opened."),
+        (timedelta(days=4, hours=23, minutes=44), "customer", "survey", "CSAT survey: 4/5", None),
+        (timedelta(days=5), "conversation", "conversation", "Conversation via sms", "Damaged item"),
+        (timedelta(days=5), "case", "case", "Case CAS-01234 opened: Parcel arrived damaged",
+         "High priority, active; owner Priya Raman"),
+        (timedelta(days=6), "customer", "order", "Order SO-99812 placed", "189.00 USD, 1 item"),
+        (timedelta(days=58), "customer", "email", "Email: Your refund has been processed", None),
+    )
+    issue = make_case(status="active", product="Ceramic Vase Set", owner="Priya Raman", opened_at=T0 - timedelta(days=5))
+    defaults = dict(
+        conversation=make_conversation(public_id="c540"),
+        profile=make_profile(company="Whitfield Design Co.", job_title="Owner", category="SMB",
+                             preferred_channel="SMS", tags=("trade-account", "vip")),
+        identities=(IdentityFact("crm", "C-1042"), IdentityFact("email", "dana.w@example.com"),
+                    IdentityFact("phone", "+14155550123"), IdentityFact("sms", "+14155550123")),
+        visitor=VisitorFacts(browser="Safari 17", os="macOS 10.15", device="Mac", location="Austin, US",
+                             language="English (United States)", page_url="https://shop.example.com/orders"),
+        issue=issue,
+        recent_cases=(
+            issue,
+            make_case("CAS-00990", title="Refund not received for returned lamp", status="resolved",
+                      priority="Normal", opened_at=T0 - timedelta(days=119)),
+            make_case("CAS-00872", title="Oak side table arrived damaged", status="resolved", priority="Normal",
+                      opened_at=T0 - timedelta(days=289)),
+        ),
+        timeline=tuple(TimelineEntry(at=T0 - ago, category=category, kind=kind, title=title, detail=detail)
+                       for ago, category, kind, title, detail in timeline),
+        sentiment=make_sentiment(score=-0.26, topics=(TopicShare("damaged", 3, 6), TopicShare("refund", 1, 6),
+                                                      TopicShare("late", 1, 6), TopicShare("broken", 0, 6))),
+        engagement=make_engagement(lifetime_value=Decimal("725.75"), order_count=5, orders_per_month=0.4,
+                                   last_order_at=T0 - timedelta(days=6), csat=3.67, csat_responses=3),
+        newest_customer_line="my parcel arrived damaged",
+        prior_interactions=6,
+    )
+    return make_summary(**{**defaults, **overrides})

@@ -123,3 +123,33 @@ def empty_database_url(request, tmp_path):
     _run(_pg_admin(f'CREATE DATABASE "{name}"'))
     yield _pg_url(name)
     _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# --------------------------------------------------------------------------- real browser
+
+
+@pytest.fixture
+async def browser():
+    """Headless Chromium (Debian's, under Playwright; tests/browser.py): a skip with the reason when it is
+    missing, a failure under BATON_REQUIRE_BROWSER=1."""
+    from tests.browser import BrowserUnavailable, launch_browser, unavailable
+
+    try:
+        launched = launch_browser()
+        instance = await launched.__aenter__()
+    except BrowserUnavailable as error:
+        unavailable(str(error))
+    try:
+        yield instance
+    finally:
+        await launched.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def page(browser):
+    """A page in a fresh browser context (no cookies or storage shared between tests)."""
+    context = await browser.new_context()
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()

@@ -8,6 +8,7 @@ import pytest
 from rich.console import Console
 
 from bot.cards.slack import (
+    render_details_view,
     render_lookup_blocks,
     render_match_list_blocks,
     render_summary_blocks,
@@ -22,13 +23,21 @@ from bot.cards.text import (
     chunks,
     clean,
     fit,
+    teams_fact,
     measure,
     slack_escape,
     slack_literal,
     slack_plain,
     teams_text,
 )
-from cards_factory import assert_valid_blocks, assert_valid_card, claimed, make_hostile_summary, walk
+from cards_factory import (
+    assert_valid_blocks,
+    assert_valid_card,
+    assert_valid_view,
+    claimed,
+    make_hostile_summary,
+    walk,
+)
 
 MARK = "ZQX"  # in every hostile value, to find where untrusted text landed
 HOSTILE = {
@@ -164,6 +173,31 @@ def test_hostile_text_in_every_field_keeps_slack_blocks_valid_and_inert(kind, st
         for node in walk(blocks):
             if node.get("type") == "mrkdwn":
                 assert MARK not in node["text"], "untrusted text must only go into plain_text"
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_text_in_every_field_keeps_the_details_modal_valid_and_inert(kind, state):
+    summary = claimed(make_hostile_summary(HOSTILE[kind], state=state, timeline=250), by=HOSTILE[kind])
+
+    for page in range(3):
+        view = render_details_view(summary, timeline_filter=HOSTILE[kind][:40], page=page)
+        assert_valid_view(view)
+        rendered = as_json(view)
+        assert MARK in rendered
+        for forbidden in SLACK_FORBIDDEN:
+            assert forbidden not in rendered
+        for node in walk(view):
+            if node.get("type") in ("mrkdwn", "text", "date"):  # Baton's own words: mrkdwn and rich_text
+                assert MARK not in node.get("text", ""), "untrusted text must only go into plain_text"
+
+
+def test_teams_fact_breaks_links_mentions_and_formatting_but_keeps_the_text():
+    out = teams_fact("*b* _i_ ~~s~~ `c` [x](https://e.example) <at>y</at>\n# h\n- l\n1. n", 500)
+
+    for markup in ("*", "`", "](", "<at>", " _i", "~~", "\n#", "\n-", "\n1."):
+        assert markup not in out
+    assert out.replace(WORD_JOINER, "") == "∗b∗ _i_ ~~s~~ ˋcˋ [x](https://e.example) <at>y</at>\n# h\n- l\n1. n"
 
 
 @pytest.mark.parametrize("kind", HOSTILE)

@@ -20,6 +20,7 @@ from cards_factory import (
     card_errors,
     claimed,
     make_candidates,
+    make_demo_summary,
     make_multi_match_summary,
     make_no_data_summary,
     make_summary,
@@ -38,7 +39,31 @@ def executes(card: dict) -> list[dict]:
 
 
 def shown(card: dict) -> str:
-    return "\n".join(node["text"] for node in walk(card) if node.get("type") in ("TextRun", "TextBlock"))
+    """Every text a reader can see once the sections are open: runs, blocks and facts (word joiners dropped)."""
+    out = []
+    for node in walk(card):
+        if node.get("type") in ("TextRun", "TextBlock"):
+            out.append(node["text"])
+        elif node.get("type") == "FactSet":
+            out += [f"{fact['title']}: {fact['value']}" for fact in node["facts"]]
+    return "\n".join(out).replace("\u2060", "")
+
+
+def glance(card: dict) -> str:
+    """What shows before any section is opened: everything outside the hidden containers."""
+    def visible(node):
+        if isinstance(node, dict):
+            if node.get("isVisible") is False:
+                return None
+            return {k: visible(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [visible(v) for v in node]
+        return node
+    return shown(visible(card))
+
+
+def section_bodies(card: dict) -> dict[str, dict]:
+    return {n["id"].removeprefix("baton-section-"): n for n in walk(card) if str(n.get("id", "")).startswith("baton-section-")}
 
 
 def headings(card: dict) -> list[str]:
@@ -91,14 +116,84 @@ def test_sections_follow_the_spec_order():
     assert order == sorted(order)
 
 
-def test_facts_are_label_and_value_runs_with_the_label_in_bold():
+def test_label_value_pairs_are_fact_sets():
     card = render_summary_card(make_summary())
 
-    fact = next(n for n in walk(card) if n.get("type") == "RichTextBlock" and n["inlines"][0]["text"] == "Job title: ")
-    assert fact["inlines"] == [
-        {"type": "TextRun", "text": "Job title: ", "weight": "Bolder"},
-        {"type": "TextRun", "text": "Purchasing lead"},
-    ]
+    facts = [f for n in walk(card) if n.get("type") == "FactSet" for f in n["facts"]]
+    assert {"title": "Job title", "value": "Purchasing lead"} in facts
+    assert {"title": "What is your order number?", "value": "SO-99812"} in facts
+
+
+def test_sections_start_collapsed_under_a_header_that_toggles_them():
+    card = render_summary_card(make_summary())
+
+    bodies = section_bodies(card)
+    assert list(bodies) == ["profile", "conversation", "issue", "recent_cases", "timeline", "sentiment", "engagement"]
+    assert all(body["isVisible"] is False for body in bodies.values())
+    toggles = [n["selectAction"] for n in walk(card) if n.get("selectAction", {}).get("type") == "Action.ToggleVisibility"]
+    assert [t["targetElements"][0] for t in toggles] == [f"baton-section-{name}" for name in bodies]
+
+
+def test_element_ids_are_unique_and_every_toggle_targets_one():
+    card = render_summary_card(make_summary())
+
+    ids = [n["id"] for n in walk(card) if "id" in n and n.get("type") not in ("Input.Text", "Input.ChoiceSet")]
+    assert len(ids) == len(set(ids))
+    for node in walk(card):
+        if node.get("type") == "Action.ToggleVisibility":
+            assert set(node["targetElements"]) <= set(ids)
+
+
+def test_the_first_view_shows_who_why_the_state_the_issue_and_a_pulse_and_no_section():
+    text = glance(render_summary_card(make_demo_summary()))
+
+    for fact in ("Dana Whitfield", "Returning customer", "Whitfield Design Co.", "Tags: trade-account, vip",
+                 "Reason: customer asked for a human", "Last topic: Order status", "What is your order number?: SO-99812",
+                 "“my parcel arrived damaged”", "Waiting for an agent", "Queue: billing",
+                 "Issue: CAS-01234 — Parcel arrived damaged", "Sentiment: Negative (-0.26)", "USD 725.75 lifetime"):
+        assert fact in text, fact
+    for detail in ("Job title", "Safari 17", "CAS-00990", "Note by Marcus Bell", "Orders per month"):
+        assert detail not in text, detail
+
+
+def test_waiting_time_uses_teams_date_and_time_functions():
+    card = render_summary_card(make_summary())
+
+    assert "Waiting since {{DATE(2026-11-22T10:00:00Z, SHORT)}} {{TIME(2026-11-22T10:00:00Z)}}" in headings(card)
+
+
+def test_a_card_with_a_timeline_filter_opens_the_timeline():
+    card = render_summary_card(make_summary(timeline_filter="case"))
+
+    assert section_bodies(card)["timeline"]["isVisible"] is True
+    assert section_bodies(card)["profile"]["isVisible"] is False
+
+
+def test_expanded_opens_the_named_sections():
+    card = render_summary_card(make_summary(), expanded={"profile", "engagement"})
+
+    assert {name for name, body in section_bodies(card).items() if body["isVisible"]} == {"profile", "engagement"}
+
+
+def test_sections_setting_orders_the_sections():
+    card = render_summary_card(make_summary(section_order=("engagement", "timeline")))
+
+    assert list(section_bodies(card))[:3] == ["engagement", "timeline", "profile"]
+
+
+def test_topics_at_zero_percent_are_left_off():
+    text = shown(render_summary_card(make_demo_summary()))
+
+    assert "broken" not in text and "damaged — 3 of last 6 (50 %)" in text
+
+
+def test_hostile_markdown_in_a_fact_is_inert():
+    summary = make_summary(profile=replace(make_summary().profile, job_title="**boss** _x_ [a](https://e.example)\n# h"))
+
+    fact = next(f for n in walk(render_summary_card(summary)) if n.get("type") == "FactSet" for f in n["facts"]
+                if f["title"] == "Job title")
+    assert "**" not in fact["value"] and "](" not in fact["value"] and "\n#" not in fact["value"]
+    assert fact["value"].replace("\u2060", "") == "∗∗boss∗∗ _x_ [a](https://e.example)\n# h"
 
 
 def test_topics_and_engagement_are_shown():
@@ -135,7 +230,8 @@ def test_sections_hidden_from_the_role_are_not_rendered():
     assert_valid_card(card)
     assert "Customer profile" not in headings(card)
     assert "Purchasing lead" not in shown(card)
-    assert "What is your order number?: " in shown(card)
+    assert "What is your order number?: SO-99812" in shown(card)
+    assert "USD 1,234.50" not in shown(card) and "Issue:" not in shown(card)
 
 
 # --- actions and states --------------------------------------------------------------------------

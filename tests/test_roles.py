@@ -14,7 +14,7 @@ from bot.settings import Settings, load_settings
 from storage.customers import create_customer
 from storage.engagement import recompute as recompute_engagement
 from storage.models import Customer, Order, Route
-from tests.slack_signing import slack_baton
+from tests.slack_signing import block_action, slack_baton
 
 NOW = datetime(2026, 11, 22, 10, 5, tzinfo=timezone.utc)
 PHONE = "+14155550123"
@@ -41,10 +41,16 @@ async def test_the_thread_card_shows_no_phone_and_no_lifetime_value_but_a_superv
 
         card = next(c for c in world.slack.of("chat.postMessage") if c.response.get("ts") == card_ts)
         card_text = json.dumps(card.args)
-        assert "Dana Whitfield" in card_text and "dana.w@example.com" in card_text
-        assert PHONE not in card_text
-        assert "Lifetime value" not in card_text and "129.50" not in card_text
-        assert "Orders" in card_text  # the engagement section is there, without the hidden figure
+        assert "Dana Whitfield" in card_text
+        assert PHONE not in card_text and "129.50" not in card_text
+        # Every section is one click away (Details), by the clicker's role: an agent's still has no phone.
+        conv = next(a["value"] for b in card.args["blocks"] if b["type"] == "actions" for a in b["elements"]
+                    if a["action_id"] == "baton_details")
+        await world.interaction(block_action("baton_details", conv, user=AGENT, channel="C0HANDOFF", message_ts=card_ts))
+        details = json.dumps(await world.opened_view("baton_details"))
+        assert "dana.w@example.com" in details and "Orders" in details  # the engagement section, without the figure
+        assert PHONE not in details
+        assert "Lifetime value" not in details and "129.50" not in details
 
         await world.command("lookup dana.w@example.com", user=AGENT)
         agents = json.dumps(await world.response_containing("Dana Whitfield ("))

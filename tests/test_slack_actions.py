@@ -8,6 +8,7 @@ import json
 from bot.cards.actions import ActionPayload
 from storage.customers import create_customer
 from storage.models import Conversation, Customer, Note
+from tests.cards_factory import assert_valid_view
 from tests.slack_signing import block_action, checked, selected, slack_baton, view_submission
 
 
@@ -263,3 +264,45 @@ async def test_posts_to_one_channel_are_paced_with_a_short_burst():
     await pace.wait("C2")
 
     assert time.monotonic() - started >= 2 / 20.0 * 0.9
+
+
+async def test_details_opens_every_section_in_a_modal_for_the_clicker_and_is_audited(database_url):
+    from storage.models import AuditEvent
+
+    from datetime import datetime, timezone
+
+    async with slack_baton(database_url) as world:
+        dana = await create_customer(display_name="Dana Whitfield", identities=[("email", "dana.w@example.com")],
+                                     email="dana.w@example.com", now=datetime.now(timezone.utc))
+        conversation_id, card_ts = await world.handoff(conversation_id="va-details")
+        card = next(c for c in world.slack.of("chat.postMessage") if c.response.get("ts") == card_ts)
+        assert "dana.w@example.com" not in json.dumps(card.args["blocks"])  # the first view is short
+
+        status, _ = await click(world, f"c{conversation_id}", "details", user="W111", card_ts=card_ts, customer=dana)
+
+        assert status == 200
+        view = await world.opened_view("baton_details")
+        assert_valid_view(view)
+        assert "dana.w@example.com" in json.dumps(view)  # the profile section, one click away
+        viewed = await AuditEvent.filter(action="view", customer_id=dana).values_list("actor", flat=True)
+        assert viewed == ["slack:W111"]
+
+
+async def test_a_timeline_filter_inside_the_details_modal_updates_that_modal(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await world.handoff(conversation_id="va-details-filter")
+        await click(world, f"c{conversation_id}", "details", user="W111", card_ts=card_ts)
+        await world.opened_view("baton_details")
+
+        payload = block_action("baton_details_page.case",
+                               ActionPayload(conversation=f"c{conversation_id}", filter="case", page=0).to_value(),
+                               user="W111", channel="C0HANDOFF", message_ts=card_ts)
+        payload.pop("channel", None)
+        payload["container"] = {"type": "view", "view_id": "V0DETAILS"}
+        payload["view"] = {"id": "V0DETAILS", "callback_id": "baton_details"}
+        await world.interaction(payload)
+
+        updated = await world.slack.wait_for(lambda s: s.of("views.update"))
+        assert updated[0].args["view_id"] == "V0DETAILS"
+        assert_valid_view(updated[0].args["view"])
+        assert "case" in json.dumps(updated[0].args["view"]).lower()

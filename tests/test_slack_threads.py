@@ -56,7 +56,9 @@ async def test_a_new_customer_message_is_a_thread_reply_and_updates_the_card(dat
         reply = await world.slack.wait_for(
             lambda s: next((c for c in s.of("chat.postMessage", thread_ts=card_ts) if "still waiting" in json.dumps(c.args)), None))
         assert reply.args["username"] == "Dana Whitfield"
-        await world.card_updates(card_ts, 1)
+        updates = await world.card_updates(card_ts, 1)
+        # The card's first view keeps the newest customer line current.
+        assert "still waiting, it is damaged" in json.dumps(updates[-1].args["blocks"])
 
 
 async def test_the_app_builds_its_slack_poster_from_the_settings():

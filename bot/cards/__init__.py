@@ -1,14 +1,17 @@
 """Pure renderers of the customer summary card (SPEC 4.1) for Slack, Teams and the terminal.
 
-This module holds what all of them show: the sections in order and their rows as (label, raw value) —
-labels are Baton's own words, values are untrusted and are escaped by each renderer through `text`.
+This module holds what all of them show: the first view ("at a glance"), the sections in order and their
+rows as (label, raw value) — labels are Baton's own words, values are untrusted and are escaped by each
+renderer through `text`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from bot.domain import (
+    GLANCE_ITEMS,
     BotContext,
     CaseFacts,
     ConversationFacts,
@@ -133,8 +136,12 @@ def has_data(summary: CustomerSummary, section: str) -> bool:
 
 
 def sections(summary: CustomerSummary) -> list[str]:
-    """The sections this card shows, in SPEC order: allowed for the viewer's role and with data."""
-    return [s for s in SUMMARY_SECTIONS if summary.shows(s) and has_data(summary, s)]
+    """The sections this card shows, in `[card] sections` order (SPEC order by default): allowed for the
+    viewer's role and with data. A section left out of the order is still shown, after the others: the
+    seven sections are "one click away, never gone"."""
+    order = [s for s in dict.fromkeys(summary.section_order) if s in SUMMARY_SECTIONS]
+    order += [s for s in SUMMARY_SECTIONS if s not in order]
+    return [s for s in order if summary.shows(s) and has_data(summary, s)]
 
 
 def profile_rows(p: ProfileFacts) -> list[Row]:
@@ -233,10 +240,16 @@ def timeline_title(summary: CustomerSummary) -> str:
     return f"Timeline, newest first · showing {FILTER_LABELS[timeline_filter(summary)].lower()} activities"
 
 
+def mentioned_topics(s: SentimentFacts) -> list:
+    """The topics at least one of the interactions mentions: a topic at 0 % says nothing."""
+    return [t for t in s.topics if t.mentions > 0]
+
+
 def sentiment_rows(s: SentimentFacts, max_topics: int) -> list[Row]:
     mood = f"{s.label.capitalize()} ({s.score:+.2f}) across {plural(s.interactions, 'interaction')}"
     topics = [
-        ("Topic", f"{t.phrase} — {t.mentions} of last {t.interactions} ({t.percent} %)") for t in s.topics[:max_topics]
+        ("Topic", f"{t.phrase} — {t.mentions} of last {t.interactions} ({t.percent} %)")
+        for t in mentioned_topics(s)[:max_topics]
     ]
     return rows(("Sentiment", mood), *topics)
 
@@ -257,3 +270,151 @@ def engagement_rows(e: EngagementFacts) -> list[Row]:
         ("Last order", last),
         ("Satisfaction (CSAT)", csat),
     )
+
+
+# --- the first view ("at a glance", SPEC 4.1) ----------------------------------------------------
+
+# Which section's visibility a glance item follows: the role that may not see a section sees none of it.
+GLANCE_SECTION = {"why": "conversation", "latest": "conversation", "issue": "issue", "sentiment": "sentiment",
+                  "engagement": "engagement"}
+SINCE_LABELS = {"queued": "Waiting since", "claimed": "Claimed", "wrapped": "Wrapped up", "failed": "Not routed since"}
+
+
+def glance_items(summary: CustomerSummary) -> list[str]:
+    """The glance items of `[card] glance` in their order, known ones only, those the viewer's role may see."""
+    items = [i for i in dict.fromkeys(summary.glance) if i in GLANCE_ITEMS]
+    return [i for i in items if i not in GLANCE_SECTION or summary.shows(GLANCE_SECTION[i])]
+
+
+def kind_label(summary: CustomerSummary) -> str:
+    """Matched / returning / new: who this is to the CRM."""
+    if summary.state == "multi_match":
+        return state_line(summary)
+    if summary.state == "no_data":
+        return "New — not in the CRM yet"
+    prior = summary.prior_interactions
+    if prior is None and summary.sentiment is not None:
+        prior = summary.sentiment.interactions
+    return "Returning customer" if prior else "Matched customer"
+
+
+def who_parts(summary: CustomerSummary) -> list[str]:
+    """Raw: matched / returning / new, the account, the tags, then the conversation and where it came from."""
+    parts = [kind_label(summary)]
+    p = summary.profile
+    if summary.state == "matched" and p is not None:
+        if p.company:
+            parts.append(p.company)
+        if p.tags and summary.shows("profile"):
+            parts.append("Tags: " + ", ".join(clean(t) for t in p.tags if clean(t)))
+    c = summary.conversation
+    if c is not None:
+        parts.append(f"#{c.public_id} · {c.channel} via {c.source}")
+    return [part for part in parts if clean(part)]
+
+
+def why_rows(summary: CustomerSummary, max_prechat: int) -> list[Row]:
+    """Raw: the bot's reason, last topic and note, then the first pre-chat answers."""
+    bot = summary.conversation.bot if summary.conversation else None
+    pairs: list[tuple[str, object]] = []
+    if bot is not None:
+        pairs += [("Reason", bot.reason), ("Last topic", bot.last_topic), ("Note from the bot", bot.agent_message)]
+    pairs += [(a.question, a.answer) for a in summary.prechat[:max_prechat]]
+    return rows(*pairs)
+
+
+def hidden_prechat(summary: CustomerSummary, max_prechat: int) -> int:
+    return max(0, len(summary.prechat) - max_prechat)
+
+
+def latest_line(summary: CustomerSummary) -> str | None:
+    """Raw: the customer's newest message, if the summary carries one."""
+    line = summary.newest_customer_line
+    return line if line is not None and clean(line) else None
+
+
+def state_parts(summary: CustomerSummary) -> list[str]:
+    """Raw: 'Claimed by Ana' / 'Waiting for an agent', the queue."""
+    c = summary.conversation
+    if c is None:
+        return []
+    parts = [status_line(c)]
+    if c.queue and clean(c.queue):
+        parts.append(f"Queue: {c.queue}")
+    return parts
+
+
+def state_since(summary: CustomerSummary) -> tuple[str, datetime] | None:
+    """Baton's words and a time: ('Waiting since', t). Rendered client-side, in the reader's time zone."""
+    c = summary.conversation
+    if c is None:
+        return None
+    at = summary.status_since or (c.started_at if c.status == "queued" else None)
+    if at is None:
+        return None
+    utc = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return SINCE_LABELS.get(c.status, "Since"), utc
+
+
+def issue_line(summary: CustomerSummary) -> str | None:
+    """Raw: the linked case on one line."""
+    return f"Issue: {case_line(summary.issue)}" if summary.issue is not None else None
+
+
+def sentiment_part(summary: CustomerSummary) -> str | None:
+    s = summary.sentiment
+    if s is None:
+        return None
+    topics = ", ".join(f"{t.phrase} {t.percent} %" for t in mentioned_topics(s)[:3])
+    return f"{s.label.capitalize()} ({s.score:+.2f})" + (f", {topics}" if topics else "")
+
+
+def engagement_part(summary: CustomerSummary) -> str | None:
+    e = summary.engagement
+    if e is None:
+        return None
+    parts = []
+    if e.lifetime_value is not None:
+        value = f"{e.currency} {e.lifetime_value:,.2f}" if e.currency else f"{e.lifetime_value:,.2f}"
+        parts.append(f"{value} lifetime")
+    if e.order_count:
+        parts.append(plural(e.order_count, "order"))
+    if e.csat is not None:
+        parts.append(f"CSAT {e.csat:.1f} / 5")
+    return ", ".join(parts) or None
+
+
+def glance_plan(summary: CustomerSummary, max_prechat: int) -> list[tuple[str, Any]]:
+    """The first view after the name, in `[card] glance` order, as (kind, raw content):
+    ("who", [parts]), ("why", [rows]), ("latest", line), ("state", ([parts], since or None)), ("issue", line),
+    ("pulse", line). The sentiment and the engagement share one "pulse" line when they follow each other."""
+    plan: list[tuple[str, Any]] = []
+    previous = None
+    for item in glance_items(summary):
+        if item == "who":
+            plan.append(("who", who_parts(summary)))
+        elif item == "why":
+            why = why_rows(summary, max_prechat)
+            if why:
+                plan.append(("why", why))
+        elif item == "latest":
+            line = latest_line(summary)
+            if line:
+                plan.append(("latest", line))
+        elif item == "state":
+            if summary.conversation is not None:
+                plan.append(("state", (state_parts(summary), state_since(summary))))
+        elif item == "issue":
+            line = issue_line(summary)
+            if line:
+                plan.append(("issue", line))
+        elif item in ("sentiment", "engagement"):
+            part = sentiment_part(summary) if item == "sentiment" else engagement_part(summary)
+            if part:
+                label = "Sentiment" if item == "sentiment" else "Engagement"
+                if previous in ("sentiment", "engagement") and plan and plan[-1][0] == "pulse":
+                    plan[-1] = ("pulse", f"{plan[-1][1]} · {label}: {part}")
+                else:
+                    plan.append(("pulse", f"{label}: {part}"))
+        previous = item
+    return plan

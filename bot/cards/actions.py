@@ -23,6 +23,11 @@ TIMELINE_FILTER = "timeline_filter"  # carries the filter: all | customer | case
 SHOW_CUSTOMER = "show_customer"  # from a lookup's list of matches: show that customer's summary
 REFRESH = "refresh"  # show the card as it stands now (Teams: a cancelled inline form)
 OPEN_FORM = "open_form"  # open the form an answer asked for; carries `form` and its ids
+# Slack: the card's *Details* button; open (views.open) the details modal for the one who clicked.
+DETAILS = "details"  # carries the conversation and customer
+# Slack: a button inside the open details modal (a timeline filter, Previous / Next); update (views.update)
+# that modal with `render_details_view(summary, timeline_filter=filter, page=page)`.
+DETAILS_PAGE = "details_page"  # carries the conversation, customer, filter and page
 
 VERBS: tuple[str, ...] = (
     CLAIM,
@@ -36,6 +41,8 @@ VERBS: tuple[str, ...] = (
     SHOW_CUSTOMER,
     REFRESH,
     OPEN_FORM,
+    DETAILS,
+    DETAILS_PAGE,
 )
 
 SLACK_PREFIX = "baton_"
@@ -66,14 +73,15 @@ def verb_of_slack_action_id(action_id: str) -> str | None:
 
 @dataclass(frozen=True)
 class ActionPayload:
-    """What a card action carries besides its verb: the conversation, a customer, a timeline filter."""
+    """What a card action carries besides its verb: the conversation, a customer, a timeline filter, a page."""
 
     conversation: str | None = None
     customer: int | None = None
     filter: str | None = None
+    page: int | None = None  # a page of the details modal, from 0
 
     def to_data(self) -> dict[str, Any]:
-        data = {"conversation": self.conversation, "customer": self.customer, "filter": self.filter}
+        data = {"conversation": self.conversation, "customer": self.customer, "filter": self.filter, "page": self.page}
         return {key: value for key, value in data.items() if value is not None}
 
     def to_value(self) -> str:
@@ -89,10 +97,16 @@ class ActionPayload:
             customer = None
         conversation = data.get("conversation")
         filter_ = data.get("filter")
+        page = data.get("page")
+        if isinstance(page, str):
+            page = int(page) if page.strip().isdigit() else None
+        elif not isinstance(page, int) or isinstance(page, bool) or page < 0:
+            page = None
         return cls(
             conversation=conversation if isinstance(conversation, str) and conversation else None,
             customer=customer,
             filter=filter_ if isinstance(filter_, str) and filter_ else None,
+            page=page,
         )
 
     @classmethod

@@ -1,7 +1,9 @@
-"""Slack Block Kit for the summary card, lookups, match lists and transcript lines: facts in, dicts out.
+"""Slack Block Kit for the summary card, its details modal, lookups, match lists and transcript lines.
 
-Untrusted text only ever goes into `plain_text` objects (escaped by `text.slack_plain`); mrkdwn carries
-Baton's own words alone, and the notification `text` goes through `text.slack_literal`.
+The thread card is the first view of SPEC 4.1 ("at a glance") with a *Details* button; the sections are in
+the modal `render_details_view` builds. Untrusted text only ever goes into `plain_text` objects (escaped by
+`text.slack_plain`); mrkdwn and rich_text carry Baton's own words alone (a time is a rich_text date element,
+drawn by Slack in the reader's time zone), and the notification `text` goes through `text.slack_literal`.
 """
 
 from __future__ import annotations
@@ -13,18 +15,24 @@ from bot import cards
 from bot.cards import actions as act
 from bot.cards.actions import ActionPayload
 from bot.cards.text import (
+    DETAILS_BUDGET,
+    GLANCE_LINE,
+    GLANCE_PRECHAT,
     LOOKUP_BUDGET,
     SLACK_BUDGET,
     SLACK_BUTTON_TEXT,
     SLACK_BUTTON_VALUE,
+    SLACK_CONTEXT_ELEMENTS,
     SLACK_FALLBACK_TEXT,
     SLACK_FIELD_TEXT,
     SLACK_FIELDS_PER_SECTION,
     SLACK_HEADER_TEXT,
     SLACK_MAX_BLOCKS,
+    SLACK_MODAL_BLOCKS,
     SLACK_OPTION_TEXT,
     SLACK_OPTION_VALUE,
     SLACK_PLACEHOLDER,
+    SLACK_PRIVATE_METADATA,
     SLACK_SECTION_TEXT,
     SLACK_SELECT_OPTIONS,
     SLACK_TRANSCRIPT_SECTIONS,
@@ -52,10 +60,62 @@ NO_TEXT = "(no text)"
 
 
 def render_summary_blocks(summary: CustomerSummary) -> list[Block]:
-    """The thread-root card: header, state, the role's sections in SPEC order, then the actions."""
-    body = [_header(summary), _status_context(summary), *_state_blocks(summary, SLACK_BUDGET)]
-    body += _section_blocks(summary, SLACK_BUDGET, with_filters=True)
-    return _assemble(body, _card_actions(summary))
+    """The thread-root card, at a glance: the name, who, why, the state, a one-line issue, sentiment and
+    engagement, the linking controls of an unmatched card, then the actions with *Details*.
+
+    A summary asked for with a timeline filter (a filter button outside the modal) also shows that timeline.
+    """
+    body = [_header(summary), *_glance(summary), *_state_blocks(summary, SLACK_BUDGET)]
+    if cards.timeline_filter(summary) != "all" and "timeline" in cards.sections(summary):
+        body += [_divider(), *_timeline(summary, SLACK_BUDGET, with_filters=True)]
+    return _assemble(body, _card_actions(summary, details=True))
+
+
+DETAILS_CALLBACK_ID = "baton_details"
+DETAILS_TITLE = "Customer details"
+NAV_BLOCK_ID = "baton_details_pages"
+
+
+def render_details_view(summary: CustomerSummary, *, timeline_filter: str | None = None, page: int = 0) -> dict:
+    """The *Details* modal: every section the viewer's role may see, in `[card] sections` order, with the
+    timeline filters; past 100 blocks it is paged with Previous / Next. Open it with views.open (or
+    views.update from a button inside it); `private_metadata` carries the payload of what it shows."""
+    if timeline_filter is not None:
+        summary = replace(summary, timeline_filter=timeline_filter)
+    active = cards.timeline_filter(summary)
+    head = [_header(summary), _who_context(summary)] + _state_glance(summary)
+    body = _section_blocks(summary, DETAILS_BUDGET, with_filters=True, filter_verb=act.DETAILS_PAGE, one_per_entry=True)
+    if not body:
+        body = [_plain_section("Nothing more to show for your role.")]
+    per_page = SLACK_MODAL_BLOCKS - len(head) - 2  # the page line and the Previous / Next buttons
+    pages = [body[i : i + per_page] for i in range(0, len(body), per_page)]
+    page = min(max(page, 0), len(pages) - 1)
+    c, p = summary.conversation, summary.profile
+    here = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None,
+                         filter=None if active == "all" else active, page=page)
+    blocks = head + pages[page]
+    if len(pages) > 1:
+        blocks += _page_nav(here, page, len(pages))
+    return {
+        "type": "modal",
+        "callback_id": DETAILS_CALLBACK_ID,
+        "title": {"type": "plain_text", "text": DETAILS_TITLE, "emoji": True},
+        "close": {"type": "plain_text", "text": "Close", "emoji": True},
+        "private_metadata": _value(here, SLACK_PRIVATE_METADATA),
+        "blocks": blocks,
+    }
+
+
+def _page_nav(here: ActionPayload, page: int, pages: int) -> list[Block]:
+    buttons = []
+    if page > 0:
+        buttons.append(_button("Previous", act.DETAILS_PAGE, replace(here, page=page - 1), variant="previous"))
+    if page < pages - 1:
+        buttons.append(_button("Next", act.DETAILS_PAGE, replace(here, page=page + 1), variant="next", style="primary"))
+    return [
+        {"type": "context", "elements": [_plain(f"Page {page + 1} of {pages}", LINE_TEXT)]},
+        {"type": "actions", "block_id": NAV_BLOCK_ID, "elements": buttons},
+    ]
 
 
 def summary_fallback_text(summary: CustomerSummary) -> str:
@@ -159,6 +219,48 @@ def _header(summary: CustomerSummary) -> Block:
     return {"type": "header", "text": _plain(cards.headline(summary), SLACK_HEADER_TEXT, single_line=True)}
 
 
+def _who_context(summary: CustomerSummary) -> Block:
+    parts = cards.who_parts(summary)[:SLACK_CONTEXT_ELEMENTS]
+    return {"type": "context", "elements": [_plain(p, LINE_TEXT, single_line=True) for p in parts]}
+
+
+def _glance(summary: CustomerSummary) -> list[Block]:
+    """The first view after the name, in `[card] glance` order."""
+    blocks: list[Block] = []
+    for kind, content in cards.glance_plan(summary, GLANCE_PRECHAT):
+        if kind == "who":
+            blocks.append(_who_context(summary))
+        elif kind == "why":
+            fields = [_field(label, value, GLANCE_LINE) for label, value in content[:SLACK_FIELDS_PER_SECTION]]
+            blocks.append({"type": "section", "fields": fields})
+        elif kind == "latest":
+            line = f"Latest from the customer: “{content}”"
+            blocks.append({"type": "context", "elements": [_plain(line, GLANCE_LINE, single_line=True)]})
+        elif kind == "state":
+            blocks += _state_glance(summary)
+        elif kind == "issue":
+            blocks.append(_plain_section(content, GLANCE_LINE))
+        elif kind == "pulse":
+            blocks.append({"type": "context", "elements": [_plain(content, GLANCE_LINE)]})
+    return blocks
+
+
+def _state_glance(summary: CustomerSummary) -> list[Block]:
+    """The status and queue (plain_text: a claimer's name is untrusted), then the time as a date element."""
+    parts = cards.state_parts(summary)
+    if not parts:
+        return []
+    blocks = [{"type": "context", "elements": [_plain(p, LINE_TEXT, single_line=True) for p in parts]}]
+    since = cards.state_since(summary)
+    if since is not None:
+        label, at = since
+        date = {"type": "date", "timestamp": int(at.timestamp()), "format": "{date_short_pretty} at {time}",
+                "fallback": cards.when(at)}
+        section = {"type": "rich_text_section", "elements": [{"type": "text", "text": f"{label} "}, date]}
+        blocks.append({"type": "rich_text", "elements": [section]})
+    return blocks
+
+
 def _status_context(summary: CustomerSummary) -> Block:
     parts = [cards.state_line(summary)]
     if summary.state == "matched" and summary.profile and summary.profile.company:
@@ -218,7 +320,7 @@ def _candidate_select(summary: CustomerSummary, public_id: str, budget: Budget) 
     }
 
 
-def _card_actions(summary: CustomerSummary) -> Block | None:
+def _card_actions(summary: CustomerSummary, *, details: bool = False) -> Block | None:
     c, p = summary.conversation, summary.profile
     payload = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None)
     buttons = []
@@ -233,6 +335,8 @@ def _card_actions(summary: CustomerSummary) -> Block | None:
         if link_url(summary.profile_url):
             profile["url"] = summary.profile_url
         buttons.append(profile)
+    if details and cards.sections(summary):
+        buttons.append(_button("Details", act.DETAILS, payload))
     return {"type": "actions", "block_id": "baton_card_actions", "elements": buttons} if buttons else None
 
 
@@ -263,14 +367,20 @@ def _more(hidden: int, one: str, many: str) -> list[Block]:
 
 
 def _section_blocks(
-    summary: CustomerSummary, budget: Budget, *, with_filters: bool, skip: frozenset[str] | set[str] = frozenset()
+    summary: CustomerSummary,
+    budget: Budget,
+    *,
+    with_filters: bool,
+    skip: frozenset[str] | set[str] = frozenset(),
+    filter_verb: str = act.TIMELINE_FILTER,
+    one_per_entry: bool = False,
 ) -> list[Block]:
     builders = {
         "profile": _profile,
         "conversation": _conversation,
         "issue": lambda s, b: _titled(cards.SECTION_TITLES["issue"], cards.case_rows(s.issue), b),
         "recent_cases": _recent_cases,
-        "timeline": lambda s, b: _timeline(s, b, with_filters),
+        "timeline": lambda s, b: _timeline(s, b, with_filters, filter_verb=filter_verb, one_per_entry=one_per_entry),
         "sentiment": lambda s, b: _titled(
             cards.SECTION_TITLES["sentiment"], cards.sentiment_rows(s.sentiment, b.topics), b
         ),
@@ -309,11 +419,14 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Block]:
         if c.bot and c.bot.agent_message and clean(c.bot.agent_message):
             note = f"Note from the bot:\n{slack_plain(c.bot.agent_message, budget.long)}"
             blocks.append({"type": "section", "text": {"type": "plain_text", "text": note, "emoji": True}})
-    answers = summary.prechat[: min(budget.prechat, SLACK_FIELDS_PER_SECTION)]
-    if answers:
-        fields = [_field(a.question, a.answer, budget.fact) for a in answers]
-        blocks.append({"type": "section", "text": _mrkdwn("*Pre-chat*"), "fields": fields})
-        blocks += _more(len(summary.prechat) - len(answers), "more answer", "more answers")
+    answers = summary.prechat[: budget.prechat]
+    step = SLACK_FIELDS_PER_SECTION
+    for i in range(0, len(answers), step):
+        block = {"type": "section", "fields": [_field(a.question, a.answer, budget.fact) for a in answers[i : i + step]]}
+        if i == 0:
+            block["text"] = _mrkdwn("*Pre-chat*")
+        blocks.append(block)
+    blocks += _more(len(summary.prechat) - len(answers), "more answer", "more answers")
     visitor = cards.visitor_rows(summary.visitor)
     if visitor:
         blocks += _titled("Visitor", visitor, budget)
@@ -321,40 +434,60 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Block]:
 
 
 def _recent_cases(summary: CustomerSummary, budget: Budget) -> list[Block]:
-    shown = summary.recent_cases[: min(budget.cases, SLACK_FIELDS_PER_SECTION)]
+    shown = summary.recent_cases[: budget.cases]
     fields = [_plain(cards.case_line(c), budget.fact) for c in shown]
+    step = SLACK_FIELDS_PER_SECTION
     heading = {"type": "section", "text": _mrkdwn(f"*{cards.SECTION_TITLES['recent_cases']}*")}
+    blocks = [heading] + [{"type": "section", "fields": fields[i : i + step]} for i in range(step, len(fields), step)]
     if fields:
-        heading["fields"] = fields
-    return [heading, *_more(len(summary.recent_cases) - len(shown), "more case", "more cases")]
+        heading["fields"] = fields[:step]
+    return [*blocks, *_more(len(summary.recent_cases) - len(shown), "more case", "more cases")]
 
 
-def _timeline(summary: CustomerSummary, budget: Budget, with_filters: bool) -> list[Block]:
+def _timeline(
+    summary: CustomerSummary,
+    budget: Budget,
+    with_filters: bool,
+    *,
+    filter_verb: str = act.TIMELINE_FILTER,
+    one_per_entry: bool = False,
+) -> list[Block]:
+    """The title, the filters (in the modal right under the title, so they stay on its first page), then the
+    entries: one section for all in a message, one per entry in the modal."""
     entries = cards.timeline_entries(summary)
-    lines: list[str] = []
-    for entry in entries[: budget.timeline]:
-        line = slack_plain(cards.timeline_line(entry), LINE_TEXT)
-        if measure("\n".join([*lines, line])) > SLACK_SECTION_TEXT:
-            break
-        lines.append(line)
+    shown = entries[: budget.timeline]
     blocks = [_mrkdwn_section(f"*{cards.timeline_title(summary)}*")]
-    if lines:
-        blocks.append({"type": "section", "text": {"type": "plain_text", "text": "\n".join(lines), "emoji": True}})
+    if with_filters and one_per_entry:
+        blocks.append(_timeline_filters(summary, filter_verb))
+    if one_per_entry:
+        blocks += [_plain_section(cards.timeline_line(e), LINE_TEXT) for e in shown]
+        hidden = len(entries) - len(shown)
     else:
+        lines: list[str] = []
+        for entry in shown:
+            line = slack_plain(cards.timeline_line(entry), LINE_TEXT)
+            if measure("\n".join([*lines, line])) > SLACK_SECTION_TEXT:
+                break
+            lines.append(line)
+        if lines:
+            blocks.append({"type": "section", "text": {"type": "plain_text", "text": "\n".join(lines), "emoji": True}})
+        hidden = len(entries) - len(lines)
+    if not shown:
         blocks.append(_plain_section("No activities under this filter."))
-    blocks += _more(len(entries) - len(lines), "older entry", "older entries")
-    if with_filters:
-        blocks.append(_timeline_filters(summary))
+    blocks += _more(hidden, "older entry", "older entries")
+    if with_filters and not one_per_entry:
+        blocks.append(_timeline_filters(summary, filter_verb))
     return blocks
 
 
-def _timeline_filters(summary: CustomerSummary) -> Block:
+def _timeline_filters(summary: CustomerSummary, verb: str = act.TIMELINE_FILTER) -> Block:
     c, p, active = summary.conversation, summary.profile, cards.timeline_filter(summary)
     buttons = []
     for name in cards.TIMELINE_FILTERS:
         payload = ActionPayload(
-            conversation=c.public_id if c else None, customer=p.customer_id if p else None, filter=name
+            conversation=c.public_id if c else None, customer=p.customer_id if p else None, filter=name,
+            page=0 if verb == act.DETAILS_PAGE else None,
         )
         style = "primary" if name == active else None
-        buttons.append(_button(cards.FILTER_LABELS[name], act.TIMELINE_FILTER, payload, variant=name, style=style))
+        buttons.append(_button(cards.FILTER_LABELS[name], verb, payload, variant=name, style=style))
     return {"type": "actions", "block_id": "baton_timeline_filters", "elements": buttons}

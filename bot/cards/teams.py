@@ -1,13 +1,18 @@
 """Adaptive Cards 1.5 for Teams: the summary card, lookups and match lists; facts in, dicts out.
 
-Untrusted text goes only into TextRuns (which never read markdown), choice titles and action titles,
-always through `text.teams_text`; a card that would pass 40 KB is rebuilt with a smaller `Budget`.
+The summary card is the first view of SPEC 4.1 ("at a glance"), then each section behind a header that
+shows or hides it in place (`Action.ToggleVisibility`), its label–value pairs as FactSets. Untrusted text
+goes into TextRuns (which never read markdown), choice and action titles, always through `text.teams_text`,
+or into FactSet titles and values through `text.teams_fact` (Teams reads markdown there, so it is made
+inert); TextBlocks carry Baton's own words alone. A card that would pass 40 KB is rebuilt with a smaller
+`Budget`.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable
+from datetime import datetime
+from typing import Any, Callable, Iterable
 
 from bot import cards
 from bot.cards import actions as act
@@ -18,10 +23,13 @@ from bot.cards.text import (
     TEAMS_CARD_VERSION,
     TEAMS_CHOICE_TEXT,
     TEAMS_MAX_CARD_BYTES,
+    GLANCE_LINE,
+    GLANCE_PRECHAT,
     Budget,
     clean,
     json_size,
     link_url,
+    teams_fact,
     teams_text,
 )
 from bot.domain import CustomerSummary, MatchCandidate
@@ -34,18 +42,31 @@ LABEL_TEXT = 150
 HEADER_TEXT = 150
 EMPTY = "(empty)"
 EXPANDED_CHOICES = 8  # up to this many matches show as radio buttons, more as a drop-down
+# Element ids of a section: its body, and the "Show" / "Hide" words of its header (the toggle).
+SECTION_ID = "baton-section-{}"
+SHOW_ID = "baton-show-{}"
+HIDE_ID = "baton-hide-{}"
 
 
 # --- public --------------------------------------------------------------------------------------
 
 
-def render_summary_card(summary: CustomerSummary) -> dict[str, Any]:
-    """The thread-root card, shrunk (timeline first, then text) until it fits in 40 KB."""
-    return _fitted(lambda budget: _summary_card(summary, budget))
+def render_summary_card(summary: CustomerSummary, *, expanded: Iterable[str] = ()) -> dict[str, Any]:
+    """The thread-root card at a glance, its sections collapsed below; shrunk (timeline first, then text)
+    until it fits in 40 KB.
+
+    `expanded` names sections to render open: an edit re-renders the whole card, so a card answering an
+    agent's action in a section (a timeline filter) opens that section again. A summary with a timeline
+    filter opens the timeline by itself.
+    """
+    open_ = set(expanded)
+    if cards.timeline_filter(summary) != "all":
+        open_.add("timeline")
+    return _fitted(lambda budget: _summary_card(summary, budget, frozenset(open_)))
 
 
 def render_lookup_card(summary: CustomerSummary) -> dict[str, Any]:
-    """The compact answer to `@Baton lookup`: no conversation, claim or wrap-up controls."""
+    """The compact answer to `@Baton lookup`: no conversation, claim or wrap-up controls; sections open."""
     if summary.state == "multi_match":
         return render_match_list_card(summary.candidates, "")
     return _fitted(lambda budget: _lookup_card(summary, budget))
@@ -92,17 +113,19 @@ def _rich(*inlines: Element, **props: Any) -> Element:
     return {"type": "RichTextBlock", "inlines": list(inlines), **props}
 
 
-def _fact(label: str, value: object, limit: int) -> Element:
-    head = {"type": "TextRun", "text": teams_text(label, LABEL_TEXT, single_line=True) + ": ", "weight": "Bolder"}
-    return _rich(head, _run(value, limit))
+def _facts_set(rows: list[cards.Row], limit: int, **props: Any) -> list[Element]:
+    """A FactSet: label–value pairs, both through `teams_fact` (Teams reads markdown in facts)."""
+    facts = [
+        {"title": teams_fact(label, LABEL_TEXT, single_line=True) or EMPTY, "value": teams_fact(value, limit) or EMPTY}
+        for label, value in rows
+    ]
+    return [{"type": "FactSet", "facts": facts, **props}] if facts else []
 
 
-def _heading(trusted: str, *, major: bool = True) -> Element:
-    """Baton's own words only: a TextBlock reads markdown."""
-    block = {"type": "TextBlock", "text": trusted, "weight": "Bolder", "wrap": True}
-    if major:
-        block.update(size="Medium", separator=True, spacing="Medium")
-    return block
+def _time(at: datetime) -> str:
+    """Teams' own date and time functions: drawn in the reader's time zone and locale, never stale."""
+    stamp = f"{at:%Y-%m-%dT%H:%M:%S}Z"
+    return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
 
 
 def _note(value: str, limit: int = 500) -> Element:
@@ -146,10 +169,10 @@ def _candidate_label(c: MatchCandidate) -> str:
 # --- cards ---------------------------------------------------------------------------------------
 
 
-def _summary_card(summary: CustomerSummary, budget: Budget) -> dict[str, Any]:
-    body = [*_header(summary), *_state(summary, budget)]
+def _summary_card(summary: CustomerSummary, budget: Budget, expanded: frozenset[str]) -> dict[str, Any]:
+    body = [_title(summary), *_glance(summary), *_state(summary, budget)]
     if budget.details:
-        body += _sections(summary, budget, with_filters=True)
+        body += _sections(summary, budget, with_filters=True, expanded=expanded)
     if budget is not TEAMS_BUDGETS[0]:
         body.append(_note("Shortened to fit the Teams card size; open the profile for everything."))
     return _card(body, _card_actions(summary), cards.fallback_line(summary))
@@ -162,7 +185,7 @@ def _lookup_card(summary: CustomerSummary, budget: Budget) -> dict[str, Any]:
         body.append(_note("No customer matches. Try an email, a phone number, a name or a case number."))
     if budget.details:
         body += _sections(lookup, replace(budget, timeline=min(budget.timeline, 5)), with_filters=False,
-                          skip={"conversation"})
+                          skip={"conversation"}, expanded=frozenset(cards.sections(lookup)))
     return _card(body, _card_actions(lookup), cards.fallback_line(lookup))
 
 
@@ -177,8 +200,11 @@ def _match_list_card(candidates: tuple[MatchCandidate, ...], query: str, budget:
     return _card(body, [_execute("Show summary", act.SHOW_CUSTOMER, ActionPayload())], heading)
 
 
+def _title(summary: CustomerSummary) -> Element:
+    return _rich(_run(cards.headline(summary), HEADER_TEXT, single_line=True, size="Large", weight="Bolder"))
+
+
 def _header(summary: CustomerSummary) -> list[Element]:
-    title = _rich(_run(cards.headline(summary), HEADER_TEXT, single_line=True, size="Large", weight="Bolder"))
     parts = [cards.state_line(summary)]
     if summary.state == "matched" and summary.profile and summary.profile.company:
         parts.append(summary.profile.company)
@@ -188,7 +214,36 @@ def _header(summary: CustomerSummary) -> list[Element]:
         if c.queue:
             parts.append(f"Queue: {c.queue}")
     line = " · ".join(clean(p) for p in parts if clean(p))
-    return [title, _rich(_run(line, 600, single_line=True, isSubtle=True), spacing="None")]
+    return [_title(summary), _rich(_run(line, 600, single_line=True, isSubtle=True), spacing="None")]
+
+
+def _glance(summary: CustomerSummary) -> list[Element]:
+    """The first view after the name, in `[card] glance` order."""
+    body: list[Element] = []
+    for kind, content in cards.glance_plan(summary, GLANCE_PRECHAT):
+        if kind == "who":
+            line = " · ".join(clean(p) for p in content)
+            body.append(_rich(_run(line, 600, single_line=True, isSubtle=True), spacing="None"))
+        elif kind == "why":
+            body += _facts_set(content, GLANCE_LINE, spacing="Small")
+        elif kind == "latest":
+            body.append(_rich({"type": "TextRun", "text": "Latest from the customer: ", "weight": "Bolder"},
+                              _run(f"“{content}”", GLANCE_LINE, single_line=True, italic=True), spacing="Small"))
+        elif kind == "state":
+            parts, since = content
+            runs = [_run(parts[0], 300, single_line=True, weight="Bolder")]
+            for part in parts[1:]:
+                runs += [{"type": "TextRun", "text": " · "}, _run(part, 300, single_line=True)]
+            body.append(_rich(*runs, spacing="Small"))
+            if since is not None:
+                label, at = since
+                body.append({"type": "TextBlock", "text": f"{label} {_time(at)}", "isSubtle": True, "wrap": True,
+                             "spacing": "None", "size": "Small"})
+        elif kind == "issue":
+            body.append(_rich(_run(content, GLANCE_LINE), spacing="Small"))
+        elif kind == "pulse":
+            body.append(_rich(_run(content, GLANCE_LINE, isSubtle=True), spacing="Small"))
+    return body
 
 
 def _state(summary: CustomerSummary, budget: Budget) -> list[Element]:
@@ -242,8 +297,14 @@ def _card_actions(summary: CustomerSummary) -> list[Element]:
 
 
 def _sections(
-    summary: CustomerSummary, budget: Budget, *, with_filters: bool, skip: frozenset[str] | set[str] = frozenset()
+    summary: CustomerSummary,
+    budget: Budget,
+    *,
+    with_filters: bool,
+    expanded: frozenset[str],
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> list[Element]:
+    """Each section as a header that shows or hides it (the whole header is the toggle), then its body."""
     builders = {
         "profile": _profile,
         "conversation": _conversation,
@@ -255,14 +316,43 @@ def _sections(
     }
     body: list[Element] = []
     for section in cards.sections(summary):
-        if section not in skip:
-            title = cards.timeline_title(summary) if section == "timeline" else cards.SECTION_TITLES[section]
-            body += [_heading(title), *builders[section](summary, budget)]
+        if section in skip:
+            continue
+        title = cards.timeline_title(summary) if section == "timeline" else cards.SECTION_TITLES[section]
+        is_open = section in expanded
+        body.append(_section_header(section, title, is_open))
+        items = builders[section](summary, budget) or [_note("Nothing to show.")]
+        body.append({"type": "Container", "id": SECTION_ID.format(section), "isVisible": is_open, "items": items,
+                     "spacing": "Small"})
     return body
 
 
+def _section_header(section: str, title: str, is_open: bool) -> Element:
+    targets = [SECTION_ID.format(section), SHOW_ID.format(section), HIDE_ID.format(section)]
+    word = {"type": "TextBlock", "color": "Accent", "size": "Small", "wrap": False}
+    return {
+        "type": "ColumnSet",
+        "separator": True,
+        "spacing": "Small",
+        "selectAction": {"type": "Action.ToggleVisibility", "title": f"Show or hide {title}", "targetElements": targets},
+        "columns": [
+            {"type": "Column", "width": "stretch", "verticalContentAlignment": "Center",
+             "items": [{"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True}]},
+            {"type": "Column", "width": "auto", "verticalContentAlignment": "Center", "items": [
+                {**word, "id": SHOW_ID.format(section), "text": "Show", "isVisible": not is_open},
+                {**word, "id": HIDE_ID.format(section), "text": "Hide", "isVisible": is_open},
+            ]},
+        ],
+    }
+
+
 def _facts(rows: list[cards.Row], budget: Budget) -> list[Element]:
-    return [_fact(label, value, budget.fact) for label, value in rows]
+    return _facts_set(rows, budget.fact)
+
+
+def _subheading(trusted: str) -> Element:
+    return {"type": "TextBlock", "text": trusted, "weight": "Bolder", "wrap": True, "spacing": "Small",
+            "isSubtle": True, "size": "Small"}
 
 
 def _more(hidden: int, one: str, many: str) -> list[Element]:
@@ -276,7 +366,7 @@ def _profile(summary: CustomerSummary, budget: Budget) -> list[Element]:
         shown = [f"{kind}: {value}" for kind, value in identities[: budget.identities]]
         if len(identities) > budget.identities:
             shown.append(f"+{len(identities) - budget.identities} more")
-        body.append(_fact(cards.identities_title(summary), " · ".join(shown), budget.long))
+        body += [_subheading(cards.identities_title(summary)), _rich(_run(" · ".join(shown), budget.long))]
     return body
 
 
@@ -286,16 +376,16 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Element]:
         body += _facts(cards.conversation_rows(c), budget)
         bot_rows = cards.bot_rows(c.bot)
         if bot_rows:
-            body += [_heading("Virtual agent", major=False), *_facts(bot_rows, budget)]
+            body += [_subheading("Virtual agent"), *_facts(bot_rows, budget)]
         if c.bot and c.bot.agent_message and clean(c.bot.agent_message):
-            body.append(_fact("Note from the bot", c.bot.agent_message, budget.long))
+            body += [_subheading("Note from the bot"), _rich(_run(c.bot.agent_message, budget.long))]
     answers = summary.prechat[: budget.prechat]
     if answers:
-        body += [_heading("Pre-chat", major=False), *(_fact(a.question, a.answer, budget.fact) for a in answers)]
+        body += [_subheading("Pre-chat"), *_facts([(a.question, a.answer) for a in answers], budget)]
         body += _more(len(summary.prechat) - len(answers), "more answer", "more answers")
     visitor = cards.visitor_rows(summary.visitor)
     if visitor:
-        body += [_heading("Visitor", major=False), *_facts(visitor, budget)]
+        body += [_subheading("Visitor"), *_facts(visitor, budget)]
     return body
 
 

@@ -1,4 +1,5 @@
-"""The summary card as a `rich` renderable, for the `baton demo` terminal output.
+"""The summary card as a `rich` renderable, for the `baton demo` terminal output: the first view ("at a
+glance") as in Slack and Teams, then the details, one panel per section.
 
 Untrusted values are `Text` objects, never markup strings, so "[bold red]" from a customer stays literal.
 """
@@ -11,47 +12,67 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import cards
-from bot.cards.text import SLACK_BUDGET, fit
+from bot.cards.text import DETAILS_BUDGET, GLANCE_LINE, GLANCE_PRECHAT, SLACK_BUDGET, fit
 from bot.domain import CustomerSummary
 
 VALUE_TEXT = 500
 
 
 def render_terminal(summary: CustomerSummary) -> RenderableType:
-    """A header panel, then one panel per section the card shows, in SPEC order."""
+    """The glance panel, then one panel per section the card shows, in `[card] sections` order."""
     parts: list[RenderableType] = [_header(summary)]
+    if cards.sections(summary):
+        parts.append(Text("Details", style="bold"))
     for section in cards.sections(summary):
         title = cards.timeline_title(summary) if section == "timeline" else cards.SECTION_TITLES[section]
         parts.append(Panel(_table(_rows(summary, section)), title=title, title_align="left"))
     return Group(*parts)
 
 
-def _value(raw: object) -> Text:
-    return Text(fit(raw, VALUE_TEXT))
+def _value(raw: object, limit: int = VALUE_TEXT) -> Text:
+    return Text(fit(raw, limit))
 
 
 def _header(summary: CustomerSummary) -> Panel:
-    lines = [Text(fit(cards.headline(summary), 150, single_line=True), style="bold"), Text(cards.state_line(summary))]
-    c = summary.conversation
-    if c is not None:
-        lines.append(_value(f"#{c.public_id} · {c.channel} via {c.source} · {cards.status_line(c)}"))
+    """What the card in the thread shows first: the name, who, why, the state, the issue, the pulse."""
+    lines: list[RenderableType] = [Text(fit(cards.headline(summary), 150, single_line=True), style="bold")]
+    rows: list[cards.Row] = []
+    for kind, content in cards.glance_plan(summary, GLANCE_PRECHAT):
+        if kind == "who":
+            lines.append(_value(" · ".join(content)))
+        elif kind == "why":
+            rows += content
+        elif kind == "latest":
+            rows.append(("Latest from the customer", f"“{content}”"))
+        elif kind == "state":
+            parts, since = content
+            state = " · ".join(parts)
+            if since is not None:
+                state += f" · {since[0]} {cards.when(since[1])}"
+            rows.append(("State", state))
+        elif kind == "issue":
+            rows.append(("Issue", content.removeprefix("Issue: ")))
+        elif kind == "pulse":
+            rows.append(("Pulse", content))
+    if rows:
+        lines.append(_table(rows, limit=GLANCE_LINE))
     for candidate in summary.candidates[: SLACK_BUDGET.candidates]:
         hint = f" — {candidate.hint}" if candidate.hint else ""
         lines.append(_value(f"  • {candidate.display_name}{hint} (customer {candidate.customer_id})"))
-    return Panel(Group(*lines), title="Baton customer summary", title_align="left", border_style="cyan")
+    return Panel(Group(*lines), title="Baton customer summary · at a glance", title_align="left", border_style="cyan")
 
 
-def _table(rows: list[cards.Row]) -> Table:
+def _table(rows: list[cards.Row], limit: int = VALUE_TEXT) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for label, value in rows:
-        table.add_row(_value(label), _value(value))
+        table.add_row(_value(label, 150), _value(value, limit))
     return table
 
 
 def _rows(summary: CustomerSummary, section: str) -> list[cards.Row]:
-    budget = SLACK_BUDGET
+    budget = DETAILS_BUDGET
     if section == "profile":
         profile = cards.profile_rows(summary.profile) if summary.profile else []
         return profile + cards.identity_rows(summary)[: budget.identities]

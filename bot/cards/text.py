@@ -1,6 +1,7 @@
 """The one place card text is made safe: escaping of untrusted text per platform and cutting to limits.
 
-Every renderer passes customer- and bot-supplied text through `slack_plain`, `slack_literal` or `teams_text`.
+Every renderer passes customer- and bot-supplied text through `slack_plain`, `slack_literal`, `teams_text`
+or `teams_fact`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ SLACK_ACTIONS_ELEMENTS = 25
 SLACK_SELECT_OPTIONS = 100
 SLACK_PLACEHOLDER = 150
 SLACK_FALLBACK_TEXT = 3000
+SLACK_MODAL_BLOCKS = 100  # "100 blocks in modals" (PROTOCOLS 1.4)
+SLACK_VIEW_TITLE = 24  # modal title, submit and close texts
+SLACK_PRIVATE_METADATA = 3000
+SLACK_CALLBACK_ID = 255
+SLACK_RICH_TEXT = 3000  # one text element of a rich_text block (Baton's own words only)
 # A transcript line longer than one section is split over several; Slack truncates message text past
 # 40,000 characters anyway (PROTOCOLS 1.4), so 13 sections of 3000 is all that can ever show.
 SLACK_TRANSCRIPT_SECTIONS = 13
@@ -61,6 +67,11 @@ class Budget:
 
 
 SLACK_BUDGET = Budget()
+# The Slack details modal and the Teams sections hold at least what the full card held before the glance.
+DETAILS_BUDGET = Budget(timeline=200, prechat=30, identities=30, topics=12, cases=10)
+# The first view: how many pre-chat answers and how long a one-line value may be.
+GLANCE_PRECHAT = 3
+GLANCE_LINE = 300
 LOOKUP_BUDGET = Budget(timeline=5, prechat=0)
 TEAMS_BUDGETS: tuple[Budget, ...] = (
     Budget(timeline=15, candidates=50),
@@ -239,3 +250,26 @@ def teams_escape(text: str) -> str:
 def teams_text(value: object, limit: int, *, single_line: bool = False) -> str:
     """Untrusted text for a Teams TextRun, choice or action title: defused, cut to `limit`."""
     return fit(value, limit, teams_escape, single_line=single_line)
+
+
+# A FactSet's title and value are read as markdown by Teams (Fact.Title and Fact.Value support markdown), so
+# untrusted text there gets, on top of `teams_escape` (no links, autolinks, mentions or HTML):
+# - "*" and "`" swapped for look-alikes (∗ U+2217, ˋ U+02CB): emphasis with "*" works inside words and a code
+#   span ignores flanking, so only a different character is inert in every markdown parser;
+# - "_" and "~" between word joiners: a delimiter with a non-space, non-punctuation character on both sides
+#   can neither open nor close emphasis or strikethrough ("dana_w@example.com" still reads the same);
+# - a word joiner before a line that would start block markup (heading, quote, list, rule, table, code).
+_TEAMS_LOOKALIKES = str.maketrans({"*": "\u2217", "`": "\u02cb"})
+_TEAMS_BLOCK_START = re.compile(r"^(?=[#>+\-=|\s]|\d+[.)])", re.MULTILINE)
+
+
+def teams_markdown_escape(text: str) -> str:
+    text = teams_escape(text).translate(_TEAMS_LOOKALIKES)
+    for mark in "_~":
+        text = text.replace(mark, WORD_JOINER + mark + WORD_JOINER)
+    return _TEAMS_BLOCK_START.sub(WORD_JOINER, text)
+
+
+def teams_fact(value: object, limit: int, *, single_line: bool = False) -> str:
+    """Untrusted text for a Teams FactSet title or value (markdown-reading): inert, cut to `limit`."""
+    return fit(value, limit, teams_markdown_escape, single_line=single_line)

@@ -36,6 +36,7 @@ NOTE_PREFIX = "!note"
 # both show such a message whole; a longer log becomes several messages).
 LOG_PART_CHARS = 9_000
 LOG_TITLE = "Interaction log"
+SUMMARY_TIMELINE = 10  # timeline entries on a card or a lookup (the details view reads more)
 
 # --------------------------------------------------------------------------- resolving references
 
@@ -262,37 +263,33 @@ async def open_case(services: Services, actor: Actor, conversation_id: int, titl
 
 
 async def customer_view(
-    services: Services, actor: Actor, customer_id: int, *, action: str = "view", timeline_filter: str | None = None
+    services: Services, actor: Actor, customer_id: int, *, action: str | None = "view",
+    timeline_filter: str | None = None, timeline_limit: int = SUMMARY_TIMELINE,
 ) -> CustomerSummary:
+    """A customer's summary for the caller alone, by the caller's role; audited as `action` (None: not again)."""
     summary = await summary_for_customer(
-        customer_id,
-        now=services.clock(),
-        topic_phrases=services.settings.topic_phrases,
-        visible_sections=roles.visible_sections(services.settings, actor),
-        hidden_fields=services.settings.hidden_fields_for(actor.role),
-        timeline_filter=timeline_filter,
+        customer_id, now=services.clock(), timeline_filter=timeline_filter, timeline_limit=timeline_limit,
+        **roles.view_of(services.settings, actor.role),
     )
     if summary is None:
         raise UserError(f"There is no customer {customer_id}.")
-    await audit.record(actor, action, customer_id=summary.profile.customer_id, now=services.clock())
+    if action:
+        await audit.record(actor, action, customer_id=summary.profile.customer_id, now=services.clock())
     return summary
 
 
 async def conversation_view(
-    services: Services, actor: Actor, conversation_id: int, *, timeline_filter: str | None = None
+    services: Services, actor: Actor, conversation_id: int, *, timeline_filter: str | None = None,
+    timeline_limit: int = SUMMARY_TIMELINE, audited: bool = True,
 ) -> CustomerSummary:
     """A conversation's summary for the caller alone, by the caller's role; audited as a view."""
     summary = await summary_for_conversation(
-        conversation_id,
-        now=services.clock(),
-        topic_phrases=services.settings.topic_phrases,
-        visible_sections=roles.visible_sections(services.settings, actor),
-        hidden_fields=services.settings.hidden_fields_for(actor.role),
-        timeline_filter=timeline_filter,
+        conversation_id, now=services.clock(), timeline_filter=timeline_filter, timeline_limit=timeline_limit,
+        **roles.view_of(services.settings, actor.role),
     )
     if summary is None:
         raise UserError(f"There is no conversation #{public_id(conversation_id)}.")
-    if summary.profile:
+    if summary.profile and audited:
         await audit.record(actor, "view", customer_id=summary.profile.customer_id, now=services.clock())
     return summary
 
@@ -301,12 +298,7 @@ async def thread_card(services: Services, conversation_id: int) -> CustomerSumma
     """The thread card as the channel sees it (the agent role's view): what the outbox posts, and what a
     platform that replaces a clicked card in place (Teams) shows the clicker. Not an audited view: it is
     the card already in the channel."""
-    return await summary_for_conversation(
-        conversation_id,
-        now=services.clock(),
-        topic_phrases=services.settings.topic_phrases,
-        visible_sections=roles.channel_sections(services.settings),
-    )
+    return await summary_for_conversation(conversation_id, now=services.clock(), **roles.channel_view(services.settings))
 
 
 async def _queue_card_updates(services: Services, customer_ids: Sequence[int]) -> None:

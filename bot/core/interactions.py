@@ -115,6 +115,32 @@ async def show_customer(services: Services, action: CardAction) -> Outcome:
     return Outcome(summary=await actions.customer_view(services, action.actor, customer, action="lookup"))
 
 
+# The details view reads this many timeline entries and pages them (a card shows the newest few).
+DETAILS_TIMELINE = 50
+
+
+async def _details_summary(services: Services, action: CardAction, *, audited: bool):
+    chosen = action.filter if action.filter in TIMELINE_CATEGORIES else None
+    if action.conversation_id is not None:
+        return await actions.conversation_view(services, action.actor, action.conversation_id, timeline_filter=chosen,
+                                               timeline_limit=DETAILS_TIMELINE, audited=audited)
+    customer = _customer(action, "This button does not say whose details to show.")
+    return await actions.customer_view(services, action.actor, customer, timeline_filter=chosen,
+                                       timeline_limit=DETAILS_TIMELINE, action="view" if audited else None)
+
+
+async def details(services: Services, action: CardAction) -> Outcome:
+    """Every section of the card, for the clicker alone and by the clicker's role; audited as a view."""
+    summary = await _details_summary(services, action, audited=True)
+    return Outcome(summary=summary, view="details", conversation_id=action.conversation_id)
+
+
+async def details_page(services: Services, action: CardAction) -> Outcome:
+    """A timeline filter or another page inside the open details (the opening was the audited view)."""
+    summary = await _details_summary(services, action, audited=False)
+    return Outcome(summary=summary, view="details", page=action.page, conversation_id=action.conversation_id)
+
+
 async def refresh(services: Services, action: CardAction) -> Outcome:
     """The card as it stands now (a cancelled inline form goes back to it)."""
     if action.conversation_id is not None:
@@ -144,6 +170,8 @@ VERBS: dict[str, Verb] = {
     verbs.SHOW_CUSTOMER: show_customer,
     verbs.REFRESH: refresh,
     verbs.OPEN_FORM: open_form,
+    verbs.DETAILS: details,
+    verbs.DETAILS_PAGE: details_page,
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain import Actor
 from bot.errors import UserError
 from bot.settings import Settings
@@ -26,6 +28,23 @@ def require(settings: Settings, actor: Actor, action: str) -> None:
 def visible_sections(settings: Settings, actor: Actor) -> frozenset[str]:
     """Sections of a private view (a lookup, a filtered timeline): the caller's role decides."""
     return settings.sections_for(actor.role)
+
+
+def view_of(settings: Settings, role: str) -> dict[str, Any]:
+    """Everything that shapes a summary for `role`, as the keyword arguments of bot.core.summary's builders:
+    the one visibility rule (sections and hidden fields), the topic phrases and the card's order."""
+    return {
+        "topic_phrases": settings.topic_phrases,
+        "visible_sections": settings.sections_for(role),
+        "hidden_fields": settings.hidden_fields_for(role),
+        "glance": tuple(settings.card.glance),
+        "section_order": tuple(settings.card.sections),
+    }
+
+
+def channel_view(settings: Settings) -> dict[str, Any]:
+    """The thread card's view: it stands in a channel, so it is the `agent` role's."""
+    return view_of(settings, CHANNEL_ROLE)
 
 
 def channel_sections(settings: Settings) -> frozenset[str]:

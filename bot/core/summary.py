@@ -12,6 +12,8 @@ from bot.domain import (
     ConversationRecord,
     ConversationStatus,
     CustomerSummary,
+    GLANCE_ITEMS,
+    SUMMARY_SECTIONS,
     EngagementFacts,
     IdentityFact,
     ProfileFacts,
@@ -128,6 +130,8 @@ def build_summary(
     hidden_fields: frozenset[str] = frozenset(),
     timeline_filter: str | None = None,
     profile_url: str | None = None,
+    glance: Sequence[str] = GLANCE_ITEMS,
+    section_order: Sequence[str] = SUMMARY_SECTIONS,
 ) -> CustomerSummary:
     """The summary as the viewer's role may see it: only `visible_sections`, and none of
     `hidden_fields` (config.HIDDEN_FIELDS) anywhere, so no renderer has to know about roles."""
@@ -154,6 +158,11 @@ def build_summary(
         engagement=_hidden_engagement(_engagement(record.orders, now), hidden_fields),
         visible_sections=visible_sections,
         profile_url=profile_url,
+        glance=tuple(glance),
+        section_order=tuple(section_order),
+        status_since=conversation.status_since if conversation else None,
+        newest_customer_line=conversation.last_customer_line if conversation else None,
+        prior_interactions=len(record.prior_interactions),
     )
 
 
@@ -166,14 +175,18 @@ async def summary_for_conversation(
     hidden_fields: frozenset[str] = frozenset(),
     timeline_filter: str | None = None,
     conversation: ConversationRecord | None = None,
+    timeline_limit: int = 10,
+    glance: Sequence[str] = GLANCE_ITEMS,
+    section_order: Sequence[str] = SUMMARY_SECTIONS,
 ) -> CustomerSummary | None:
     """`conversation`: when the caller already loaded it (the delivery sync), so it is read once per pass."""
-    record = await load_summary(conversation=conversation, conversation_id=conversation_id, timeline_filter=timeline_filter)
+    record = await load_summary(conversation=conversation, conversation_id=conversation_id,
+                                timeline_filter=timeline_filter, timeline_limit=timeline_limit)
     if record is None:
         return None
     return build_summary(
         record, now=now, topic_phrases=topic_phrases, visible_sections=visible_sections, hidden_fields=hidden_fields,
-        timeline_filter=timeline_filter,
+        timeline_filter=timeline_filter, glance=glance, section_order=section_order,
     )
 
 
@@ -185,11 +198,14 @@ async def summary_for_customer(
     visible_sections: frozenset[str] | None = None,
     hidden_fields: frozenset[str] = frozenset(),
     timeline_filter: str | None = None,
+    timeline_limit: int = 10,
+    glance: Sequence[str] = GLANCE_ITEMS,
+    section_order: Sequence[str] = SUMMARY_SECTIONS,
 ) -> CustomerSummary | None:
-    record = await load_summary(customer_id=customer_id, timeline_filter=timeline_filter)
+    record = await load_summary(customer_id=customer_id, timeline_filter=timeline_filter, timeline_limit=timeline_limit)
     if record is None or record.profile is None:
         return None
     return build_summary(
         record, now=now, topic_phrases=topic_phrases, visible_sections=visible_sections, hidden_fields=hidden_fields,
-        timeline_filter=timeline_filter,
+        timeline_filter=timeline_filter, glance=glance, section_order=section_order,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Awaitable, Callable
 
-from bot.core.roles import CHANNEL_ROLE, channel_sections
+from bot.core.roles import channel_view
 from bot.core.summary import conversation_facts, summary_for_conversation
 from bot.delivery.poster import OutgoingMessage, ThreadPoster, ThreadRef
 from bot.domain import CARDLESS_KINDS, ConversationRecord, CustomerSummary
@@ -70,11 +70,7 @@ async def sync_conversation(
         if not shows_card:
             return None
         # The record loaded above is passed on: one read of the conversation per pass.
-        return await summary_for_conversation(
-            conversation_id, now=now, topic_phrases=settings.topic_phrases, visible_sections=channel_sections(settings),
-            conversation=record,
-            hidden_fields=settings.hidden_fields_for(CHANNEL_ROLE),
-        )
+        return await summary_for_conversation(conversation_id, now=now, conversation=record, **channel_view(settings))
 
     root = await posts.get_root(poster.name, conversation_id)
     current_summary = None

@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import actions as card_actions
 from bot.cards.actions import ActionPayload, form_data, form_ids
+from bot.cards.slack import render_details_view
 from bot.core import events, interactions, roles, threads
 from bot.core.services import Services
 from bot.domain import Actor, CardAction, CommandRequest, Form, FormSubmission, Outcome, ThreadMessage
@@ -58,6 +59,7 @@ class Where:
     respond: Callable[..., Awaitable[Any]] | None = None  # slash commands: the response_url
     team_id: str | None = None
     direct: bool = False  # the app's own DM with the user: answers are plain messages there
+    view_id: str | None = None  # the modal the click came from (the details view pages in place)
 
     def meta(self, ids: Mapping[str, Any]) -> str:
         return modals.metadata(ch=self.channel_id, th=self.thread_ts, **ids)
@@ -159,6 +161,13 @@ class SlackHandlers:
             return
         if outcome.attachment is not None:
             await self.send_file(outcome, where)
+            return
+        if outcome.summary is not None and outcome.view == "details":
+            view = render_details_view(outcome.summary, page=outcome.page)
+            if where.view_id:
+                await where.client.views_update(view_id=where.view_id, view=view)
+            else:  # within Slack's 3 s trigger window: the listener acked first and did one summary read
+                await where.client.views_open(trigger_id=where.trigger_id, view=view)
             return
         if outcome.text or outcome.summary is not None or outcome.candidates:
             await self.tell(where, modals.outcome_message(outcome), public=not outcome.private)
@@ -301,7 +310,7 @@ class SlackHandlers:
         # message inside a thread is answered in that thread.
         thread_ts = container.get("thread_ts")
         return Where(client, body["user"]["id"], channel, thread_ts=thread_ts, trigger_id=body.get("trigger_id"),
-                     team_id=_team_id(body))
+                     team_id=_team_id(body), view_id=(body.get("view") or {}).get("id"))
 
     async def on_card_action(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
@@ -385,6 +394,7 @@ def _card_action(actor: Actor, verb: str, value: str | None) -> CardAction:
         conversation_id=ids.get("conversation"),
         customer_id=payload.customer,
         filter=payload.filter,
+        page=payload.page or 0,
         form=data.get("form") if isinstance(data.get("form"), str) else None,
         ids=ids,
     )
