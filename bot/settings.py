@@ -75,7 +75,11 @@ class Settings:
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
     smtp_url: str | None = None
+    email_from: str | None = None
+    mailgun_signing_key: str | None = None
 
     dispositions: tuple[tuple[str, str], ...] = DEFAULT_DISPOSITIONS
     topic_phrases: tuple[str, ...] = DEFAULT_TOPIC_PHRASES
@@ -171,7 +175,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         twilio_api_url=env.get("TWILIO_API_URL") or "https://api.twilio.com",
+        twilio_from=env.get("TWILIO_FROM") or None,
+        twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
         smtp_url=env.get("BATON_SMTP_URL") or None,
+        email_from=env.get("BATON_EMAIL_FROM") or None,
+        mailgun_signing_key=env.get("MAILGUN_SIGNING_KEY") or None,
         dispositions=dispositions,
         topic_phrases=tuple(structured.get("topics", {}).get("phrases", DEFAULT_TOPIC_PHRASES)),
         roles=structured.get("roles", DEFAULT_ROLES),
