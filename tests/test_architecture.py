@@ -64,3 +64,16 @@ def test_outside_storage_nothing_touches_the_orm_models():
     for path in _modules("bot"):
         source = path.read_text("utf-8")
         assert "storage.models" not in source, path
+
+
+def test_the_channel_packages_import_neither_storage_nor_the_web_app():
+    for path in _modules("bot/sms", "bot/email"):
+        source = path.read_text("utf-8")
+        assert "storage" not in _imports(path), path
+        assert "bot.web" not in source, path
+
+
+def test_each_channel_sdk_stays_in_its_channel_package():
+    assert _offenders("twilio", ("bot/sms/",)) == []
+    assert _offenders("aiosmtplib", ("bot/email/",)) == []
+    assert _offenders("mailparser_reply", ("bot/email/",)) == []
