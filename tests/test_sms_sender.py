@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+import aiohttp
 import pytest
 
 from bot.delivery.poster import GiveUp, RetryLater
@@ -192,7 +193,7 @@ async def test_another_4xx_is_given_up_with_twilios_message_and_no_phone_number(
     assert "4155550123" not in given_up.value.reason
 
 
-async def test_twilios_message_naming_the_number_is_shown_without_it(twilio, sender):
+async def test_twilios_error_code_decides_whatever_the_http_status(twilio, sender):
     twilio.fail_next(1, code=21211, status=422)  # an unusual status: the code decides
     with pytest.raises(GiveUp) as given_up:
         await sender.send(CUSTOMER, "hi")
@@ -267,8 +268,6 @@ def test_retry_after_reads_seconds_and_http_dates():
 
 
 async def test_the_fake_refuses_requests_without_basic_auth(twilio):
-    import aiohttp
-
     async with aiohttp.ClientSession() as http:
         url = f"{twilio.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
         async with http.post(url, data={"To": CUSTOMER, "From": DEFAULT_NUMBER, "Body": "x"}) as response:
