@@ -210,3 +210,9 @@ def test_the_checks_catch_an_edge_reading_storage(tmp_path):
     graph = import_graph(root)
     assert edge_violations(graph) == ["bot.sms -> storage.models", "bot.web.chat_routes -> storage.posts"]
     assert "bot.core.x" in graph["bot.sms"]  # a relative import resolves to the core, which may use storage
+
+
+def test_each_channel_sdk_stays_in_its_channel_package():
+    assert _offenders("twilio", ("bot/sms/",)) == []
+    assert _offenders("aiosmtplib", ("bot/email/",)) == []
+    assert _offenders("mailparser_reply", ("bot/email/",)) == []

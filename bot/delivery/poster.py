@@ -18,6 +18,17 @@ class RetryLater(Exception):
         self.reason = reason
 
 
+class GiveUp(Exception):
+    """The platform refused for good (an opted-out number, an address that does not exist): retrying
+    cannot help. `reason` is fit to show an agent and holds no personal data; `code` is the platform's
+    own error code when it gave one (Twilio 21610, SMTP 550)."""
+
+    def __init__(self, reason: str, *, code: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
 class Unroutable(Exception):
     """No channel is configured for this conversation's queue on this platform.
 
