@@ -478,6 +478,16 @@ class Reply:
     platform: str | None = None  # where the agent wrote it ("slack", "teams"): where its files live
 
 
+@dataclass(frozen=True)
+class StatusEvent:
+    """A status change on its way to the customer's side: accepted (claimed), completed (wrapped up), failed."""
+
+    id: int
+    state: str
+    by: str | None  # the agent, when one made the change
+    at: datetime
+
+
 # --------------------------------------------------------------------------- stored conversations
 
 

@@ -47,6 +47,13 @@ async def current_conversation(actor: Actor) -> int | None:
     return agent.current_conversation_id if agent else None
 
 
+async def record_status(conversation_id: int, state: str, *, by: str | None, now: datetime) -> None:
+    """A status change the customer's side hears (SPEC 3.1 status / 3.2 handoff.status), queued in the same
+    ordered stream as the agents' replies, inside the caller's transaction."""
+    await Message.create(conversation_id=conversation_id, kind="status", sender="system", sender_name=by, text=state,
+                         internal=True, at=now)
+
+
 async def claim(conversation_id: int, actor: Actor, *, targets: Sequence[str], now: datetime) -> ClaimOutcome:
     """Atomic: the UPDATE only matches an unclaimed, open conversation, so exactly one agent wins."""
     agent = await agent_for(actor)
@@ -55,6 +62,7 @@ async def claim(conversation_id: int, actor: Actor, *, targets: Sequence[str], n
             claimed_by_id=agent.id, claimed_at=now, status=ConversationStatus.CLAIMED
         )
         if won:
+            await record_status(conversation_id, "accepted", by=agent.display_name or agent.platform_user_id, now=now)
             await card_changed(conversation_id, targets, now)
     if won:
         await set_current(actor, conversation_id)
@@ -75,10 +83,12 @@ async def add_message(
     targets: Sequence[str],
     now: datetime,
     sentiment: tuple[float, str] | None = None,
+    kind: str = "text",
 ) -> int:
     async with in_transaction():
         message = await Message.create(
             conversation_id=conversation_id,
+            kind=kind,
             sender=sender,
             sender_name=sender_name,
             text=text,
@@ -128,6 +138,7 @@ async def wrap_up(
         )
         if not done:
             return False
+        await record_status(conversation_id, "completed", by=author, now=now)
         row = await Conversation.get(id=conversation_id)
         if row.customer_id is not None:
             await Activity.create(
@@ -176,7 +187,7 @@ async def open_sessions(actor: Actor, limit: int = 20) -> list[tuple[int, str, s
 
 
 async def messages_for_log(conversation_id: int, limit: int = 200) -> list[tuple[datetime, str, str | None, str, bool]]:
-    rows = await Message.filter(conversation_id=conversation_id).order_by("id").limit(limit)
+    rows = await Message.filter(conversation_id=conversation_id).exclude(kind="status").order_by("id").limit(limit)
     return [(m.at, m.sender, m.sender_name, m.text, m.internal) for m in rows]
 
 
@@ -209,5 +220,6 @@ async def fail_unroutable(conversation_id: int, *, targets: Sequence[str], now: 
             id=conversation_id, status=ConversationStatus.QUEUED, origin__isnull=False
         ).update(status=ConversationStatus.FAILED)
         if changed:
+            await record_status(conversation_id, "failed", by=None, now=now)
             await card_changed(conversation_id, targets, now)
     return bool(changed)

@@ -168,6 +168,9 @@ class Message(Model):
     id = fields.IntField(primary_key=True)
     conversation = fields.ForeignKeyField("baton.Conversation", related_name="messages", on_delete=fields.CASCADE)
     sender = fields.CharField(max_length=20)  # customer | bot | agent | system
+    # text: a line of the conversation; log: Baton's interaction log (internal); status: a status change the
+    # customer's side hears (accepted, completed, failed), in one ordered stream with the agents' replies.
+    kind = fields.CharField(max_length=10, default="text", db_default="text")
     sender_name = fields.CharField(max_length=200, null=True)
     text = fields.TextField()
     attachments = fields.JSONField(default=list)

@@ -36,6 +36,7 @@ class StoredMessage:
     attachments: list[dict[str, Any]]
     internal: bool
     at: datetime
+    kind: str = "text"
 
 
 def _root_item(conversation_id: int) -> str:
@@ -64,7 +65,7 @@ def _message_id_of(item: str) -> int:
 
 
 def _stored(m: Message) -> StoredMessage:
-    return StoredMessage(m.id, m.sender, m.sender_name, m.text, m.attachments or [], m.internal, m.at)
+    return StoredMessage(m.id, m.sender, m.sender_name, m.text, m.attachments or [], m.internal, m.at, m.kind)
 
 
 def _root(row: PlatformPost) -> RootPost:
@@ -167,6 +168,7 @@ async def redacted(post_id: int) -> None:
 async def messages_after(conversation_id: int, after_id: int, *, exclude_from: str, limit: int = 50) -> list[StoredMessage]:
     rows = (
         await Message.filter(conversation_id=conversation_id, id__gt=after_id)
+        .exclude(kind="status")  # for the customer's side only
         .filter(Q(posted_from__isnull=True) | ~Q(posted_from=exclude_from))
         .order_by("id")
         .limit(limit)

@@ -1,23 +1,30 @@
-"""Bookkeeping for the `source` target: which agent replies and handoff.status events went out."""
+"""Bookkeeping for the `source` target: which agent replies and status changes the customer's side has heard."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
-from bot.domain import Reply
-from storage.models import Message, PlatformPost
+from bot.domain import Reply, StatusEvent
+from storage.models import Message
 
 
-async def unrelayed_replies(conversation_id: int, limit: int = 50) -> list[Reply]:
+async def pending_for_source(conversation_id: int, limit: int = 50) -> list[Reply | StatusEvent]:
+    """What the customer's side has not heard yet, in the order it happened: the agents' replies and the
+    status changes of the conversation."""
     rows = (
-        await Message.filter(conversation_id=conversation_id, sender="agent", internal=False, relayed_at__isnull=True)
+        await Message.filter(Q(sender="agent", internal=False) | Q(kind="status"), conversation_id=conversation_id,
+                             relayed_at__isnull=True)
         .order_by("id")
         .limit(limit)
     )
-    return [Reply(m.id, m.sender_name or "Agent", m.text, tuple(m.attachments or ()), m.at, m.posted_from) for m in rows]
+    return [
+        StatusEvent(m.id, m.text, m.sender_name, m.at) if m.kind == "status"
+        else Reply(m.id, m.sender_name or "Agent", m.text, tuple(m.attachments or ()), m.at, m.posted_from)
+        for m in rows
+    ]
 
 
 async def shared_file(message_id: int, index: int) -> tuple[str, dict[str, Any]] | None:
@@ -38,20 +45,3 @@ async def shared_file(message_id: int, index: int) -> tuple[str, dict[str, Any]]
 
 async def mark_relayed(message_id: int, now: datetime) -> None:
     await Message.filter(id=message_id).update(relayed_at=now)
-
-
-def _status_item(conversation_id: int, state: str) -> str:
-    return f"conv:{conversation_id}:status:{state}"
-
-
-async def status_sent(conversation_id: int, state: str) -> bool:
-    return await PlatformPost.filter(target="source", item=_status_item(conversation_id, state)).exists()
-
-
-async def record_status(conversation_id: int, state: str, now: datetime) -> None:
-    try:
-        await PlatformPost.create(
-            conversation_id=conversation_id, target="source", item=_status_item(conversation_id, state), created_at=now
-        )
-    except IntegrityError:
-        pass  # another process recorded it first

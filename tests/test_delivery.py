@@ -200,3 +200,29 @@ async def test_a_route_set_while_a_failing_sync_runs_is_not_lost(database):
     await worker.drain()  # no clock change: the retry must not wait the unroutable delay
 
     assert len(poster.roots) == 1
+
+
+async def test_the_source_hears_a_claim_the_replies_and_the_wrap_up_in_the_order_they_happened(database_url):
+    """All three happen before the relay runs once: it still tells them in order, each once."""
+    from bot.core import actions
+    from bot.domain import ThreadMessage
+    from tests.fakes.slack_api import FakeSlack
+    from tests.harness import running_baton
+
+    async with FakeSlack() as receiver, running_baton(database_url) as baton:
+        status, body = await baton.post_signed("/handoff", make_generic_payload(reply_url=receiver.url + "/reply_url"))
+        conversation = parse_public_id(body["conversation"])
+        from bot.web.app import services_of
+
+        services = services_of(baton.app)
+        ana = Actor("slack", "U_ANA", "Ana Agent")
+        await actions.claim(services, ana, conversation)
+        await actions.thread_message(services, ThreadMessage(ana, conversation, "first"))
+        await actions.thread_message(services, ThreadMessage(ana, conversation, "second"))
+        await actions.wrap_up(services, ana, conversation, "resolved", None)
+
+        await baton.worker.drain()
+        await baton.worker.drain()
+
+        assert receiver.reply_url_order == ["status:accepted", "message", "message", "status:completed"]
+        assert [body["text"] for _, body, _ in receiver.relayed] == ["first", "second"]

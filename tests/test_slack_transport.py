@@ -257,3 +257,33 @@ def test_an_agents_slack_markup_reaches_the_customer_as_readable_text():
 
     assert slack_to_plain(text) == ("Hi <Dana> & team, see the returns page (https://help.example.com/r) or https://x.example, "
                                     "ask @ana in #billing @here")
+
+
+async def test_reply_url_hears_the_claim_the_reply_and_the_wrap_up_in_order_signed(database_url):
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await claimed_thread(world)
+        await world.event(thread_message("A replacement is on its way", user="W111", channel=HANDOFF_CHANNEL,
+                                         thread_ts=card_ts, ts=world.next_ts()))
+        await world.card_updates(card_ts, 2)  # the reply is stored (the card moved) before the wrap-up
+        await world.command(f"wrapup #c{conversation_id} resolved sent a new one")
+
+        await world.slack.wait_for(lambda s: len(s.statuses) >= 2)
+        assert world.slack.reply_url_order == ["status:accepted", "message", "status:completed"]
+        accepted, completed = (body for _, body, _ in world.slack.statuses)
+        assert accepted["type"] == "status" and accepted["agent"] == {"name": "Ana Agent"}
+        assert completed["disposition"] == "resolved"
+        assert accepted["conversation_id"] == completed["conversation_id"] == world.slack.relayed[0][1]["conversation_id"]
+        for headers, _, raw in world.slack.statuses:
+            assert headers["X-Baton-Signature"] == sign(WEBHOOK_SECRET, headers["X-Baton-Timestamp"], raw)
+
+
+async def test_statuses_wait_out_a_failing_reply_url_and_arrive_once_in_order(database_url):
+    async with slack_baton(database_url) as world:
+        world.slack.fail_next(2, status=500, method="reply_url")
+        conversation_id, card_ts = await claimed_thread(world)
+        await world.event(thread_message("On it", user="W111", channel=HANDOFF_CHANNEL, thread_ts=card_ts,
+                                         ts=world.next_ts()))
+
+        await world.slack.wait_for(lambda s: s.relayed, timeout=30)
+        assert world.slack.reply_url_failures == 2
+        assert world.slack.reply_url_order == ["status:accepted", "message"]

@@ -33,7 +33,8 @@ async def _handoff(conversation_id: str = "va-1") -> int:
 
 
 async def _system_lines(conversation_id: int) -> list[str]:
-    return list(await Message.filter(conversation_id=conversation_id, sender="system").values_list("text", flat=True))
+    """Baton's lines in the thread (status changes for the customer's side are not thread lines)."""
+    return list(await Message.filter(conversation_id=conversation_id, sender="system", kind="text").values_list("text", flat=True))
 
 
 async def test_an_unclaimed_handoff_is_reannounced_once_then_escalated_once(database):

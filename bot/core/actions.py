@@ -203,7 +203,7 @@ async def post_interaction_log(services: Services, conversation_id: int) -> None
         title = f"{LOG_TITLE} of #{public_id(conversation_id)}" + (f" ({number}/{len(parts)})" if len(parts) > 1 else "")
         await conversations.add_message(
             conversation_id, sender="system", text=f"{title}\n{part}", sender_name="Baton", posted_from=None,
-            internal=True, targets=services.thread_targets, now=services.clock(),
+            internal=True, targets=services.thread_targets, now=services.clock(), kind="log",
         )
 
 

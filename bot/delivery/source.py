@@ -2,8 +2,9 @@
 
 Relays the claiming agent's replies and the conversation's status changes through the customer's
 channel: `reply_url` (signed JSON), the Bot Framework conversation (`handoff.status`), and every inbound
-channel that registers itself (web chat, SMS, email). Re-entrant like the thread sync:
-`Message.relayed_at` and one PlatformPost per status keep each thing sent once.
+channel that registers itself (web chat, SMS, email). Replies and statuses are one stream, in the order
+they happened (a claim, the replies, the wrap-up), each marked `relayed_at` once sent: re-entrant like the
+thread sync, so a retry continues where it stopped.
 """
 
 from __future__ import annotations
@@ -13,17 +14,12 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Protocol, Sequence
 
 from bot.delivery.files import for_customer
-from bot.domain import ConversationRecord, ConversationStatus, Reply
+from bot.domain import ConversationRecord, Reply, StatusEvent
 from bot.settings import Settings
 from storage import relay
 from storage.summary import load_conversation
 
 log = logging.getLogger(__name__)
-
-# Conversation status → the status the source hears (SPEC 3.1 / 3.2 handoff.status states).
-STATUS_EVENTS = {ConversationStatus.CLAIMED: "accepted", ConversationStatus.WRAPPED: "completed",
-                 ConversationStatus.FAILED: "failed"}
-
 
 class CustomerChannel(Protocol):
     """A way back to the customer. An inbound channel's edge implements one and registers it in
@@ -35,15 +31,16 @@ class CustomerChannel(Protocol):
 
     async def send_reply(self, conversation: ConversationRecord, reply: Reply, files: list[dict[str, Any]]) -> None: ...
 
-    async def send_status(self, conversation: ConversationRecord, state: str, detail: str | None) -> None: ...
+    async def send_status(self, conversation: ConversationRecord, event: StatusEvent, detail: str | None) -> None: ...
 
 
-def status_detail(conversation: ConversationRecord, state: str) -> str | None:
+def status_detail(conversation: ConversationRecord, event: StatusEvent) -> str | None:
+    """The message of Bot Framework's handoff.status, and the disposition for `completed`."""
     return {
-        "accepted": f"Claimed by {conversation.claimed_by}",
+        "accepted": f"Claimed by {event.by or conversation.claimed_by}",
         "completed": conversation.wrapup_code,
         "failed": "No agent channel is configured for this queue",
-    }.get(state)
+    }.get(event.state)
 
 
 class SourceRelay:
@@ -69,20 +66,14 @@ class SourceRelay:
         if conversation is None:
             return
         channel = self.channel_of(conversation)
-        if channel is not None:
-            await self._send_status(channel, conversation, now)
-        for reply in await relay.unrelayed_replies(conversation_id):
-            files = for_customer(reply.id, reply.attachments, platform=reply.platform, settings=settings, now=now)
-            if channel is not None:
-                await channel.send_reply(conversation, reply, files)
+        for item in await relay.pending_for_source(conversation_id):
+            if channel is None:
+                log.info("conversation %s has no reply channel; %s %s kept in Baton only", conversation.id,
+                         type(item).__name__, item.id)
+            elif isinstance(item, StatusEvent):
+                await channel.send_status(conversation, item, status_detail(conversation, item))
             else:
-                log.info("conversation %s has no reply channel; agent reply %s kept in Baton only", conversation.id, reply.id)
-            await relay.mark_relayed(reply.id, now)
+                files = for_customer(item.id, item.attachments, platform=item.platform, settings=settings, now=now)
+                await channel.send_reply(conversation, item, files)
+            await relay.mark_relayed(item.id, now)
             await keep_alive()
-
-    async def _send_status(self, channel: CustomerChannel, conversation: ConversationRecord, now: datetime) -> None:
-        state = STATUS_EVENTS.get(conversation.status)
-        if state is None or await relay.status_sent(conversation.id, state):
-            return
-        await channel.send_status(conversation, state, status_detail(conversation, state))
-        await relay.record_status(conversation.id, state, now)

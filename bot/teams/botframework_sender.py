@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain import BotFrameworkOrigin, ConversationRecord, Reply
+from bot.domain import BotFrameworkOrigin, ConversationRecord, Reply, StatusEvent
 from bot.teams.connector import BotConnector
 
 
@@ -36,10 +36,10 @@ class BotFrameworkChannel:
             activity["replyToId"] = origin.activity_id
         return activity
 
-    async def send_status(self, conversation: ConversationRecord, state: str, detail: str | None) -> None:
+    async def send_status(self, conversation: ConversationRecord, event: StatusEvent, detail: str | None) -> None:
         origin = conversation.origin
         activity = {**self._envelope(origin), "type": "event", "name": "handoff.status",
-                    "value": {"state": state, "message": detail}}
+                    "value": {"state": event.state, "message": detail}}
         await self.connector.send(origin.service_url, origin.conversation_id, activity)
 
     async def send_reply(self, conversation: ConversationRecord, reply: Reply, files: list[dict[str, Any]]) -> None:

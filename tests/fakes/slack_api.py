@@ -59,6 +59,9 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []  # what Baton posted to response_urls
         self.uploads: dict[str, bytes] = {}
         self.relayed: list[tuple[dict[str, str], Any, bytes]] = []  # agent replies POSTed to the handoff's reply_url
+        self.statuses: list[tuple[dict[str, str], Any, bytes]] = []  # status changes POSTed there
+        self.reply_url_order: list[str] = []
+        self.reply_url_failures = 0  # "message" / "status:<state>" in the order they arrived
         self._failures: list[tuple[int, float | None, Callable[[str], bool]]] = []
         self._ts = itertools.count(1)
         self.messages: set[tuple[str, str]] = set()  # (channel, ts) of the messages that exist, for chat.delete
@@ -295,7 +298,15 @@ class FakeSlack:
         return web.Response(text="OK - 0")
 
     async def _reply_url(self, request: web.Request) -> web.Response:
+        """An integrator's reply_url (SPEC 3.1); `fail_next(n, status=500, method="reply_url")` makes it fail."""
         raw = await request.read()
-        self.relayed.append((dict(request.headers), json.loads(raw), raw))
+        failure = next((f for f in self._failures if f[2]("reply_url")), None)
+        if failure is not None:
+            self._failures.remove(failure)
+            self.reply_url_failures += 1
+            return web.json_response({"ok": False}, status=failure[0])
+        body = json.loads(raw)
+        (self.statuses if body.get("type") == "status" else self.relayed).append((dict(request.headers), body, raw))
+        self.reply_url_order.append("message" if body.get("type") != "status" else f"status:{body.get('status')}")
         await self._notify()
         return web.json_response({"ok": True})
