@@ -131,6 +131,19 @@ class BotFrameworkOrigin:
 
 
 @dataclass(frozen=True)
+class Cut:
+    """A value made to fit its cap instead of refusing the handoff (SPEC 3.4): the field, a sentence for the
+    sender's `warnings`, and how many items a list lost (the card says "+N more")."""
+
+    field: str
+    detail: str
+    omitted: int = 0
+
+    def warning(self) -> dict[str, str]:
+        return {"field": self.field, "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class Handoff:
     """A customer being handed to a human, whatever system sent it (SPEC 3)."""
 
@@ -147,6 +160,11 @@ class Handoff:
     case_number: str | None = None
     reply_url: str | None = None
     origin: BotFrameworkOrigin | None = None
+    cuts: tuple[Cut, ...] = ()  # what was cut to fit (the answer's warnings)
+
+    def omitted(self, field: str) -> int:
+        """Items a list lost when it was cut to fit, e.g. omitted("prechat")."""
+        return sum(cut.omitted for cut in self.cuts if cut.field == field)
 
 
 @dataclass(frozen=True)
@@ -154,6 +172,7 @@ class IntakeResult:
     conversation_public_id: str
     created: bool
     appended_lines: int = 0
+    warnings: tuple[Cut, ...] = ()
 
 
 # --------------------------------------------------------------------------- people
@@ -280,6 +299,16 @@ class MatchCandidate:
 
 
 @dataclass(frozen=True)
+class PreviousConversation:
+    """The conversation this customer had before with the same source and id (SPEC 3.1 returning customers)."""
+
+    public_id: str
+    status: str
+    wrapup_code: str | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ConversationFacts:
     public_id: str  # what agents type after '#'
     source: str
@@ -292,6 +321,8 @@ class ConversationFacts:
     started_at: datetime | None = None
     bot: BotContext | None = None
     reply_rule: str | None = None  # what happens to thread replies right now
+    previous: PreviousConversation | None = None  # the customer is back: their earlier conversation
+    prechat_omitted: int = 0  # pre-chat answers cut from the handoff to fit (SPEC 3.4: "+10 more answers")
 
 
 @dataclass(frozen=True)
@@ -326,6 +357,9 @@ class CustomerSummary:
     newest_customer_line: str | None = None
     # Interactions of this customer before this conversation: > 0 reads "returning"; None: unknown.
     prior_interactions: int | None = None
+    # What the handoff said about the person when no one customer matched (no-data, multi-match): shown
+    # "as given, not in the CRM", and what *Create customer* starts from (SPEC 4.1).
+    given: CustomerInput | None = None
 
     def shows(self, section: str) -> bool:
         return self.visible_sections is None or section in self.visible_sections
@@ -521,6 +555,8 @@ class ConversationRecord:
     customer_anonymized: bool = False
     status_since: datetime | None = None  # when it entered its status: queued at creation, claimed, wrapped
     last_customer_line: str | None = None  # the customer's newest words in it
+    previous: PreviousConversation | None = None  # the same source and id ended before: a returning customer
+    omitted: Mapping[str, int] = field(default_factory=dict)  # items lists lost to fit, e.g. {"prechat": 10}
 
     @property
     def public_id(self) -> str:

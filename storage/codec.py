@@ -9,7 +9,15 @@ import dataclasses
 from datetime import datetime
 from typing import Any, Mapping
 
-from bot.domain import BotContext, BotFrameworkOrigin, CustomerInput, PrechatAnswer, VisitorInput
+from bot.domain import (
+    BotContext,
+    BotFrameworkOrigin,
+    CustomerInput,
+    PrechatAnswer,
+    PreviousConversation,
+    VisitorInput,
+    public_id,
+)
 
 
 def to_json(value: Any) -> Any:
@@ -62,3 +70,15 @@ def origin(raw: Mapping[str, Any] | None) -> BotFrameworkOrigin | None:
     if not raw or not raw.get("service_url") or not raw.get("conversation_id"):
         return None
     return BotFrameworkOrigin(**_known(BotFrameworkOrigin, raw))
+
+
+def previous(raw: Mapping[str, Any] | None) -> PreviousConversation | None:
+    if not raw or not isinstance(raw.get("id"), int):
+        return None
+    ended = raw.get("ended_at")
+    return PreviousConversation(
+        public_id=public_id(raw["id"]),
+        status=str(raw.get("status") or ""),
+        wrapup_code=raw.get("wrapup_code"),
+        ended_at=datetime.fromisoformat(ended) if isinstance(ended, str) else None,
+    )

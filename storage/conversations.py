@@ -134,7 +134,8 @@ async def wrap_up(
 ) -> bool:
     async with in_transaction():
         done = await Conversation.filter(id=conversation_id).exclude(status=ConversationStatus.WRAPPED).update(
-            status=ConversationStatus.WRAPPED, wrapup_code=code, wrapup_notes=notes, wrapped_at=now
+            status=ConversationStatus.WRAPPED, wrapup_code=code, wrapup_notes=notes, wrapped_at=now,
+            open_key=None,  # the customer may come back with the same source and id (SPEC 3.1)
         )
         if not done:
             return False
@@ -218,7 +219,7 @@ async def fail_unroutable(conversation_id: int, *, targets: Sequence[str], now: 
     async with in_transaction():
         changed = await Conversation.filter(
             id=conversation_id, status=ConversationStatus.QUEUED, origin__isnull=False
-        ).update(status=ConversationStatus.FAILED)
+        ).update(status=ConversationStatus.FAILED, open_key=None)
         if changed:
             await record_status(conversation_id, "failed", by=None, now=now)
             await card_changed(conversation_id, targets, now)

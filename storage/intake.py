@@ -10,7 +10,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.domain import ENDED_STATUSES, ConversationStatus, Handoff, IntakeResult, TranscriptLine, public_id
+from bot.domain import ConversationStatus, Handoff, IntakeResult, TranscriptLine, public_id
 from storage.changes import card_changed
 from storage.codec import to_json
 from storage.customers import resolve_many
@@ -44,6 +44,12 @@ class NewHandoff:
     now: datetime
 
 
+def open_key(source: str, external_id: str) -> str:
+    """The key only one open conversation of a source's conversation id may hold (the length keeps the two
+    parts apart whatever they contain); migration 0012 computes the same in SQL."""
+    return f"{len(source)}:{source}{external_id}"
+
+
 async def store_handoff(
     handoff: Handoff,
     identities: Iterable[tuple[str, str]],
@@ -52,7 +58,9 @@ async def store_handoff(
     sentiment: tuple[float, str] | None,
     now: datetime,
 ) -> IntakeResult:
-    """Store one handoff before it is acknowledged. Replays append only unseen transcript lines."""
+    """Store one handoff before it is acknowledged. While its conversation is open, a replay appends only
+    unseen transcript lines; once it ended (wrapped up or failed), the same source and id is the customer
+    coming back and opens a new conversation (SPEC 3.1 returning customers)."""
     item = NewHandoff(handoff, tuple(identities), sentiment, now)
     attempts = 3
     for attempt in range(attempts):
@@ -64,7 +72,7 @@ async def store_handoff(
                     return created
                 continue
             async with in_transaction():
-                existing = await Conversation.get_or_none(source=handoff.source, external_id=handoff.conversation_id)
+                existing = await Conversation.get_or_none(open_key=open_key(handoff.source, handoff.conversation_id))
                 if existing is not None:
                     return await _append_to_existing(existing, handoff, targets, now)
             [created] = await store_new([item], targets=targets)
@@ -88,12 +96,13 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
         matches = await resolve_many([item.identities for item in items])
         numbers = sorted({item.handoff.case_number for item in items if item.handoff.case_number})
         case_ids = dict(await Case.filter(number__in=numbers).values_list("number", "id")) if numbers else {}
+        previous = await _previous_conversations(items)
         inserted = await insert_rows(
             conn,
             Conversation,
-            [_conversation_row(item, match, case_ids) for item, match in zip(items, matches)],
+            [_conversation_row(item, match, case_ids, previous) for item, match in zip(items, matches)],
             returning=("id", "source", "external_id"),
-            skip_conflicts_on=("source", "external_id"),
+            skip_conflicts_on=("open_key",),
         )
         new_ids = {(row["source"], row["external_id"]): row["id"] for row in inserted}
 
@@ -104,7 +113,8 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
             if conversation_id is None:
                 results.append(None)
                 continue
-            results.append(IntakeResult(conversation_public_id=public_id(conversation_id), created=True))
+            results.append(IntakeResult(conversation_public_id=public_id(conversation_id), created=True,
+                                        warnings=item.handoff.cuts))
             messages += _message_rows(conversation_id, item.handoff.transcript, 0, item.now)
             jobs += [_outbox_row(target, conversation_id, item.now) for target in targets]
             if match.customer_id is not None:
@@ -120,11 +130,33 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
     return results
 
 
-def _conversation_row(item: NewHandoff, match, case_ids: dict[str, int]) -> dict[str, Any]:
+async def _previous_conversations(items: Sequence[NewHandoff]) -> dict[tuple[str, str], dict[str, Any]]:
+    """For each (source, id) of the batch, its newest ended conversation (the customer is returning), in one query."""
+    wanted = {(item.handoff.source, item.handoff.conversation_id) for item in items}
+    rows = (
+        await Conversation.filter(external_id__in=sorted({ext for _, ext in wanted}), open_key__isnull=True)
+        .order_by("-id")
+        .values("id", "source", "external_id", "status", "wrapup_code", "wrapped_at", "last_activity_at")
+    )
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["source"], row["external_id"])
+        if key in wanted and key not in found:
+            ended = row["wrapped_at"] or row["last_activity_at"]
+            found[key] = {"id": row["id"], "status": row["status"], "wrapup_code": row["wrapup_code"],
+                          "ended_at": ended.isoformat() if ended else None}
+    return found
+
+
+def _conversation_row(item: NewHandoff, match, case_ids: dict[str, int], previous) -> dict[str, Any]:
     handoff, sentiment = item.handoff, item.sentiment
+    omitted = {cut.field: cut.omitted for cut in handoff.cuts if cut.omitted and "." not in cut.field}
     return {
         "source": handoff.source,
         "external_id": handoff.conversation_id,
+        "open_key": open_key(handoff.source, handoff.conversation_id),
+        "previous": previous.get((handoff.source, handoff.conversation_id)),
+        "omitted": omitted or None,
         "channel": handoff.channel,
         "kind": handoff.kind,
         "queue": handoff.queue,
@@ -174,10 +206,11 @@ def _outbox_row(target: str, conversation_id: int, now: datetime) -> dict[str, A
 async def _append_to_existing(conversation: Conversation, handoff: Handoff, targets, now) -> IntakeResult:
     known = await Message.filter(conversation_id=conversation.id, transcript_index__not_isnull=True).count()
     new_lines = handoff.transcript[known:]
-    if not new_lines or conversation.status in ENDED_STATUSES:
-        return IntakeResult(conversation_public_id=public_id(conversation.id), created=False)
+    if not new_lines:
+        return IntakeResult(conversation_public_id=public_id(conversation.id), created=False, warnings=handoff.cuts)
     await insert_rows(connections.get("default"), Message, _message_rows(conversation.id, new_lines, known, now))
     if (newest := _last_customer_line(new_lines)) is not None:
         await Conversation.filter(id=conversation.id).update(last_customer_line=newest)
     await card_changed(conversation.id, targets, now)
-    return IntakeResult(conversation_public_id=public_id(conversation.id), created=False, appended_lines=len(new_lines))
+    return IntakeResult(conversation_public_id=public_id(conversation.id), created=False, appended_lines=len(new_lines),
+                        warnings=handoff.cuts)

@@ -121,6 +121,13 @@ class Conversation(Model):
     id = fields.IntField(primary_key=True)
     source = fields.CharField(max_length=200)
     external_id = fields.CharField(max_length=300)
+    # While the conversation is open: "<len(source)>:<source><external_id>", unique, so a source's conversation
+    # has at most one open Baton conversation; NULL once it ended, so the customer can come back (SPEC 3.1).
+    open_key = fields.CharField(max_length=510, null=True, unique=True)
+    # The conversation this customer had before with the same source and id: {id, status, wrapup_code, ended_at}.
+    previous = fields.JSONField(null=True)
+    # Items a list of the handoff lost when it was cut to fit (SPEC 3.4): {"prechat": 10, …}.
+    omitted = fields.JSONField(null=True)
     channel = fields.CharField(max_length=40, default="webchat")
     kind = fields.CharField(max_length=20, default="customer")
     queue = fields.CharField(max_length=100, null=True)
@@ -157,8 +164,8 @@ class Conversation(Model):
 
     class Meta:
         table = "conversation"
-        unique_together = (("source", "external_id"),)
         indexes = (
+            Index(fields=("source", "external_id"), name="conversation_by_source_id"),
             Index(fields=("customer_id", "created_at"), name="conversation_by_customer"),
             Index(fields=("status", "last_activity_at"), name="conversation_by_status"),
         )
@@ -406,3 +413,19 @@ class TeamsInstall(Model):
 
     class Meta:
         table = "teams_install"
+
+
+class IdempotentAnswer(Model):
+    """The first answer to a request that carried an Idempotency-Key (per source): a repeat gets it again."""
+
+    id = fields.IntField(primary_key=True)
+    source = fields.CharField(max_length=200)
+    key = fields.CharField(max_length=255)
+    status = fields.SmallIntField()
+    body = fields.JSONField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "idempotent_answer"
+        unique_together = (("source", "key"),)
+        indexes = (Index(fields=("created_at",), name="idempotent_answer_by_age"),)

@@ -84,6 +84,8 @@ def _conversation_record(row: Conversation, agent: Agent | None) -> Conversation
         status_since={ConversationStatus.CLAIMED.value: row.claimed_at, ConversationStatus.WRAPPED.value: row.wrapped_at}.get(
             row.status) or row.created_at,
         last_customer_line=row.last_customer_line,
+        previous=codec.previous(row.previous),
+        omitted=dict(row.omitted or {}),
     )
 
 

@@ -227,7 +227,6 @@ def test_only_an_event_named_handoff_initiate_is_a_handoff():
         (make_botframework_activity(attachments={"name": "Transcript"}), 422, "attachments"),
         (make_botframework_activity(attachments=[{"name": "Transcript", "content": {"activities": "hello"}}]),
          422, "attachments[0].content.activities"),
-        (make_botframework_activity(value={"customer": {"email": "not-an-address"}}), 422, "value.customer.email"),
         (make_botframework_activity(value={"kind": "vip"}), 422, "value.kind"),
     ],
 )
@@ -235,3 +234,17 @@ def test_a_broken_or_foreign_activity_is_refused_naming_the_field(activity, stat
     error = refused(activity)
 
     assert (error.status, error.field) == (status, field)
+
+
+def test_a_mistyped_email_and_too_long_prechat_never_refuse_the_handoff():
+    """SPEC 3.4: what the customer typed is cut or left out, with a warning; the handoff goes on."""
+    prechat = [{"question": f"Question {i}", "answer": "x" * 3000} for i in range(60)]
+    activity = make_botframework_activity(value={"customer": {"email": "not-an-address"}, "prechat": prechat})
+
+    handoff = parse_handoff_initiate(activity)
+
+    assert handoff.customer.email is None
+    assert len(handoff.prechat) == 50 and all(len(a.answer) == 2000 and a.answer.endswith("…") for a in handoff.prechat)
+    assert handoff.omitted("value.prechat") == 10
+    fields = {cut.field for cut in handoff.cuts}
+    assert {"value.customer.email", "value.prechat", "value.prechat[0].answer"} <= fields

@@ -76,7 +76,8 @@ def headline(summary: CustomerSummary) -> str:
     if summary.state == "multi_match":
         return "Several customers match"
     if summary.state == "no_data":
-        return "New customer"
+        given = summary.given.name if summary.given else None
+        return given if given and clean(given) else "New customer"
     return "Customer"
 
 
@@ -323,8 +324,39 @@ def why_rows(summary: CustomerSummary, max_prechat: int) -> list[Row]:
     return rows(*pairs)
 
 
-def hidden_prechat(summary: CustomerSummary, max_prechat: int) -> int:
-    return max(0, len(summary.prechat) - max_prechat)
+def hidden_prechat(summary: CustomerSummary, shown: int) -> int:
+    """Pre-chat answers not shown: those past what the card shows, and those the handoff lost to fit (SPEC 3.4)."""
+    cut = summary.conversation.prechat_omitted if summary.conversation else 0
+    return max(0, len(summary.prechat) - shown) + cut
+
+
+GIVEN_TITLE = "As given, not in the CRM"
+ENDED_WORDS = {"wrapped": "wrapped up", "failed": "not routed"}
+
+
+def given_rows(summary: CustomerSummary) -> list[Row]:
+    """Raw: what the handoff said about a person no one customer matched (name, email, phone, ids)."""
+    g = summary.given
+    if g is None:
+        return []
+    pairs: list[tuple[str, object]] = [("Name", g.name), ("Email", g.email), ("Phone", g.phone)]
+    pairs += [(f"ID ({kind})", value) for kind, value in g.external_ids.items()]
+    pairs += [(f"ID ({kind})", value) for kind, value in g.channel_ids]
+    return rows(*pairs)
+
+
+def returning(summary: CustomerSummary) -> tuple[str, datetime | None, str] | None:
+    """Baton's words around a time: ("Returning — previous conversation #c12, wrapped up", t, " (resolved)")."""
+    c = summary.conversation
+    p = c.previous if c else None
+    if p is None:
+        return None
+    head = f"Returning — previous conversation #{p.public_id}, {ENDED_WORDS.get(p.status, 'ended')}"
+    tail = f" ({p.wrapup_code})" if p.wrapup_code and clean(p.wrapup_code) else ""
+    at = p.ended_at
+    if at is not None:
+        at = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return head, at, tail
 
 
 def latest_line(summary: CustomerSummary) -> str | None:
@@ -386,13 +418,17 @@ def engagement_part(summary: CustomerSummary) -> str | None:
 
 def glance_plan(summary: CustomerSummary, max_prechat: int) -> list[tuple[str, Any]]:
     """The first view after the name, in `[card] glance` order, as (kind, raw content):
-    ("who", [parts]), ("why", [rows]), ("latest", line), ("state", ([parts], since or None)), ("issue", line),
+    ("who", [parts]), ("returning", (words, time, words)), ("given", [rows]), ("why", [rows]), ("latest", line), ("state", ([parts], since or None)), ("issue", line),
     ("pulse", line). The sentiment and the engagement share one "pulse" line when they follow each other."""
     plan: list[tuple[str, Any]] = []
     previous = None
     for item in glance_items(summary):
         if item == "who":
             plan.append(("who", who_parts(summary)))
+            if (back := returning(summary)) is not None:
+                plan.append(("returning", back))
+            if given := given_rows(summary):
+                plan.append(("given", given))
         elif item == "why":
             why = why_rows(summary, max_prechat)
             if why:

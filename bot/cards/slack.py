@@ -9,6 +9,7 @@ drawn by Slack in the reader's time zone), and the notification `text` goes thro
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
 from bot import cards
@@ -230,6 +231,11 @@ def _glance(summary: CustomerSummary) -> list[Block]:
     for kind, content in cards.glance_plan(summary, GLANCE_PRECHAT):
         if kind == "who":
             blocks.append(_who_context(summary))
+        elif kind == "returning":
+            blocks.append(_words_and_time(*content))
+        elif kind == "given":
+            fields = [_field(label, value, GLANCE_LINE) for label, value in content[:SLACK_FIELDS_PER_SECTION]]
+            blocks.append({"type": "section", "text": _mrkdwn(f"*{cards.GIVEN_TITLE}*"), "fields": fields})
         elif kind == "why":
             fields = [_field(label, value, GLANCE_LINE) for label, value in content[:SLACK_FIELDS_PER_SECTION]]
             blocks.append({"type": "section", "fields": fields})
@@ -254,11 +260,22 @@ def _state_glance(summary: CustomerSummary) -> list[Block]:
     since = cards.state_since(summary)
     if since is not None:
         label, at = since
-        date = {"type": "date", "timestamp": int(at.timestamp()), "format": "{date_short_pretty} at {time}",
-                "fallback": cards.when(at)}
-        section = {"type": "rich_text_section", "elements": [{"type": "text", "text": f"{label} "}, date]}
-        blocks.append({"type": "rich_text", "elements": [section]})
+        blocks.append(_words_and_time(f"{label} ", at))
     return blocks
+
+
+def _words_and_time(before: str, at: datetime | None, after: str = "") -> Block:
+    """Baton's words around a time Slack draws in the reader's time zone (a rich_text date element). The
+    words may carry a public id or a disposition code: they go into a rich_text `text`, which Slack never
+    reads as mrkdwn or a mention."""
+    elements: list[dict[str, Any]] = [{"type": "text", "text": before if at is None else before.rstrip() + " "}]
+    if at is not None:
+        utc = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+        elements.append({"type": "date", "timestamp": int(utc.timestamp()), "format": "{date_short_pretty} at {time}",
+                         "fallback": cards.when(utc)})
+    if after:
+        elements.append({"type": "text", "text": after})
+    return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
 
 
 def _status_context(summary: CustomerSummary) -> Block:
@@ -426,7 +443,7 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Block]:
         if i == 0:
             block["text"] = _mrkdwn("*Pre-chat*")
         blocks.append(block)
-    blocks += _more(len(summary.prechat) - len(answers), "more answer", "more answers")
+    blocks += _more(cards.hidden_prechat(summary, len(answers)), "more answer", "more answers")
     visitor = cards.visitor_rows(summary.visitor)
     if visitor:
         blocks += _titled("Visitor", visitor, budget)

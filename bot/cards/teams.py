@@ -224,6 +224,14 @@ def _glance(summary: CustomerSummary) -> list[Element]:
         if kind == "who":
             line = " · ".join(clean(p) for p in content)
             body.append(_rich(_run(line, 600, single_line=True, isSubtle=True), spacing="None"))
+        elif kind == "returning":
+            before, at, after = content
+            words = teams_text(before, 300, single_line=True) + (f" {_time(at)}" if at else "")
+            body.append({"type": "TextBlock", "text": words + teams_text(after, 100, single_line=True), "wrap": True,
+                         "spacing": "Small", "weight": "Bolder"})
+        elif kind == "given":
+            body.append(_rich(_run(cards.GIVEN_TITLE, 100, isSubtle=True, weight="Bolder"), spacing="Small"))
+            body += _facts_set(content, GLANCE_LINE, spacing="None")
         elif kind == "why":
             body += _facts_set(content, GLANCE_LINE, spacing="Small")
         elif kind == "latest":
@@ -382,7 +390,7 @@ def _conversation(summary: CustomerSummary, budget: Budget) -> list[Element]:
     answers = summary.prechat[: budget.prechat]
     if answers:
         body += [_subheading("Pre-chat"), *_facts([(a.question, a.answer) for a in answers], budget)]
-        body += _more(len(summary.prechat) - len(answers), "more answer", "more answers")
+        body += _more(cards.hidden_prechat(summary, len(answers)), "more answer", "more answers")
     visitor = cards.visitor_rows(summary.visitor)
     if visitor:
         body += [_subheading("Visitor"), *_facts(visitor, budget)]

@@ -40,6 +40,11 @@ def _header(summary: CustomerSummary) -> Panel:
     for kind, content in cards.glance_plan(summary, GLANCE_PRECHAT):
         if kind == "who":
             lines.append(_value(" · ".join(content)))
+        elif kind == "returning":
+            before, at, after = content
+            lines.append(_value(f"{before} {cards.when(at)}{after}" if at else f"{before}{after}"))
+        elif kind == "given":
+            rows += [(f"{label} ({cards.GIVEN_TITLE.lower()})", value) for label, value in content]
         elif kind == "why":
             rows += content
         elif kind == "latest":

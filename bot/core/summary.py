@@ -8,12 +8,13 @@ from typing import Mapping, Sequence
 
 from bot.core import sentiment
 from bot.domain import (
+    GLANCE_ITEMS,
+    SUMMARY_SECTIONS,
     ConversationFacts,
     ConversationRecord,
     ConversationStatus,
+    CustomerInput,
     CustomerSummary,
-    GLANCE_ITEMS,
-    SUMMARY_SECTIONS,
     EngagementFacts,
     IdentityFact,
     ProfileFacts,
@@ -48,6 +49,8 @@ def conversation_facts(conversation: ConversationRecord) -> ConversationFacts:
         started_at=conversation.created_at,
         bot=conversation.bot,
         reply_rule=reply_rule(conversation),
+        previous=conversation.previous,
+        prechat_omitted=conversation.omitted.get("prechat", 0),
     )
 
 
@@ -115,6 +118,19 @@ def _hidden_engagement(engagement: EngagementFacts | None, hidden: frozenset[str
     return replace(engagement, lifetime_value=None)
 
 
+def _hidden_given(given: CustomerInput, hidden: frozenset[str]) -> CustomerInput | None:
+    """The identity a handoff gave, without what the role may not see; None when it gave nothing."""
+    if "identities" in hidden:
+        given = replace(given, external_ids={}, channel_ids=())
+    if "email" in hidden:
+        given = replace(given, email=None)
+    if "phone" in hidden:
+        given = replace(given, phone=None, channel_ids=tuple(
+            (kind, value) for kind, value in given.channel_ids if kind.lower() not in PHONE_IDENTITY_KINDS))
+    empty = not (given.name or given.email or given.phone or given.external_ids or given.channel_ids)
+    return None if empty else given
+
+
 def _hidden_visitor(visitor: VisitorFacts | None, hidden: frozenset[str]) -> VisitorFacts | None:
     if visitor is None or "visitor_ip" not in hidden:
         return visitor
@@ -163,6 +179,7 @@ def build_summary(
         status_since=conversation.status_since if conversation else None,
         newest_customer_line=conversation.last_customer_line if conversation else None,
         prior_interactions=len(record.prior_interactions),
+        given=_hidden_given(conversation.customer_input, hidden_fields) if conversation and state != "matched" else None,
     )
 
 

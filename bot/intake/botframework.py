@@ -14,7 +14,7 @@ from bot.domain import Attachment, BotContext, BotFrameworkOrigin, Handoff, Tran
 from bot.errors import ApiError, invalid, malformed
 from bot.intake.generic import (
     CAPS,
-    check,
+    fit_and_check,
     clip,
     context_fields,
     customer_input,
@@ -67,9 +67,11 @@ def parse_handoff_initiate(activity: dict) -> Handoff:
     service_url = text_or_none(activity.get("serviceUrl")) or text_or_none(ref.get("serviceUrl"))
 
     bot_fields, generic, rest = _split_context(context)
+    cuts = []
     for key in _GENERIC_PARTS:
         if generic.get(key) is not None:
-            check(generic[key], key, f"value.{key}")
+            generic[key], cut = fit_and_check(generic[key], key, f"value.{key}")
+            cuts += cut
     known, variables = context_fields(rest)
 
     customer = with_known_customer(customer_input(generic.get("customer")), known)
@@ -96,6 +98,7 @@ def parse_handoff_initiate(activity: dict) -> Handoff:
         transcript=tuple(line for line in (_line(a, bot_ids) for a in said) if line)[-CAPS["lines"] :],
         case_number=text_or_none(case.get("number")) or known.get("case_number"),
         origin=_origin(activity, ref, conversation_id, channel_id, service_url, answering_bot, user),
+        cuts=tuple(cuts),
     )
 
 

@@ -14,7 +14,7 @@ from bot.domain import BotContext, Handoff, TranscriptLine
 from bot.errors import invalid, malformed
 from bot.intake.generic import (
     CAPS,
-    check,
+    fit_and_check,
     clip,
     context_fields,
     customer_input,
@@ -38,7 +38,7 @@ def parse_dialogflow_handoff(body: dict) -> Handoff:
     if not isinstance(body, Mapping):
         raise malformed("A Dialogflow CX body must be a JSON object.")
     metadata, said_by_bot = _handoff_metadata(body)
-    _check_forwarded(body)
+    body, cuts = _fit_forwarded(body)
 
     # Metadata is what the designer attached to this very handoff, so it wins over session parameters.
     known_meta, rest_meta = context_fields(metadata)
@@ -69,15 +69,21 @@ def parse_dialogflow_handoff(body: dict) -> Handoff:
         transcript=_transcript(body, utterance, said_by_bot),
         case_number=text_or_none(case.get("number")) or known.get("case_number"),
         reply_url=text_or_none(body.get("reply_url")),
+        cuts=tuple(cuts),
     )
 
 
-def _check_forwarded(body: Mapping[str, Any]) -> None:
-    """Forwarded generic keys get the generic schema's checks, caps and field paths."""
+def _fit_forwarded(body: Mapping[str, Any]) -> tuple[dict[str, Any], list]:
+    """Forwarded generic keys get the generic schema's caps (cut to fit, SPEC 3.4), checks and field paths;
+    the body comes back with them fitted."""
     forwarded = {key: body[key] for key in _FORWARDED if key in body}
     if isinstance(body.get("transcript"), list):
         forwarded["transcript"] = body["transcript"]
-    check({"source": SOURCE, "conversation_id": "-", **forwarded})
+    fitted, cuts = fit_and_check({"source": SOURCE, "conversation_id": "-", **forwarded})
+    fitted.pop("source")
+    if "conversation_id" not in forwarded:
+        fitted.pop("conversation_id")
+    return {**body, **fitted}, cuts
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -1,7 +1,8 @@
 """The generic handoff JSON (SPEC 3.1) → `Handoff`, plus the pieces of it the other intake edges reuse.
 
-Checked against handoff.schema.json: too long or wrongly typed → 422 naming the field (never cut); a date
-without an offset is UTC; blank optional strings count as absent; unknown keys are ignored.
+Checked against handoff.schema.json after `fit` made text and lists fit their caps (SPEC 3.4: cut with "…",
+never refused, each cut a warning); wrongly typed → 422 naming the field; a date without an offset is UTC;
+blank optional strings count as absent; unknown keys are ignored.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from bot.domain import (
     Attachment,
     BotContext,
+    Cut,
     CustomerInput,
     Handoff,
     PrechatAnswer,
@@ -27,6 +29,7 @@ from bot.domain import (
     VisitorInput,
 )
 from bot.errors import ApiError, invalid, malformed
+from bot.intake.fit import fit
 
 SCHEMA_FILE = "handoff.schema.json"
 
@@ -55,7 +58,7 @@ def parse_generic_handoff(body: object) -> Handoff:
     """Validate a `POST /handoff` body and turn it into a `Handoff`; raises `ApiError` (400/422)."""
     if not isinstance(body, dict):
         raise malformed("The handoff must be a JSON object.")
-    check(body)
+    body, cuts = fit_and_check(body)
     case = body.get("case") or {}
     return Handoff(
         source=body["source"],
@@ -70,6 +73,7 @@ def parse_generic_handoff(body: object) -> Handoff:
         transcript=transcript_lines(body.get("transcript")),
         case_number=text_or_none(case.get("number")),
         reply_url=text_or_none(body.get("reply_url")),
+        cuts=tuple(cuts),
     )
 
 
@@ -96,10 +100,23 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
 
 
 @cache
-def _validator(part: str | None) -> Draft202012Validator:
+def inlined(part: str | None = None) -> dict[str, Any]:
+    """The whole schema, or one of its `$defs`, with every local reference inlined."""
     full = schema()
     root = full if part is None else {"$schema": full["$schema"], "$ref": f"#/$defs/{part}"}
-    return Draft202012Validator(_inline_refs(root, full.get("$defs", {})))
+    return _inline_refs(root, full.get("$defs", {}))
+
+
+@cache
+def _validator(part: str | None) -> Draft202012Validator:
+    return Draft202012Validator(inlined(part))
+
+
+def fit_and_check(value: Any, part: str | None = None, at: str = "") -> tuple[Any, list[Cut]]:
+    """`value` cut to the caps of the schema (or of one of its `$defs`), then checked; (fitted value, cuts)."""
+    fitted, cuts = fit(value, inlined(part), at)
+    check(fitted, part, at)
+    return fitted, cuts
 
 
 def check(value: object, part: str | None = None, at: str = "") -> None:
