@@ -161,6 +161,8 @@ class Handoff:
     reply_url: str | None = None
     origin: BotFrameworkOrigin | None = None
     cuts: tuple[Cut, ...] = ()  # what was cut to fit (the answer's warnings)
+    # The request's Idempotency-Key (for handoff.initiate, the activity id): a repeat gets the first answer.
+    idempotency_key: str | None = None
 
     def omitted(self, field: str) -> int:
         """Items a list lost when it was cut to fit, e.g. omitted("prechat")."""

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
-from storage.models import ProcessedEvent
+from storage.models import IdempotentAnswer, ProcessedEvent
 
 KEY_LENGTH = 200
 
@@ -24,3 +24,8 @@ async def first_time_seen(key: str, *, now: datetime) -> bool:
 async def forget_before(cutoff: datetime) -> int:
     """Keys are only needed while a platform may still retry; older ones go."""
     return await ProcessedEvent.filter(at__lt=cutoff).delete()
+
+
+async def forget_answers_before(cutoff: datetime) -> int:
+    """Idempotency-Key answers are kept for a retry window, then go (bounded table)."""
+    return await IdempotentAnswer.filter(created_at__lt=cutoff).delete()
