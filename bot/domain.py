@@ -491,6 +491,8 @@ class ThreadMessage:
     conversation_id: int
     text: str
     attachments: tuple[Mapping[str, Any], ...] = ()
+    # The platform's id of this message (e.g. a Slack event id): stored with it, so a retry is never stored twice.
+    once_key: str | None = None
 
 
 @dataclass(frozen=True)

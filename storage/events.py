@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
+from storage.fastinsert import insert_rows
 from storage.models import IdempotentAnswer, ProcessedEvent
 
 KEY_LENGTH = 200
@@ -19,6 +21,15 @@ async def first_time_seen(key: str, *, now: datetime) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+async def record_once(key: str, *, now: datetime) -> bool:
+    """Inside the caller's transaction: record `key`, False when it was already recorded. ON CONFLICT DO
+    NOTHING keeps the transaction usable on PostgreSQL (a failed INSERT would abort it), and a concurrent
+    twin waits for this transaction, then skips."""
+    inserted = await insert_rows(connections.get("default"), ProcessedEvent, [{"key": key[:KEY_LENGTH], "at": now}],
+                                 returning=("key",), skip_conflicts_on=("key",))
+    return bool(inserted)
 
 
 async def forget_before(cutoff: datetime) -> int:

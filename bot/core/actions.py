@@ -123,14 +123,15 @@ async def claim(services: Services, actor: Actor, conversation_id: int) -> Claim
     return ClaimResult(False, outcome.holder, f"#{ref} is already claimed by {outcome.holder}.")
 
 
-async def add_note(services: Services, actor: Actor, conversation_id: int, text: str) -> str:
+async def add_note(services: Services, actor: Actor, conversation_id: int, text: str, *,
+                   once_key: str | None = None) -> str:
     text = text.strip()
     if not text:
         raise UserError("A note needs some text.", field="text")
     record = await load_conversation(conversation_id)
     await conversations.add_note(
         customer_id=record.customer_id, conversation_id=conversation_id, author=actor.label, text=text,
-        targets=services.targets, now=services.clock(),
+        targets=services.targets, now=services.clock(), once_key=once_key,
     )
     await conversations.set_current(actor, conversation_id)
     services.wake()
@@ -433,14 +434,15 @@ async def thread_message(services: Services, message: ThreadMessage) -> ThreadMe
     or internal chatter (anyone else, or before a claim)."""
     actor, conversation_id, text = message.actor, message.conversation_id, message.text
     if text.lstrip().lower().startswith(NOTE_PREFIX):
-        await add_note(services, actor, conversation_id, text.lstrip()[len(NOTE_PREFIX):].strip() or "(empty note)")
+        await add_note(services, actor, conversation_id, text.lstrip()[len(NOTE_PREFIX):].strip() or "(empty note)",
+                       once_key=message.once_key)
         return ThreadMessageOutcome(relayed=False, note=True)
     record = await load_conversation(conversation_id)
     is_claimer = record is not None and record.claimed_by_actor(actor)
     await conversations.add_message(
         conversation_id, sender="agent", text=text, sender_name=actor.label, posted_from=actor.platform,
         internal=not is_claimer, attachments=[dict(a) for a in message.attachments] or None,
-        targets=services.targets, now=services.clock(),
+        targets=services.targets, now=services.clock(), once_key=message.once_key,
     )
     services.wake()
     return ThreadMessageOutcome(relayed=is_claimer, note=False)
