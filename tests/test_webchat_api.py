@@ -1,0 +1,235 @@
+"""Baton's web chat over real HTTP (SPEC 3.5): a visitor starts a chat, their messages reach the agents'
+Slack thread under their name, the claiming agent's replies reach them live, files go both ways, and the
+chat ends with a rating. Slack is the fake Web API; every Slack request is signed."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from bot.config import Webchat
+
+from bot.domain import parse_public_id
+from storage.customers import create_customer
+from storage.models import Conversation, Message
+from tests.slack_signing import HANDOFF_CHANNEL, block_action, slack_baton, thread_message
+from tests.webchat_client import Visitor, messages, statuses
+
+
+def visitor_of(world, **headers) -> Visitor:
+    return Visitor(world.baton.base_url, world.baton.session, headers=headers)
+
+
+async def card_of(world, conversation: str) -> str:
+    marker = f"#{conversation}"
+    card = await world.slack.wait_for(lambda s: next((c for c in s.of("chat.postMessage") if "thread_ts" not in c.args
+                                                      and marker in json.dumps(c.args.get("blocks"))), None), timeout=20)
+    return card.response["ts"]
+
+
+async def claim(world, conversation: str, card_ts: str, user: str = "W111") -> None:
+    await world.interaction(block_action("baton_claim", json.dumps({"conversation": conversation}), user=user,
+                                         channel=HANDOFF_CHANNEL, message_ts=card_ts))
+    await world.ephemeral_containing(user, "You claimed")
+
+
+async def test_a_visitor_starts_a_chat_and_their_message_lands_in_the_thread_under_their_name(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+
+        status, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+        sent, _ = await visitor.say("Hello, the box was crushed")
+        reply = await world.slack.wait_for(lambda s: next((c for c in s.of("chat.postMessage", thread_ts=card_ts)
+                                                           if "box was crushed" in json.dumps(c.args)), None))
+
+        assert status == 201 and answer["token"] and answer["conversation"].startswith("c")
+        assert sent == 200
+        assert reply.args["username"] == "Dana Whitfield"
+        row = await Conversation.get(id=parse_public_id(answer["conversation"]))
+        assert (row.source, row.channel) == ("baton:webchat", "webchat")
+        assert {"question": "How can we help?", "answer": "My parcel arrived damaged"} in row.prechat
+        assert row.visitor["page_url"] == "https://shop.example.com/orders"
+        assert row.visitor["ip"] == "127.0.0.1" and row.visitor["location"] == "America/Chicago (time zone)"
+        assert row.visitor["user_agent"].startswith("Python")  # from the request itself
+        card = json.dumps((await world.slack.wait_for(lambda s: s.of("chat.postMessage")))[0].args)
+        assert "My parcel arrived damaged" in card
+
+
+async def test_a_known_email_in_the_survey_gives_the_matched_card(database_url):
+    async with slack_baton(database_url) as world:
+        await create_customer(display_name="Dana Whitfield", identities=[("email", "dana.w@example.com")],
+                              email="dana.w@example.com", now=datetime.now(timezone.utc))
+        visitor = visitor_of(world)
+
+        _, answer = await visitor.start()
+        await card_of(world, answer["conversation"])
+
+        row = await Conversation.get(id=parse_public_id(answer["conversation"]))
+        assert row.customer_id is not None
+
+
+async def test_the_survey_is_checked_on_the_server(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+
+        missing = await visitor.start(prechat=[{"question": "Your name", "answer": "Dana"}])
+        bad_email = await visitor.start(prechat=[{"question": "Your name", "answer": "Dana"},
+                                                 {"question": "Your email", "answer": "not-an-email"},
+                                                 {"question": "How can we help?", "answer": "help"}])
+        status, body, _ = await visitor.post(None, raw=b"{not json")
+
+        assert missing[0] == 422 and missing[1]["field"] == "prechat[1]"
+        assert bad_email[0] == 422 and bad_email[1]["field"] == "prechat[1]"
+        assert status == 400 and body["error"] == "malformed"
+        assert await Conversation.all().count() == 0
+
+
+async def test_the_claiming_agent_reply_reaches_the_visitor_live_and_notes_stay_internal(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+
+        await claim(world, answer["conversation"], card_ts)
+        await world.event(thread_message("!note sounds upset", user="W111", channel=HANDOFF_CHANNEL,
+                                         thread_ts=card_ts, ts=world.next_ts()))
+        await world.event(thread_message("So sorry! A new one ships today.", user="W111", channel=HANDOFF_CHANNEL,
+                                         thread_ts=card_ts, ts=world.next_ts()))
+        events = await visitor.events(lambda es: messages(es, "agent"))
+
+        assert statuses(events)[:2] == ["waiting", "claimed"]
+        joined = [e for e in events if e["event"] == "status" and e["status"] == "claimed"][0]
+        assert joined["text"] == "Ana Agent joined"
+        [reply] = messages(events, "agent")
+        assert (reply["name"], reply["text"]) == ("Ana Agent", "So sorry! A new one ships today.")
+        assert "upset" not in json.dumps(events)
+        assert [e["sse_id"] for e in events] == sorted(e["sse_id"] for e in events)
+
+
+async def test_a_reconnect_with_last_event_id_replays_only_what_was_missed(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+        await visitor.say("first")
+        first = await visitor.events(lambda es: messages(es, "visitor"))
+        cursor = first[-1]["sse_id"]
+
+        await claim(world, answer["conversation"], card_ts)  # while the visitor is away
+        await world.event(thread_message("Welcome back", user="W111", channel=HANDOFF_CHANNEL,
+                                         thread_ts=card_ts, ts=world.next_ts()))
+        await world.slack.wait_for(lambda s: True)
+        missed = await visitor.events(lambda es: messages(es, "agent"), after=cursor)
+        replay = await visitor.events(lambda es: messages(es, "agent"), after=0)
+
+        assert [e["event"] for e in missed] == ["status", "message"]
+        assert messages(missed)[0]["text"] == "Welcome back"
+        assert len(replay) == len(first) + len(missed)
+
+
+async def test_a_resend_with_the_same_client_id_is_one_message(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+
+        first = await visitor.say("only once", client_id="b7c1c8e2-0000-4000-8000-000000000001")
+        again = await visitor.say("only once", client_id="b7c1c8e2-0000-4000-8000-000000000001")
+        await visitor.say("after")
+        await world.slack.wait_for(lambda s: any("after" in json.dumps(c.args) for c in s.of("chat.postMessage", thread_ts=card_ts)))
+
+        assert first[1]["status"] == "sent" and again[1]["status"] == "duplicate"
+        posted = [c for c in world.slack.of("chat.postMessage", thread_ts=card_ts) if "only once" in json.dumps(c.args)]
+        assert len(posted) == 1
+        assert await Message.filter(text="only once").count() == 1
+
+
+async def test_a_token_opens_its_own_conversation_only(database_url):
+    async with slack_baton(database_url) as world:
+        dana, eve = visitor_of(world), visitor_of(world)
+        await dana.start()
+        await eve.start()
+        await dana.say("private to dana")
+        forged = Visitor(world.baton.base_url, world.baton.session, token=eve.token[:-3] + "AAA")
+
+        eve_events = await eve.events(lambda es: any(e["event"] == "status" for e in es))
+        refused, body, _ = await forged.post({"type": "message", "text": "hi"})
+        none, _, _ = await Visitor(world.baton.base_url, world.baton.session).post({"type": "message", "text": "hi"})
+
+        assert "private to dana" not in json.dumps(eve_events)
+        assert refused == 401 and none == 401
+
+
+async def test_a_long_message_is_cut_never_refused(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        await visitor.start()
+
+        status, answer = await visitor.say("x" * 5000)
+
+        assert status == 200 and answer["warnings"][0]["field"] == "text"
+        stored = await Message.get(sender="customer")
+        assert len(stored.text) == 4000 and stored.text.endswith("…")
+
+
+async def test_starts_and_messages_are_rate_limited_with_retry_after(database_url):
+    async with slack_baton(database_url, webchat=Webchat(starts_per_minute=2, messages_per_minute=3)) as world:
+        visitor = visitor_of(world)
+        results = [await visitor.start() for _ in range(3)]
+        sends = [await visitor.post({"type": "message", "text": f"m{i}"}) for i in range(4)]
+
+        assert [s for s, _ in results] == [201, 201, 429]
+        assert [s for s, _, _ in sends] == [200, 200, 200, 429]
+        assert int(sends[-1][2]["Retry-After"]) >= 1
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20
+
+
+async def test_a_visitor_upload_lands_in_the_slack_thread_as_a_real_file(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+
+        status, body = await visitor.upload("crushed box.png", PNG, "image/png", text="here is a photo")
+        shared = await world.slack.wait_for(lambda s: s.shared_files)
+        events = await visitor.events(lambda es: messages(es, "visitor"))
+
+        assert status == 200 and body["status"] == "sent"
+        [file] = shared
+        assert (file["name"], file["content"], file["channel"], file["thread_ts"]) == ("crushed box.png", PNG, HANDOFF_CHANNEL, card_ts)
+        [line] = [c for c in world.slack.of("chat.postMessage", thread_ts=card_ts) if "here is a photo" in json.dumps(c.args)]
+        assert line.args["username"] == "Dana Whitfield" and "crushed box.png" in json.dumps(line.args)
+        assert messages(events, "visitor")[0]["files"] == [{"name": "crushed box.png", "content_type": "image/png", "size": len(PNG)}]
+
+
+async def test_a_failed_upload_is_retried_without_posting_the_line_or_the_file_twice(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+        world.slack.fail_next(1, status=429, retry_after=0, method="files.completeUploadExternal")
+
+        await visitor.upload("label.pdf", b"%PDF-1.7 label", "application/pdf", text="the label")
+        await world.slack.wait_for(lambda s: s.shared_files, timeout=15)
+        await visitor.say("and then this")
+        await world.slack.wait_for(lambda s: any("and then this" in json.dumps(c.args) for c in s.of("chat.postMessage")))
+
+        assert len(world.slack.shared_files) == 1
+        lines = [c for c in world.slack.of("chat.postMessage", thread_ts=card_ts) if "the label" in json.dumps(c.args)]
+        assert len(lines) == 1
+
+
+async def test_uploads_of_other_types_or_over_10_mb_are_refused(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        await visitor.start()
+
+        html = await visitor.upload("page.html", b"<script>alert(1)</script>", "text/html")
+        big = await visitor.upload("big.png", b"\x89PNG" + b"0" * (10 * 1024 * 1024), "image/png")
+
+        assert html[0] == 415 and html[1]["field"] == "file"
+        assert big[0] == 413
+        assert world.slack.shared_files == []
