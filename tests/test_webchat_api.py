@@ -4,14 +4,20 @@ chat ends with a rating. Slack is the fake Web API; every Slack request is signe
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import datetime, timezone
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
 
 from bot.config import Webchat
+from bot.delivery.recording import RecordingPoster
 
 from bot.domain import parse_public_id
+from bot.web.app import create_app
 from storage.customers import create_customer
-from storage.models import Conversation, Message
+from storage.models import Conversation, Message, Survey, WebchatSession
 from tests.slack_signing import HANDOFF_CHANNEL, block_action, slack_baton, thread_message
 from tests.webchat_client import Visitor, messages, statuses
 
@@ -233,3 +239,108 @@ async def test_uploads_of_other_types_or_over_10_mb_are_refused(database_url):
         assert html[0] == 415 and html[1]["field"] == "file"
         assert big[0] == 413
         assert world.slack.shared_files == []
+
+
+async def test_the_visitor_ends_the_chat_and_the_rating_moves_the_cards_satisfaction(database_url):
+    async with slack_baton(database_url) as world:
+        customer_id = await create_customer(display_name="Dana Whitfield", identities=[("email", "dana.w@example.com")],
+                                            email="dana.w@example.com", now=datetime.now(timezone.utc))
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+
+        early, _ = await visitor.rate(5)
+        ended, body = await visitor.end()
+        events = await visitor.events(lambda es: "ended" in statuses(es))
+        rated, _ = await visitor.rate(5, "Quick and kind")
+        again, _ = await visitor.rate(1)
+        update = await world.slack.wait_for(lambda s: next((c for c in s.of("chat.update", ts=card_ts)
+                                                            if "CSAT 5.0 / 5" in json.dumps(c.args)), None), timeout=15)
+        written, _ = await visitor.say("hello?")
+
+        assert early == 409
+        assert ended == 200 and body == {"status": "ended", "csat": True}
+        row = await Conversation.get(id=parse_public_id(answer["conversation"]))
+        assert (row.status, row.wrapup_code) == ("wrapped", "visitor_ended")
+        assert [e for e in events if e["event"] == "status"][-1]["text"] == "You ended the chat."
+        assert (rated, again) == (200, 409)
+        survey = await Survey.get(customer_id=customer_id)
+        assert (survey.score, survey.comment, survey.conversation_id) == (5, "Quick and kind", row.id)
+        assert update is not None
+        assert written == 409
+
+
+async def test_an_agents_wrap_up_ends_the_chat_for_the_visitor(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+        await claim(world, answer["conversation"], card_ts)
+
+        await world.command(f"wrapup #{answer['conversation']} resolved", user="W111")
+        events = await visitor.events(lambda es: "ended" in statuses(es))
+
+        ended = [e for e in events if e["event"] == "status"][-1]
+        assert (ended["text"], ended["csat"]) == ("The agent ended the chat.", True)
+
+
+async def test_a_token_dies_a_day_after_the_chat_ended(database_url):
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        await visitor.end()
+        await WebchatSession.filter(conversation_id=parse_public_id(answer["conversation"])).update(
+            ended_at=datetime.now(timezone.utc) - timedelta(hours=25))
+
+        status, body, _ = await visitor.post({"type": "csat", "score": 4})
+
+        assert status == 401 and body["error"] == "chat_expired"
+
+
+async def test_an_agents_file_reaches_the_visitor_as_a_signed_baton_link(database_url):
+    async with slack_baton(database_url, public_url="https://baton.example.com", link_secret="link-secret") as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+        await claim(world, answer["conversation"], card_ts)
+        shared = world.slack.share_file("return label.pdf", b"%PDF-1.7 label", "application/pdf")
+
+        await world.event(thread_message("Here is your label", user="W111", channel=HANDOFF_CHANNEL, thread_ts=card_ts,
+                                         ts=world.next_ts(), subtype="file_share", files=[shared]))
+        events = await visitor.events(lambda es: messages(es, "agent"))
+
+        [file] = messages(events, "agent")[0]["files"]
+        assert file["name"] == "return label.pdf"
+        assert file["url"].startswith("https://baton.example.com/files/")
+        assert shared["url_private"] not in json.dumps(events)
+
+
+@asynccontextmanager
+async def second_process(settings):
+    """Another Baton on the same database, without a worker: it only serves visitors (its own hub)."""
+    app = create_app(settings, posters={"record": RecordingPoster()}, run_worker=False, manage_database=False)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_visitor_on_one_process_gets_the_reply_another_process_relayed(database_url):
+    async with slack_baton(database_url) as world, second_process(world.baton.settings) as other_url:
+        relaying = visitor_of(world)
+        _, answer = await relaying.start()
+        card_ts = await card_of(world, answer["conversation"])
+        # The same visitor, connected to the other process (a load balancer sent them there).
+        visitor = Visitor(other_url, world.baton.session, token=relaying.token)
+        listening = asyncio.create_task(visitor.events(lambda es: messages(es, "agent"), timeout=15))
+
+        await claim(world, answer["conversation"], card_ts)
+        await world.event(thread_message("Answered from elsewhere", user="W111", channel=HANDOFF_CHANNEL,
+                                         thread_ts=card_ts, ts=world.next_ts()))
+        events = await listening
+
+        assert messages(events, "agent")[0]["text"] == "Answered from elsewhere"
