@@ -210,7 +210,8 @@
       addLine(mine ? 'visitor' : 'agent', mine ? 'You' : event.name, event.text, event.files);
     } else if (kind === 'status') {
       setStatus(event.text);
-      if (event.status !== 'waiting' || !$('log').querySelector('.system')) addLine('system', null, event.text);
+      // "Waiting" shows in the status line only; joins and the end are part of the transcript.
+      if (event.status !== 'waiting') addLine('system', null, event.text);
       if (event.status === 'ended') finish(event.csat);
     }
   }
