@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -344,3 +345,49 @@ async def test_a_visitor_on_one_process_gets_the_reply_another_process_relayed(d
         events = await listening
 
         assert messages(events, "agent")[0]["text"] == "Answered from elsewhere"
+
+
+async def test_the_visitor_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(database_url):
+    import ipaddress
+
+    async with slack_baton(database_url, trusted_proxies=(ipaddress.ip_network("127.0.0.0/8"),)) as world:
+        trusted = visitor_of(world, **{"X-Forwarded-For": "198.51.100.9, 203.0.113.7"})
+        _, behind = await trusted.start()
+    async with slack_baton(database_url) as world:
+        untrusted = visitor_of(world, **{"X-Forwarded-For": "203.0.113.7"})
+        _, direct = await untrusted.start()
+
+        ips = {c.id: c.visitor["ip"] for c in await Conversation.all()}
+        assert ips[parse_public_id(behind["conversation"])] == "203.0.113.7"
+        assert ips[parse_public_id(direct["conversation"])] == "127.0.0.1"
+
+
+async def test_the_page_and_the_embed_script_are_served_by_baton_itself(database_url):
+    async with slack_baton(database_url, webchat=Webchat(title="Chat with <Acme>", allowed_origins=["https://shop.example.com"])) as world:
+        session, base = world.baton.session, world.baton.base_url
+        async with session.get(base + "/chat?queue=billing") as response:
+            page, headers = await response.text(), response.headers
+        async with session.get(base + "/chat/widget.js") as response:
+            widget = (response.status, response.content_type)
+        async with session.get(base + "/chat/static/chat.js") as response:
+            script = (response.status, response.content_type)
+        async with session.options(base + "/inbound/webchat", headers={"Origin": "https://shop.example.com"}) as response:
+            allowed = response.headers.get("Access-Control-Allow-Origin")
+        async with session.options(base + "/inbound/webchat", headers={"Origin": "https://evil.example"}) as response:
+            refused = response.headers.get("Access-Control-Allow-Origin")
+
+        assert "<title>Chat with &lt;Acme&gt;</title>" in page
+        assert '"queue": "billing"' in page and "<Acme>" not in page
+        assert re.findall(r'(?:src|href)="([^"]+)"', page) == ["/chat/static/chat.css", "/chat/static/chat.js"], \
+            "nothing from another origin"
+        assert "frame-ancestors 'self' https://shop.example.com" in headers["Content-Security-Policy"]
+        assert widget == (200, "application/javascript") and script == (200, "application/javascript")
+        assert (allowed, refused) == ("https://shop.example.com", None)
+
+
+async def test_the_chat_is_off_when_disabled(database_url):
+    async with slack_baton(database_url, webchat=Webchat(enabled=False)) as world:
+        status, _ = await world.baton.get("/chat")
+        posted, _, _ = await visitor_of(world).post({"type": "start"})
+
+        assert (status, posted) == (404, 404)
