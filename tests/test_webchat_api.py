@@ -15,10 +15,11 @@ from aiohttp import web
 from bot.config import Webchat
 from bot.delivery.recording import RecordingPoster
 
-from bot.domain import parse_public_id
-from bot.web.app import create_app
+from bot.core import actions
+from bot.domain import Actor, parse_public_id
+from bot.web.app import create_app, services_of
 from storage.customers import create_customer
-from storage.models import Conversation, Message, Survey, WebchatSession
+from storage.models import Conversation, CustomerFile, Message, Survey, WebchatSession
 from tests.slack_signing import HANDOFF_CHANNEL, block_action, slack_baton, thread_message
 from tests.webchat_client import Visitor, messages, statuses
 
@@ -391,3 +392,20 @@ async def test_the_chat_is_off_when_disabled(database_url):
         posted, _, _ = await visitor_of(world).post({"type": "start"})
 
         assert (status, posted) == (404, 404)
+
+
+async def test_anonymizing_the_customer_removes_their_files_and_what_their_chat_page_replays(database_url):
+    async with slack_baton(database_url) as world:
+        customer_id = await create_customer(display_name="Dana Whitfield", identities=[("email", "dana.w@example.com")],
+                                            email="dana.w@example.com", now=datetime.now(timezone.utc))
+        visitor = visitor_of(world)
+        await visitor.start()
+        await visitor.say("my address is 1 Main St")
+        await visitor.upload("id card.png", PNG, "image/png")
+        await world.slack.wait_for(lambda s: s.shared_files)
+
+        await actions.anonymize(services_of(world.baton.app), Actor("slack", "W333", "Sam", role="admin"), customer_id)
+        events = await visitor.events(lambda es: len(messages(es, "visitor")) >= 2)
+
+        assert "1 Main St" not in json.dumps(events) and "id card" not in json.dumps(events)
+        assert await CustomerFile.all().count() == 0
