@@ -505,6 +505,30 @@ class ThreadMessageOutcome:
 
 
 @dataclass(frozen=True)
+class CustomerFile:
+    """A file the customer sent (a web chat upload, an MMS picture) on its way into the agents' thread.
+
+    `bot.core.customer_files.attach` stores it with the customer's message; the outbox then puts it into
+    every thread as a real file (Slack external upload, a Teams attachment), once, however often it retries."""
+
+    name: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A customer file as the outbox reads it back: its id (the `file` of the message's attachment) and content."""
+
+    id: int
+    file: CustomerFile
+
+
+@dataclass(frozen=True)
 class Reply:
     """An agent's reply on its way to the customer, whatever channel carries it."""
 

@@ -16,6 +16,7 @@ from bot.core.summary import hidden_profile_columns, summary_for_conversation, s
 from bot.domain import (
     Actor,
     ConversationStatus,
+    CustomerFile,
     CustomerSummary,
     MatchCandidate,
     ThreadMessage,
@@ -25,7 +26,7 @@ from bot.domain import (
 )
 from bot.errors import UserError
 from bot.identity import identities_of, normalize_email, normalize_phone
-from storage import audit, cases, conversations, customer_admin
+from storage import audit, cases, conversations, customer_admin, customer_files
 from storage.changes import card_changed
 from storage.customers import add_identities, create_customer, find_by_identities, find_by_identity_value
 from storage.db import unit_of_work
@@ -158,6 +159,7 @@ async def wrap_up(services: Services, actor: Actor, conversation_id: int, code: 
     """Ends the conversation with a disposition code; with `logs` the interaction log follows in the thread."""
     codes = dict(services.settings.dispositions)
     codes.setdefault("timeout", "Timed out (automatic)")  # the auto-wrap-up timer's code always exists
+    codes.setdefault("visitor_ended", "Ended by the visitor")  # a web chat visitor's End always has its code
     if code not in codes:
         raise UserError(f"Unknown disposition code “{code}”. Codes: {', '.join(codes)}.", field="code")
     done = await conversations.wrap_up(
@@ -448,13 +450,29 @@ async def thread_message(services: Services, message: ThreadMessage) -> ThreadMe
     return ThreadMessageOutcome(relayed=is_claimer, note=False)
 
 
-async def customer_message(services: Services, conversation_id: int, text: str, *, sender_name: str | None = None,
-                           attachments: list | None = None) -> None:
-    """A later message from the customer (web chat, SMS, Bot Framework) arrives in the thread."""
+async def store_customer_message(services: Services, conversation_id: int, text: str, *, sender_name: str | None = None,
+                                 attachments: list | None = None, files: Sequence[CustomerFile] = ()) -> tuple[int, list]:
+    """A later message from the customer, stored with its files (inside the caller's transaction, so an edge
+    can store its own record beside it); the caller wakes the worker after its commit. Returns the message id
+    and its attachments (`files` become attachments naming the stored file, which the outbox puts into
+    every thread as a real file)."""
     said = await conversations.customer_texts(conversation_id) + [text]
     scored = (sentiment.score_text(" ".join(said)), sentiment.customer_text(said))
-    await conversations.add_message(
-        conversation_id, sender="customer", text=text, sender_name=sender_name, posted_from=None, internal=False,
-        attachments=attachments, targets=services.targets, now=services.clock(), sentiment=scored,
-    )
+    async with unit_of_work():
+        stored = await customer_files.store(conversation_id, files, now=services.clock()) if files else []
+        attachments = [*(attachments or []), *stored]
+        message_id = await conversations.add_message(
+            conversation_id, sender="customer", text=text, sender_name=sender_name, posted_from=None, internal=False,
+            attachments=attachments, targets=services.targets, now=services.clock(), sentiment=scored,
+        )
+    return message_id, attachments
+
+
+async def customer_message(services: Services, conversation_id: int, text: str, *, sender_name: str | None = None,
+                           attachments: list | None = None, files: Sequence[CustomerFile] = ()) -> int:
+    """A later message from the customer (web chat, SMS, Bot Framework) arrives in the thread, with the
+    customer's files (`CustomerFile`s: web chat uploads, MMS media) as real files there."""
+    message_id, _ = await store_customer_message(services, conversation_id, text, sender_name=sender_name,
+                                                 attachments=attachments, files=files)
     services.wake()
+    return message_id
