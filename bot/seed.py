@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Callable
 
 from bot.core import sentiment as sentiment_scoring
+from bot.domain import ConversationStatus
 from storage import db
 from storage.seeding import BulkWriter, analyze, existing_identity_values
 
@@ -562,7 +563,7 @@ class _Generator:
         wrapped = at + timedelta(minutes=rng.randint(4, 40))
         self.w.add(
             "conversation", id=conv_id, source="seed", external_id=f"seed-{conv_id}", channel=channel, kind="customer",
-            queue=rng.choice(QUEUES), status="wrapped", customer_id=cid, case_id=case_id,
+            queue=rng.choice(QUEUES), status=ConversationStatus.WRAPPED, customer_id=cid, case_id=case_id,
             customer_input={"name": first}, prechat=[], bot={**BOT, "last_topic": topic},
             wrapup_code=code, wrapup_notes=None, claimed_at=at + timedelta(minutes=1), wrapped_at=wrapped,
             sentiment=self._sentiment(" ".join(customer_lines)), topic_text=text,

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain import (
     GLANCE_ITEMS,
+    ConversationStatus,
     BotContext,
     CaseFacts,
     ConversationFacts,
@@ -37,10 +38,10 @@ SECTION_TITLES: dict[str, str] = {
     "engagement": "Engagement",
 }
 STATUS_LABELS = {
-    "queued": "Waiting for an agent",
-    "claimed": "Claimed",
-    "wrapped": "Wrapped up",
-    "failed": "Not routed",
+    ConversationStatus.QUEUED: "Waiting for an agent",
+    ConversationStatus.CLAIMED: "Claimed",
+    ConversationStatus.WRAPPED: "Wrapped up",
+    ConversationStatus.FAILED: "Not routed",
 }
 TIMELINE_FILTERS = ("all", "customer", "case", "conversation")
 FILTER_LABELS = {"all": "All", "customer": "Customer", "case": "Case", "conversation": "Conversation"}
@@ -91,19 +92,19 @@ def state_line(summary: CustomerSummary) -> str:
 
 def status_line(conversation: ConversationFacts) -> str:
     """'Claimed by Ana', 'Wrapped up (resolved)', 'Waiting for an agent' — raw (names are untrusted)."""
-    if conversation.status == "claimed" and conversation.claimed_by:
+    if conversation.status == ConversationStatus.CLAIMED and conversation.claimed_by:
         return f"Claimed by {conversation.claimed_by}"
-    if conversation.status == "wrapped" and conversation.wrapup_code:
+    if conversation.status == ConversationStatus.WRAPPED and conversation.wrapup_code:
         return f"Wrapped up ({conversation.wrapup_code})"
     return STATUS_LABELS.get(conversation.status, conversation.status)
 
 
 def is_claimed(conversation: ConversationFacts | None) -> bool:
-    return conversation is not None and conversation.status == "claimed"
+    return conversation is not None and conversation.status == ConversationStatus.CLAIMED
 
 
 def is_wrapped(conversation: ConversationFacts | None) -> bool:
-    return conversation is not None and conversation.status == "wrapped"
+    return conversation is not None and conversation.status == ConversationStatus.WRAPPED
 
 
 def fallback_line(summary: CustomerSummary) -> str:
@@ -280,7 +281,8 @@ def engagement_rows(e: EngagementFacts) -> list[Row]:
 # Which section's visibility a glance item follows: the role that may not see a section sees none of it.
 GLANCE_SECTION = {"why": "conversation", "latest": "conversation", "issue": "issue", "sentiment": "sentiment",
                   "engagement": "engagement"}
-SINCE_LABELS = {"queued": "Waiting since", "claimed": "Claimed", "wrapped": "Wrapped up", "failed": "Not routed since"}
+SINCE_LABELS = {ConversationStatus.QUEUED: "Waiting since", ConversationStatus.CLAIMED: "Claimed",
+                ConversationStatus.WRAPPED: "Wrapped up", ConversationStatus.FAILED: "Not routed since"}
 
 
 def glance_items(summary: CustomerSummary) -> list[str]:
@@ -333,7 +335,7 @@ def hidden_prechat(summary: CustomerSummary, shown: int) -> int:
 
 
 GIVEN_TITLE = "As given, not in the CRM"
-ENDED_WORDS = {"wrapped": "wrapped up", "failed": "not routed"}
+ENDED_WORDS = {ConversationStatus.WRAPPED: "wrapped up", ConversationStatus.FAILED: "not routed"}
 
 
 def given_rows(summary: CustomerSummary) -> list[Row]:
@@ -383,7 +385,7 @@ def state_since(summary: CustomerSummary) -> tuple[str, datetime] | None:
     c = summary.conversation
     if c is None:
         return None
-    at = summary.status_since or (c.started_at if c.status == "queued" else None)
+    at = summary.status_since or (c.started_at if c.status == ConversationStatus.QUEUED else None)
     if at is None:
         return None
     utc = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
