@@ -281,8 +281,8 @@ class SentimentFacts:
 
 @dataclass(frozen=True)
 class EngagementFacts:
-    lifetime_value: Decimal | None = None
-    currency: str | None = None
+    # Lifetime value per currency, (("EUR", 300.00), ("USD", 1175.00)) by code: never summed across currencies.
+    lifetime_values: tuple[tuple[str, Decimal], ...] = ()
     order_count: int = 0
     orders_per_month: float | None = None
     last_order_at: datetime | None = None

@@ -127,17 +127,26 @@ async def merge(survivor_id: int, merged_id: int, *, now: datetime) -> dict[str,
 
 
 async def last_merge(merged_id: int) -> AuditEvent | None:
-    return await AuditEvent.filter(customer_id=merged_id, action="merge").order_by("-id").first()
+    """The merge of `merged_id` that no later `unmerge` record undid (audit records are never changed)."""
+    event = await AuditEvent.filter(customer_id=merged_id, action__in=["merge", "unmerge"]).order_by("-id").first()
+    return event if event is not None and event.action == "merge" and "survivor" in event.detail else None
 
 
 async def undo_merge(merged_id: int, *, now: datetime) -> int:
-    """Put back what a merge moved, within 24 hours. Returns the survivor's id."""
+    """Put back what a merge moved, within 24 hours. Returns the survivor's id. The caller records the
+    `unmerge` in the same transaction: that record is what marks the merge as undone."""
+    merged = await Customer.get_or_none(id=merged_id)
+    if merged is None:
+        raise ValueError(f"there is no customer {merged_id}")
     event = await last_merge(merged_id)
-    if event is None or event.detail.get("undone"):
-        raise ValueError("no merge to undo")
+    if event is None or merged.merged_into_id is None:
+        raise ValueError(f"customer {merged_id} is not merged into another")
     if now - event.at > UNDO_WINDOW:
         raise ValueError("the 24-hour undo window has passed")
     survivor_id = int(event.detail["survivor"])
+    if merged.anonymized_at is not None or await Customer.filter(id=survivor_id, anonymized_at__isnull=False).exists():
+        # What the merge moved is anonymized now; splitting it again would bring nothing back but blanks.
+        raise ValueError(f"customer {survivor_id} was anonymized after the merge")
     async with in_transaction():
         for name, model in _OWNED.items():
             ids = event.detail.get("moved", {}).get(name) or []
@@ -145,7 +154,6 @@ async def undo_merge(merged_id: int, *, now: datetime) -> int:
                 await model.filter(id__in=ids).update(customer_id=merged_id)
         await recompute_engagement([survivor_id, merged_id])
         await Customer.filter(id=merged_id).update(merged_into_id=None, updated_at=now)
-        await AuditEvent.filter(id=event.id).update(detail={**event.detail, "undone": now.isoformat()})
     return survivor_id
 
 

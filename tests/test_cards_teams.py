@@ -13,7 +13,10 @@ from bot.cards.teams import (
     render_match_list_card,
     render_summary_card,
 )
+from decimal import Decimal
+
 from cards_factory import (
+    make_engagement,
     CUSTOMER_ID,
     PUBLIC_ID,
     assert_valid_card,
@@ -379,3 +382,10 @@ def test_rendering_is_pure_the_same_summary_gives_the_same_card():
     summary = make_summary()
 
     assert json.dumps(render_summary_card(summary)) == json.dumps(render_summary_card(summary))
+
+
+def test_lifetime_value_is_shown_per_currency_never_summed():
+    two = (("EUR", Decimal("300.00")), ("USD", Decimal("1175.00")))
+    text = shown(render_summary_card(make_summary(engagement=make_engagement(lifetime_values=two))))
+
+    assert "EUR 300.00 · USD 1,175.00" in text and "1,475" not in text

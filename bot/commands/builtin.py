@@ -56,7 +56,11 @@ async def merge(services: Services, request: CommandRequest, args: Args) -> Outc
     """Merges the second customer into the first, after a confirmation; refused if either is locked."""
     if args.peek() == "undo":
         args.word("undo")
-        merged = int(args.word("customer number"))
+        ref = args.word("customer number")
+        if not ref.isdigit():
+            raise UserError(f"`merge undo` takes the number of the customer that was merged (e.g. `merge undo 42`), "
+                            f"not “{ref}”. The merge's confirmation and `audit` show it.")
+        merged = int(ref)
         return Outcome(text=await actions.undo_merge(services, request.actor, merged))
     survivor = await _customer(args, "first customer")
     merged = await _customer(args, "second customer")
