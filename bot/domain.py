@@ -292,6 +292,19 @@ class EngagementFacts:
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    """One audit record (SPEC 5 Roles): who did what to which customer, when. Never changed once written."""
+
+    id: int
+    at: datetime
+    actor: str  # "slack:U123", "teams:29:…", "system:baton"
+    actor_name: str | None
+    action: str  # view | lookup | identities | export | merge | unmerge | edit | lock | unlock | anonymize | link | create | audit
+    customer_id: int | None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class MatchCandidate:
     customer_id: int
     display_name: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands.args import Args
 from bot.commands.registry import Registry
-from bot.core import actions, forms
+from bot.core import actions, audit_log, forms
 from bot.core.services import Services
 from bot.domain import TIMELINE_CATEGORIES, CommandRequest, Outcome, public_id
 from bot.errors import UserError
@@ -171,6 +171,18 @@ async def anonymize(services: Services, request: CommandRequest, args: Args) -> 
     candidate = await actions.one_customer(args.word("customer"))
     form = await forms.open_form(services, request.actor, "anonymize_confirm", {"customer": candidate.customer_id})
     return Outcome(text=f"Anonymize {candidate.display_name} ({candidate.customer_id})? This cannot be undone.", form=form)
+
+
+@registry.command("audit <customer> [--since <date>]")
+async def audit(services: Services, request: CommandRequest, args: Args) -> Outcome:
+    """Who viewed, looked up, exported, merged, edited, locked or anonymized the customer, newest first."""
+    customer = await _customer(args)
+    since_text = next((f.split("=", 1)[1] for f in args.flags if f.startswith("--since=")), None)
+    if since_text is None and args.flag("--since"):
+        since_text = args.word("date after --since")
+    since = audit_log.parse_since(since_text, services.clock()) if since_text else None
+    entries = await audit_log.read(services, request.actor, customer, since)
+    return Outcome(text=audit_log.chat_text(customer, entries))
 
 
 @registry.command("route here [queue]")
