@@ -1,4 +1,4 @@
-"""The `baton` command: serve, demo, seed, migrate, import, teams-package, config check (SPEC §1)."""
+"""The `baton` command: serve, demo, seed, migrate, import, audit, teams-package, config check (SPEC §1)."""
 
 from __future__ import annotations
 
@@ -110,6 +110,35 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """The audit as JSON, CSV or lines on stdout, newest first (SPEC 5 Roles)."""
+    import getpass
+
+    from bot.clock import utc_now
+    from bot.core import audit_log
+    from bot.domain import Actor
+    from bot.errors import UserError
+    from storage import db
+
+    async def run() -> int:
+        await db.connect(settings.database_url)
+        try:
+            now = utc_now()
+            since = audit_log.parse_since(args.since, now) if args.since else None
+            operator = Actor(platform="cli", user_id=getpass.getuser(), display_name=None, role="admin")
+            entries = await audit_log.read_for_operator(operator, args.customer, since, now)
+        finally:
+            await db.disconnect()
+        sys.stdout.write(audit_log.render(entries, args.format))
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except UserError as error:
+        print(f"baton audit: {error.text}", file=sys.stderr)
+        return 2
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="baton", description=__doc__)
     root.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -135,6 +164,11 @@ def parser() -> argparse.ArgumentParser:
                          help="the identity kind of the files' customer ids, e.g. crm, salesforce (default: crm)")
     imports.add_argument("--dry-run", action="store_true", help="read and check the files, change nothing")
     imports.set_defaults(func=cmd_import)
+    audit = sub.add_parser("audit", help="who viewed, looked up, exported, merged, edited, locked or anonymized customers")
+    audit.add_argument("--customer", help="one customer: number, email, phone, case number or name")
+    audit.add_argument("--since", help="from a date (2026-11-01), a date and time, or 7d / 12h / 2w ago")
+    audit.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    audit.set_defaults(func=cmd_audit)
     package = sub.add_parser("teams-package", help="build the Teams app package zip")
     package.add_argument("--output", default="baton-teams.zip")
     package.set_defaults(func=cmd_teams_package)

@@ -283,14 +283,27 @@ class SentimentFacts:
 
 @dataclass(frozen=True)
 class EngagementFacts:
-    lifetime_value: Decimal | None = None
-    currency: str | None = None
+    # Lifetime value per currency, (("EUR", 300.00), ("USD", 1175.00)) by code: never summed across currencies.
+    lifetime_values: tuple[tuple[str, Decimal], ...] = ()
     order_count: int = 0
     orders_per_month: float | None = None
     last_order_at: datetime | None = None
     last_order_number: str | None = None
     csat: float | None = None  # average 1..5
     csat_responses: int = 0
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit record (SPEC 5 Roles): who did what to which customer, when. Never changed once written."""
+
+    id: int
+    at: datetime
+    actor: str  # "slack:U123", "teams:29:…", "system:baton"
+    actor_name: str | None
+    action: str  # view | lookup | identities | export | merge | unmerge | edit | lock | unlock | anonymize | link | create | audit
+    customer_id: int | None
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,27 @@ async def case_number_of_conversation(conversation_id: int) -> str | None:
         return None
     case = await Case.filter(id=row["case_id"]).first().values("number")
     return case["number"] if case else None
+
+
+async def set_status(case: CaseRef, status: str, *, by: str, now: datetime) -> int:
+    """Close or cancel a case. Canceling deletes its internal comments and their timeline entries (seed:
+    "comments are deleted when the case is canceled"); returns how many comments went."""
+    async with in_transaction():
+        removed = 0
+        if status == "canceled":
+            removed = await CaseComment.filter(case_id=case.id).delete()
+            await Activity.filter(case_id=case.id, kind="comment").delete()
+        await Case.filter(id=case.id).update(status=status, updated_at=now)
+        if case.customer_id is not None:
+            await Activity.create(customer_id=case.customer_id, at=now, category="case", kind="case",
+                                  title=f"Case {case.number} {status} by {by}", case_id=case.id)
+    return removed
+
+
+async def set_priority(case: CaseRef, priority: str, *, now: datetime) -> None:
+    await Case.filter(id=case.id).update(priority=priority, updated_at=now)
+
+
+async def find_case_by_id(case_id: int) -> CaseRef | None:
+    case = await Case.get_or_none(id=case_id)
+    return _ref(case) if case else None

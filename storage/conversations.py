@@ -72,6 +72,39 @@ async def claim(conversation_id: int, actor: Actor, *, targets: Sequence[str], n
     return ClaimOutcome(won=bool(won), holder=holder, status=ConversationStatus(row.status))
 
 
+async def claimed_by(conversation_id: int) -> tuple[str, str] | None:
+    """(platform, user id) of the agent holding the conversation, if any."""
+    row = await Conversation.get_or_none(id=conversation_id).select_related("claimed_by")
+    return (row.claimed_by.platform, row.claimed_by.platform_user_id) if row and row.claimed_by else None
+
+
+async def unclaim(conversation_id: int, *, by: str, queue: str | None, targets: Sequence[str], now: datetime) -> bool:
+    """Back to the queue (another queue when `queue` is given); the source hears `queued`."""
+    async with in_transaction():
+        changes = {"claimed_by_id": None, "claimed_at": None, "status": ConversationStatus.QUEUED, "reminders_sent": 0}
+        if queue:
+            changes["queue"] = queue
+        done = await Conversation.filter(id=conversation_id, status=ConversationStatus.CLAIMED).update(**changes)
+        if done:
+            await record_status(conversation_id, "queued", by=by, now=now)
+            await card_changed(conversation_id, targets, now)
+    return bool(done)
+
+
+async def transfer(conversation_id: int, to: Actor, *, targets: Sequence[str], now: datetime) -> bool:
+    """To another agent: claimed by them now; the source hears `accepted` with their name."""
+    agent = await agent_for(to)
+    async with in_transaction():
+        done = await Conversation.filter(id=conversation_id).exclude(status__in=[s.value for s in ENDED_STATUSES]).update(
+            claimed_by_id=agent.id, claimed_at=now, status=ConversationStatus.CLAIMED)
+        if done:
+            await record_status(conversation_id, "accepted", by=agent.display_name or agent.platform_user_id, now=now)
+            await card_changed(conversation_id, targets, now)
+    if done:
+        await Agent.filter(id=agent.id).update(current_conversation_id=conversation_id)
+    return bool(done)
+
+
 async def add_message(
     conversation_id: int,
     *,

@@ -18,6 +18,7 @@ from storage.models import (
     Activity,
     AuditEvent,
     Case,
+    CaseComment,
     Conversation,
     Customer,
     CustomerFile,
@@ -31,6 +32,7 @@ from storage.models import (
 )
 
 UNDO_WINDOW = timedelta(hours=24)
+MERGED_TITLE = "Merged with"
 REMOVED = "[removed: customer anonymized]"  # what anonymized message and note texts become
 PROFILE_FIELDS = (
     "first_name", "last_name", "company", "gender", "email", "mobile_phone", "home_phone", "tags", "notes",
@@ -125,22 +127,31 @@ async def merge(survivor_id: int, merged_id: int, *, now: datetime) -> dict[str,
         await recompute_engagement([survivor_id, merged_id])
         await Customer.filter(id=merged_id).update(merged_into_id=survivor_id, updated_at=now)
         await Activity.create(customer_id=survivor_id, at=now, category="customer", kind="note",
-                              title=f"Merged with {merged.display_name}")
+                              title=f"{MERGED_TITLE} {merged.display_name}")
     return moved
 
 
 async def last_merge(merged_id: int) -> AuditEvent | None:
-    return await AuditEvent.filter(customer_id=merged_id, action="merge").order_by("-id").first()
+    """The merge of `merged_id` that no later `unmerge` record undid (audit records are never changed)."""
+    event = await AuditEvent.filter(customer_id=merged_id, action__in=["merge", "unmerge"]).order_by("-id").first()
+    return event if event is not None and event.action == "merge" and "survivor" in event.detail else None
 
 
 async def undo_merge(merged_id: int, *, now: datetime) -> int:
-    """Put back what a merge moved, within 24 hours. Returns the survivor's id."""
+    """Put back what a merge moved, within 24 hours. Returns the survivor's id. The caller records the
+    `unmerge` in the same transaction: that record is what marks the merge as undone."""
+    merged = await Customer.get_or_none(id=merged_id)
+    if merged is None:
+        raise ValueError(f"there is no customer {merged_id}")
     event = await last_merge(merged_id)
-    if event is None or event.detail.get("undone"):
-        raise ValueError("no merge to undo")
+    if event is None or merged.merged_into_id is None:
+        raise ValueError(f"customer {merged_id} is not merged into another")
     if now - event.at > UNDO_WINDOW:
         raise ValueError("the 24-hour undo window has passed")
     survivor_id = int(event.detail["survivor"])
+    if merged.anonymized_at is not None or await Customer.filter(id=survivor_id, anonymized_at__isnull=False).exists():
+        # What the merge moved is anonymized now; splitting it again would bring nothing back but blanks.
+        raise ValueError(f"customer {survivor_id} was anonymized after the merge")
     async with in_transaction():
         for name, model in _OWNED.items():
             ids = event.detail.get("moved", {}).get(name) or []
@@ -148,7 +159,6 @@ async def undo_merge(merged_id: int, *, now: datetime) -> int:
                 await model.filter(id__in=ids).update(customer_id=merged_id)
         await recompute_engagement([survivor_id, merged_id])
         await Customer.filter(id=merged_id).update(merged_into_id=None, updated_at=now)
-        await AuditEvent.filter(id=event.id).update(detail={**event.detail, "undone": now.isoformat()})
     return survivor_id
 
 
@@ -159,33 +169,51 @@ def _anon(value: str, salt: int) -> str:
 async def anonymize(customer_id: int, *, now: datetime, notice: str) -> list[int]:
     """Replace personal data irreversibly; counts, dates and case numbers remain. Returns touched conversations.
 
-    What Baton already posted of the customer's messages is marked for redaction on every platform,
-    and each conversation gets `notice` as an internal message saying so, in the same transaction."""
+    Reaches every copy Baton holds (SPEC 5): the customer and every customer merged into it (what a merge
+    undo would bring back), identities, conversations and their customer messages, interaction logs posted
+    with `--logs`, wrap-up notes, notes, case titles and comments, timeline details. What Baton already
+    posted of the customer's messages and of those logs is marked for redaction on every platform, and
+    each conversation gets `notice` as an internal message saying so, in the same transaction."""
     async with in_transaction():
-        customer = await Customer.get(id=customer_id).select_for_update()
-        label = f"Anonymized customer {customer.id}"
-        await Customer.filter(id=customer_id).update(
-            display_name=label, first_name=None, last_name=None, company=None, job_title=None, city=None,
-            primary_contact=None, gender=None, email=None, mobile_phone=None, home_phone=None, tags=[], notes=None,
-            anonymized_at=now, updated_at=now,
-        )
-        for identity in await Identity.filter(customer_id=customer_id):
-            await Identity.filter(id=identity.id).update(value=_anon(identity.value, customer_id))
-        conversation_ids = list(await Conversation.filter(customer_id=customer_id).values_list("id", flat=True))
+        await Customer.get(id=customer_id).select_for_update()
+        customer_ids = await _with_merged(customer_id)
+        for cid in customer_ids:
+            await Customer.filter(id=cid).update(
+                display_name=f"Anonymized customer {cid}", first_name=None, last_name=None, company=None,
+                job_title=None, city=None, primary_contact=None, gender=None, email=None, mobile_phone=None,
+                home_phone=None, tags=[], notes=None, anonymized_at=now, updated_at=now,
+            )
+        for identity in await Identity.filter(customer_id__in=customer_ids):
+            await Identity.filter(id=identity.id).update(value=_anon(identity.value, identity.customer_id))
+        conversation_ids = list(await Conversation.filter(customer_id__in=customer_ids).values_list("id", flat=True))
         if conversation_ids:
             await Conversation.filter(id__in=conversation_ids).update(
                 customer_input={}, visitor=None, prechat=[], topic_text=None, last_customer_line=None
             )
+            await Conversation.filter(id__in=conversation_ids, wrapup_notes__isnull=False).update(wrapup_notes=REMOVED)
             await Message.filter(conversation_id__in=conversation_ids, sender="customer").update(
                 text=REMOVED, sender_name=None, attachments=[]
             )
             await _anonymize_webchat(conversation_ids)
+            # An interaction log quotes the customer line by line: it goes as a whole.
+            await Message.filter(conversation_id__in=conversation_ids, kind="log").update(text=f"Interaction log: {REMOVED}")
             await mark_for_redaction(conversation_ids)
             await Message.bulk_create(
                 [Message(conversation_id=c, sender="system", text=notice, internal=True, at=now) for c in conversation_ids]
             )
-        await Note.filter(customer_id=customer_id).update(text=REMOVED)
-        await Activity.filter(customer_id=customer_id).update(detail=None)
+        await Note.filter(customer_id__in=customer_ids).update(text=REMOVED)
+        if conversation_ids:
+            await Note.filter(conversation_id__in=conversation_ids).update(text=REMOVED)
+        for case in await Case.filter(customer_id__in=customer_ids):
+            await Case.filter(id=case.id).update(title=f"Case {case.number}", updated_at=now)
+        case_ids = list(await Case.filter(customer_id__in=customer_ids).values_list("id", flat=True))
+        if case_ids:
+            await CaseComment.filter(case_id__in=case_ids).update(text=REMOVED)
+            await Activity.filter(case_id__in=case_ids).update(title="Case activity", detail=None)
+        await Activity.filter(customer_id__in=customer_ids).update(detail=None)
+        # merge() names the merged customer in the survivor's timeline.
+        await Activity.filter(customer_id__in=customer_ids, title__startswith=MERGED_TITLE).update(
+            title=f"{MERGED_TITLE} another customer record")
     return conversation_ids
 
 
@@ -200,19 +228,68 @@ async def _anonymize_webchat(conversation_ids: list[int]) -> None:
     await Survey.filter(conversation_id__in=conversation_ids).update(comment=None)
 
 
+async def _with_merged(customer_id: int) -> list[int]:
+    """The customer and every customer merged into it, at any depth."""
+    ids, frontier = [customer_id], [customer_id]
+    while frontier:
+        frontier = [i for i in await Customer.filter(merged_into_id__in=frontier).values_list("id", flat=True) if i not in ids]
+        ids += frontier
+    return ids
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 async def export(customer_id: int) -> dict[str, Any]:
+    """Everything Baton holds about the customer (SPEC 5 Export, GDPR access and portability): profile,
+    identities, conversations with their messages, cases with their comments, notes, orders, surveys, the
+    timeline and the audit of access to them, as one JSON-ready document."""
     customer = await Customer.get(id=customer_id)
     profile = {name: getattr(customer, name) for name in ("id", "display_name", *PROFILE_FIELDS, "locked")}
+    profile.update(created_at=_iso(customer.created_at), updated_at=_iso(customer.updated_at),
+                   anonymized_at=_iso(customer.anonymized_at))
+    ids = await _with_merged(customer_id)
+    conversations = await Conversation.filter(customer_id=customer_id).order_by("id")
+    messages: dict[int, list[dict[str, Any]]] = {}
+    for m in await Message.filter(conversation_id__in=[c.id for c in conversations]).exclude(kind="status").order_by("id"):
+        messages.setdefault(m.conversation_id, []).append(
+            {"at": _iso(m.at), "from": m.sender, "name": m.sender_name, "text": m.text, "internal": m.internal,
+             "kind": m.kind, "attachments": [a.get("name") for a in m.attachments or [] if isinstance(a, dict)]})
+    cases = await Case.filter(customer_id=customer_id).order_by("id")
+    comments: dict[int, list[dict[str, Any]]] = {}
+    for c in await CaseComment.filter(case_id__in=[c.id for c in cases]).order_by("id"):
+        comments.setdefault(c.case_id, []).append({"at": _iso(c.created_at), "author": c.author, "text": c.text})
+    audit = await AuditEvent.filter(customer_id__in=ids).order_by("id").values("at", "actor", "action", "customer_id", "detail")
     return {
         "customer": profile,
+        "merged_customers": ids[1:],
         "identities": [dict(kind=k, value=v) for k, v in await Identity.filter(customer_id=customer_id).values_list("kind", "value")],
-        "cases": await Case.filter(customer_id=customer_id).order_by("id").values("number", "title", "status", "priority", "product"),
+        "conversations": [
+            {"id": c.id, "source": c.source, "channel": c.channel, "status": c.status, "queue": c.queue,
+             "created_at": _iso(c.created_at), "wrapup_code": c.wrapup_code, "wrapup_notes": c.wrapup_notes,
+             "prechat": c.prechat, "visitor": c.visitor, "messages": messages.get(c.id, [])}
+            for c in conversations
+        ],
+        "cases": [
+            {"number": c.number, "title": c.title, "status": c.status, "priority": c.priority, "product": c.product,
+             "owner": c.owner, "created_at": _iso(c.created_at), "comments": comments.get(c.id, [])}
+            for c in cases
+        ],
+        "notes": [{"at": _iso(at), "author": author, "text": text} for at, author, text in
+                  await Note.filter(customer_id=customer_id).order_by("id").values_list("created_at", "author", "text")],
         "orders": [
             {"number": o["number"], "total": str(o["total"]), "currency": o["currency"], "placed_at": o["placed_at"].isoformat()}
             for o in await Order.filter(customer_id=customer_id).order_by("placed_at").values("number", "total", "currency", "placed_at")
         ],
-        "notes": await Note.filter(customer_id=customer_id).order_by("id").values("author", "text"),
-        "conversations": await Conversation.filter(customer_id=customer_id).order_by("id").values("id", "source", "channel", "status", "wrapup_code"),
+        "surveys": [{"at": _iso(at), "score": score} for at, score in
+                    await Survey.filter(customer_id=customer_id).order_by("at").values_list("at", "score")],
+        "timeline": [
+            {"at": _iso(a["at"]), "category": a["category"], "kind": a["kind"], "title": a["title"], "detail": a["detail"]}
+            for a in await Activity.filter(customer_id=customer_id).order_by("-at", "-id")
+            .values("at", "category", "kind", "title", "detail")
+        ],
+        "audit": [{**row, "at": _iso(row["at"])} for row in audit],
     }
 
 

@@ -48,6 +48,8 @@ class Customer(Model):
     last_order_at = fields.DatetimeField(null=True)
     last_order_number = fields.CharField(max_length=64, null=True)
     last_order_currency = fields.CharField(max_length=3, null=True)
+    # Lifetime value per currency, {"EUR": 30000, "USD": 117500} in cents: never summed across currencies.
+    order_totals = fields.JSONField(null=True)
     csat_points = fields.IntField(default=0, db_default=0)
     csat_responses = fields.IntField(default=0, db_default=0)
 
@@ -282,7 +284,8 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_event"
-        indexes = (Index(fields=("customer_id", "at"), name="audit_by_customer"),)
+        # Append-only: migration 0014 adds triggers that refuse UPDATE and DELETE on both databases.
+        indexes = (Index(fields=("customer_id", "at"), name="audit_by_customer"), Index(fields=("at",), name="audit_by_time"))
 
 
 class OutboxJob(Model):

@@ -305,6 +305,13 @@ async def baseline_handoff(source: str, external_id: str, *, customer_input: dic
     return conversation.id
 
 
+def _per_currency(orders) -> tuple[tuple[str, Decimal], ...]:
+    sums: dict[str, Decimal] = {}
+    for o in orders:
+        sums[o.currency] = sums.get(o.currency, Decimal("0")) + Decimal(o.total)
+    return tuple((code, amount.quantize(Decimal("0.01"))) for code, amount in sorted(sums.items()))
+
+
 async def naive_summary_record(customer_id: int, *, timeline_limit: int = 10) -> SummaryRecord | None:
     """The obvious way to build a summary: load all of the customer's history, then summarize in Python.
 
@@ -337,8 +344,7 @@ async def naive_summary_record(customer_id: int, *, timeline_limit: int = 10) ->
         prior_interactions=tuple((c.sentiment, c.topic_text or "") for c in prior[:PRIOR_INTERACTIONS]),
         orders=OrderStats(
             count=len(orders),
-            total=sum((Decimal(o.total) for o in orders), Decimal("0")) if orders else None,
-            currency=orders[-1].currency if orders else None,
+            totals=_per_currency(orders),
             first_at=orders[0].placed_at if orders else None,
             last_at=orders[-1].placed_at if orders else None,
             last_number=orders[-1].number if orders else None,

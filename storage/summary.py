@@ -33,8 +33,7 @@ CANDIDATES_SHOWN = 25
 @dataclass(frozen=True)
 class OrderStats:
     count: int = 0
-    total: Decimal | None = None
-    currency: str | None = None
+    totals: tuple[tuple[str, Decimal], ...] = ()  # per currency, by code
     first_at: datetime | None = None
     last_at: datetime | None = None
     last_number: str | None = None
@@ -202,12 +201,16 @@ async def _candidates(ids: tuple[int, ...]) -> tuple[MatchCandidate, ...]:
     return tuple(candidate_of(c) for c in rows)
 
 
+def money_totals(cents: dict | None) -> tuple[tuple[str, Decimal], ...]:
+    """{"USD": 117500, "EUR": 300} → (("EUR", 3.00), ("USD", 1175.00)): one amount per currency."""
+    return tuple((code, (Decimal(int(amount)) / 100).quantize(Decimal("0.01"))) for code, amount in sorted((cents or {}).items()))
+
+
 def _engagement_totals(c: Customer) -> OrderStats:
     """The running totals `storage.engagement` keeps on the customer row: no aggregate per read."""
     return OrderStats(
         count=c.order_count,
-        total=(Decimal(c.order_total_cents) / 100).quantize(Decimal("0.01")) if c.order_count else None,
-        currency=c.last_order_currency,
+        totals=money_totals(c.order_totals),
         first_at=c.first_order_at,
         last_at=c.last_order_at,
         last_number=c.last_order_number,

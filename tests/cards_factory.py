@@ -120,8 +120,7 @@ def make_sentiment(**overrides) -> SentimentFacts:
 
 def make_engagement(**overrides) -> EngagementFacts:
     defaults = dict(
-        lifetime_value=Decimal("1234.50"),
-        currency="USD",
+        lifetime_values=(("USD", Decimal("1234.50")),),
         order_count=12,
         orders_per_month=0.8,
         last_order_at=T0 - timedelta(days=30),
@@ -205,7 +204,7 @@ def make_hostile_summary(text: str, *, state: str = "matched", timeline: int = 3
         sentiment=SentimentFacts(
             score=0.1, label=text, interactions=6, topics=tuple(TopicShare(text, 3, 6) for _ in range(12))
         ),
-        engagement=EngagementFacts(currency=text, lifetime_value=Decimal("1"), last_order_number=text),
+        engagement=EngagementFacts(lifetime_values=((text, Decimal("1")),), last_order_number=text),
     )
 
 
@@ -328,7 +327,7 @@ def make_demo_summary(**overrides) -> CustomerSummary:
                        for ago, category, kind, title, detail in timeline),
         sentiment=make_sentiment(score=-0.26, topics=(TopicShare("damaged", 3, 6), TopicShare("refund", 1, 6),
                                                       TopicShare("late", 1, 6), TopicShare("broken", 0, 6))),
-        engagement=make_engagement(lifetime_value=Decimal("725.75"), order_count=5, orders_per_month=0.4,
+        engagement=make_engagement(lifetime_values=(("USD", Decimal("725.75")),), order_count=5, orders_per_month=0.4,
                                    last_order_at=T0 - timedelta(days=6), csat=3.67, csat_responses=3),
         newest_customer_line="my parcel arrived damaged",
         prior_interactions=6,

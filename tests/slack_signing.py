@@ -92,7 +92,7 @@ def block_action(action_id: str, value: str, *, user: str, channel: str, message
     body["response_url"] = response_url
     action = body["actions"][0]
     action.update(action_id=action_id, block_id="baton_card_actions", type=kind)
-    if kind == "static_select":
+    if kind in ("static_select", "overflow"):
         action.pop("value", None)
         action.pop("text", None)
         action["selected_option"] = {"text": {"type": "plain_text", "text": "choice"}, "value": value}

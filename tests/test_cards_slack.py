@@ -16,7 +16,10 @@ from bot.cards.slack import (
     render_transcript_line,
     summary_fallback_text,
 )
+from decimal import Decimal
+
 from cards_factory import (
+    make_engagement,
     CUSTOMER_ID,
     PUBLIC_ID,
     T0,
@@ -551,3 +554,12 @@ def test_rendering_is_pure_the_same_summary_gives_the_same_blocks():
     summary = make_summary()
 
     assert json.dumps(render_summary_blocks(summary)) == json.dumps(render_summary_blocks(summary))
+
+
+def test_lifetime_value_is_shown_per_currency_never_summed():
+    two = (("EUR", Decimal("300.00")), ("USD", Decimal("1175.00")))
+    summary = make_summary(engagement=make_engagement(lifetime_values=two))
+
+    assert "Lifetime value\nEUR 300.00 · USD 1,175.00" in texts(details(summary))
+    assert "EUR 300.00 · USD 1,175.00 lifetime" in texts(render_summary_blocks(summary))
+    assert "1,475" not in texts(details(summary)) + texts(render_summary_blocks(summary))

@@ -13,7 +13,10 @@ from bot.cards.teams import (
     render_match_list_card,
     render_summary_card,
 )
+from decimal import Decimal
+
 from cards_factory import (
+    make_engagement,
     CUSTOMER_ID,
     PUBLIC_ID,
     assert_valid_card,
@@ -256,7 +259,9 @@ def test_claimed_card_says_who_claimed_it_and_offers_no_claim():
     card = render_summary_card(claimed(make_summary(), by="Ana Ortiz"))
 
     assert "Claimed by Ana Ortiz" in shown(card)
-    assert card_verbs(card) == ["add_note", "wrap_up", "Action.OpenUrl"]
+    assert card_verbs(card) == ["add_note", "wrap_up", "Action.OpenUrl", "unclaim", "case_close", "case_cancel"]
+    # The claimed card's menu: secondary actions, which Teams shows under "…".
+    assert [a.get("mode") for a in card["actions"]][-3:] == ["secondary"] * 3
 
 
 def test_wrapped_card_shows_the_wrapup_code_and_neither_claim_nor_wrapup():
@@ -379,3 +384,10 @@ def test_rendering_is_pure_the_same_summary_gives_the_same_card():
     summary = make_summary()
 
     assert json.dumps(render_summary_card(summary)) == json.dumps(render_summary_card(summary))
+
+
+def test_lifetime_value_is_shown_per_currency_never_summed():
+    two = (("EUR", Decimal("300.00")), ("USD", Decimal("1175.00")))
+    text = shown(render_summary_card(make_summary(engagement=make_engagement(lifetime_values=two))))
+
+    assert "EUR 300.00 · USD 1,175.00" in text and "1,475" not in text

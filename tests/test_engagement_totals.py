@@ -96,16 +96,17 @@ async def test_a_later_order_moves_the_lifetime_value_and_the_last_order(databas
     await _orders(customer_id, (30, "SO-0", "0.05"), (1, "SO-3", "30.30"), currency="EUR")
     after = await _engagement(customer_id)
 
-    assert (before.lifetime_value, before.order_count, before.last_order_number) == (Decimal("30.30"), 2, "SO-2")
-    assert (after.lifetime_value, after.order_count, after.last_order_number) == (Decimal("60.65"), 4, "SO-3")
-    assert after.currency == "EUR" and after.last_order_at == NOW - DAY
+    assert (before.lifetime_values, before.order_count, before.last_order_number) == ((("USD", Decimal("30.30")),), 2, "SO-2")
+    # Never USD plus EUR: each currency keeps its own lifetime value.
+    assert after.lifetime_values == (("EUR", Decimal("30.35")), ("USD", Decimal("30.30")))
+    assert (after.order_count, after.last_order_number, after.last_order_at) == (4, "SO-3", NOW - DAY)
 
 
 async def test_many_small_amounts_add_up_to_the_cent(database):
     customer_id = await add_customer(now=NOW, rng=random.Random(2))
     await _orders(customer_id, *((i % 300 + 1, f"SO-{i}", "0.10") for i in range(1000)))
 
-    assert (await _engagement(customer_id)).lifetime_value == Decimal("100.00")
+    assert (await _engagement(customer_id)).lifetime_values == (("USD", Decimal("100.00")),)
 
 
 async def test_a_merge_moves_the_totals_to_the_survivor_and_its_undo_moves_them_back(database):
@@ -119,15 +120,15 @@ async def test_a_merge_moves_the_totals_to_the_survivor_and_its_undo_moves_them_
     await actions.merge_customers(_services(), ADMIN, survivor, merged)
     combined = await _engagement(survivor)
 
-    assert (combined.lifetime_value, combined.order_count, combined.last_order_number) == (Decimal("130.00"), 3, "SO-B1")
+    assert (combined.lifetime_values, combined.order_count, combined.last_order_number) == ((("USD", Decimal("130.00")),), 3, "SO-B1")
     assert (combined.csat, combined.csat_responses) == (3.0, 3)
     assert await _stats(survivor) == await _from_the_rows(survivor)
 
     await actions.undo_merge(_services(NOW + timedelta(hours=1)), ADMIN, merged)
 
-    assert (await _engagement(survivor)).lifetime_value == Decimal("100.00")
+    assert (await _engagement(survivor)).lifetime_values == (("USD", Decimal("100.00")),)
     apart = await _engagement(merged)
-    assert (apart.lifetime_value, apart.order_count, apart.csat_responses) == (Decimal("30.00"), 2, 2)
+    assert (apart.lifetime_values, apart.order_count, apart.csat_responses) == ((("USD", Decimal("30.00")),), 2, 2)
     assert await _stats(merged) == await _from_the_rows(merged)
 
 
@@ -170,6 +171,6 @@ async def test_upgrading_a_database_that_already_has_orders_fills_in_their_total
     finally:
         await db.disconnect()
 
-    assert (engagement.lifetime_value, engagement.order_count) == (Decimal("20.00"), 2)
+    assert (engagement.lifetime_values, engagement.order_count) == ((("USD", Decimal("20.00")),), 2)
     assert (engagement.last_order_number, engagement.csat, engagement.csat_responses) == ("SO-OLD-2", 4.5, 2)
     assert engagement.last_order_at == datetime(2025, 3, 1, tzinfo=timezone.utc)

@@ -41,7 +41,7 @@ async def test_a_dynamics_and_salesforce_export_fills_the_summary_card(database)
     assert summary.profile.email == "zoe.a@example.com" and summary.profile.mobile_phone == "+14155550199"
     assert [case.number for case in summary.recent_cases] == ["00001026"]
     assert summary.recent_cases[0].priority == "High"
-    assert summary.engagement.order_count == 2 and summary.engagement.lifetime_value == Decimal("1300.00")
+    assert summary.engagement.order_count == 2 and summary.engagement.lifetime_values == (("EUR", Decimal("1300.00")),)
     assert summary.engagement.last_order_number == "SO-5002"
     assert {entry.title for entry in summary.timeline} >= {"Order SO-5001 placed", "Case 00001026 opened"}
     assert await find_by_identities([("email", "zoe.a@example.com")]) == [zoe]
@@ -216,7 +216,7 @@ async def test_amounts_with_decimal_commas_or_thousands_separators_are_read_righ
 
     await _import([orders])
 
-    assert (await summary_for_customer(await _customer("C-1"), now=NOW)).engagement.lifetime_value == Decimal(amount)
+    assert (await summary_for_customer(await _customer("C-1"), now=NOW)).engagement.lifetime_values == (("USD", Decimal(amount)),)
 
 
 async def test_the_columns_tell_the_kind_before_the_file_name(database, tmp_path):

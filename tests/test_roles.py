@@ -99,7 +99,7 @@ async def test_hidden_fields_come_from_baton_toml_per_role(database, tmp_path):
     summary = await actions.customer_view(services, Actor("slack", SUPERVISOR, role="supervisor"), dana)
 
     assert summary.profile.email is None and summary.identities == ()
-    assert summary.profile.mobile_phone == PHONE and summary.engagement.lifetime_value == Decimal("129.50")
+    assert summary.profile.mobile_phone == PHONE and summary.engagement.lifetime_values == (("USD", Decimal("129.50")),)
     admin = await actions.customer_view(services, Actor("slack", "W9", role="admin"), dana)
     assert admin.profile.email == "dana.w@example.com" and len(admin.identities) == 2
 

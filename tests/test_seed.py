@@ -52,7 +52,7 @@ async def test_the_featured_customer_has_a_rich_history(database):
 
     summary = await summary_for_customer(report.featured_customer_id, now=NOW, topic_phrases=("damaged", "refund"))
 
-    assert summary.engagement.lifetime_value == seeding.FEATURED_LIFETIME_VALUE
+    assert summary.engagement.lifetime_values == (("USD", seeding.FEATURED_LIFETIME_VALUE),)
     assert summary.engagement.order_count == len(seeding.FEATURED_ORDER_TOTALS)
     assert summary.engagement.last_order_number == seeding.FEATURED_ORDER
     assert summary.engagement.csat == round(sum(seeding.FEATURED_CSAT_SCORES) / len(seeding.FEATURED_CSAT_SCORES), 2)

@@ -236,3 +236,14 @@ async def test_wrapup_with_logs_posts_the_interaction_log_in_the_handoff_thread(
             (c for c in s.of("chat.postMessage", thread_ts=ctx["card_ts"]) if "Interaction log" in c.args["text"]), None))
         assert log_post.args["channel"] == HANDOFF_CHANNEL
         assert "my parcel arrived damaged" in json.dumps(log_post.args["blocks"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_merge_undo_with_a_word_for_a_number_says_what_it_takes(database_url, mode):
+    async with slack_baton(database_url) as world:
+        ctx = await arrange(world)
+
+        await send(world, ctx, mode, "merge undo abc")
+
+        found = await answer(world, ctx, mode, "takes the number of the customer that was merged")
+        assert "Sorry" not in found and "abc" in found

@@ -159,11 +159,10 @@ async def test_engagement_sums_and_counts_orders_and_averages_csat(database):
 
     engagement = (await summary_for_customer(customer_id, now=NOW)).engagement
 
-    assert engagement.lifetime_value == Decimal("370.00")
+    assert engagement.lifetime_values == (("USD", Decimal("370.00")),)
     assert engagement.order_count == 3
     assert engagement.last_order_number == "SO-3"
     assert engagement.last_order_at == NOW - timedelta(days=3)
-    assert engagement.currency == "USD"
     assert engagement.csat == 3.67  # (5 + 2 + 4) / 3, not truncated to 3
     assert engagement.csat_responses == 3
     assert engagement.orders_per_month == round(3 / (300 / 30.44), 2)

@@ -56,7 +56,7 @@ async def test_the_three_handoff_formats_give_the_same_summary(database):
         assert summary.profile.display_name == "Dana Whitfield"
         assert summary.issue.number == "CAS-01234"
         assert summary.issue.product == "Ceramic Vase Set"
-        assert summary.engagement.lifetime_value == Decimal("129.50")
+        assert summary.engagement.lifetime_values == (("USD", Decimal("129.50")),)
         assert summary.engagement.csat == 4
     assert len({s.conversation.public_id for s in summaries}) == 3
 

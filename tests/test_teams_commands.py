@@ -37,6 +37,9 @@ COMMANDS = [
     ("lock {customer}", "locked against edits"),
     ("anonymize {other}", "Anonymize"),
     ("route here vip", "now receives"),
+    ("audit {customer}", "Audit of customer"),
+    ("transfer {ref}returns", "is not claimed"),
+    ("unclaim {ref}", "is not claimed"),
     ("sessions", "open conversations"),
 ]
 

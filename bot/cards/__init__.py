@@ -258,10 +258,13 @@ def sentiment_rows(s: SentimentFacts, max_topics: int) -> list[Row]:
     return rows(("Sentiment", mood), *topics)
 
 
+def money(amounts) -> str:
+    """Amounts per currency side by side ("EUR 300.00 · USD 1,175.00"): never one sum of two currencies."""
+    return " · ".join(f"{code} {amount:,.2f}" for code, amount in amounts)
+
+
 def engagement_rows(e: EngagementFacts) -> list[Row]:
-    value = None
-    if e.lifetime_value is not None:
-        value = f"{e.currency} {e.lifetime_value:,.2f}" if e.currency else f"{e.lifetime_value:,.2f}"
+    value = money(e.lifetime_values) or None
     last = " · ".join(x for x in (when(e.last_order_at), e.last_order_number or "") if x) or None
     csat = None
     if e.csat is not None:
@@ -410,9 +413,8 @@ def engagement_part(summary: CustomerSummary) -> str | None:
     if e is None:
         return None
     parts = []
-    if e.lifetime_value is not None:
-        value = f"{e.currency} {e.lifetime_value:,.2f}" if e.currency else f"{e.lifetime_value:,.2f}"
-        parts.append(f"{value} lifetime")
+    if e.lifetime_values:
+        parts.append(f"{money(e.lifetime_values)} lifetime")
     if e.order_count:
         parts.append(plural(e.order_count, "order"))
     if e.csat is not None:

@@ -28,6 +28,13 @@ DETAILS = "details"  # carries the conversation and customer
 # Slack: a button inside the open details modal (a timeline filter, Previous / Next); update (views.update)
 # that modal with `render_details_view(summary, timeline_filter=filter, page=page)`.
 DETAILS_PAGE = "details_page"  # carries the conversation, customer, filter and page
+# The claimed card's menu (Slack: an overflow menu; Teams: secondary actions under "…").
+UNCLAIM = "unclaim"
+CASE_CLOSE = "case_close"
+CASE_CANCEL = "case_cancel"
+# Slack: the overflow menu itself; the chosen option's value names one of the menu's verbs.
+MENU = "menu"
+MENU_VERBS: tuple[str, ...] = (UNCLAIM, CASE_CLOSE, CASE_CANCEL)
 
 VERBS: tuple[str, ...] = (
     CLAIM,
@@ -43,6 +50,10 @@ VERBS: tuple[str, ...] = (
     OPEN_FORM,
     DETAILS,
     DETAILS_PAGE,
+    UNCLAIM,
+    CASE_CLOSE,
+    CASE_CANCEL,
+    MENU,
 )
 
 SLACK_PREFIX = "baton_"
@@ -69,6 +80,25 @@ def verb_of_slack_action_id(action_id: str) -> str | None:
         return None
     verb = action_id[len(SLACK_PREFIX) :].split(SLACK_VARIANT_MARK, 1)[0]
     return verb if verb in VERBS else None
+
+
+def menu_value(verb: str, payload: "ActionPayload") -> str:
+    """A Slack overflow option's value: the menu verb it stands for and the payload."""
+    if verb not in MENU_VERBS:
+        raise ValueError(f"not a menu verb {verb!r}")
+    return json.dumps({"verb": verb, **payload.to_data()}, separators=(",", ":"), sort_keys=True)
+
+
+def verb_of_slack_action(action_id: str, value: str | None) -> str | None:
+    """The verb of a Slack button or select; for the overflow menu, the verb its chosen option names."""
+    verb = verb_of_slack_action_id(action_id)
+    if verb != MENU:
+        return verb
+    try:
+        chosen = json.loads(value or "{}").get("verb")
+    except (ValueError, AttributeError):
+        return None
+    return chosen if chosen in MENU_VERBS else None
 
 
 @dataclass(frozen=True)

@@ -354,7 +354,22 @@ def _card_actions(summary: CustomerSummary, *, details: bool = False) -> Block |
         buttons.append(profile)
     if details and cards.sections(summary):
         buttons.append(_button("Details", act.DETAILS, payload))
+    if c is not None and cards.is_claimed(c) and not cards.is_wrapped(c):
+        buttons.append(_claimed_menu(summary, payload))
     return {"type": "actions", "block_id": "baton_card_actions", "elements": buttons} if buttons else None
+
+
+def _claimed_menu(summary: CustomerSummary, payload: ActionPayload) -> dict[str, Any]:
+    """The claimed card's overflow menu: give the conversation back, and the linked case's close and cancel."""
+    choices = [("Unclaim", act.UNCLAIM)]
+    if summary.issue is not None:
+        choices += [("Close case", act.CASE_CLOSE), ("Cancel case (deletes its comments)", act.CASE_CANCEL)]
+    return {
+        "type": "overflow",
+        "action_id": act.slack_action_id(act.MENU),
+        "options": [{"text": _plain(label, SLACK_BUTTON_TEXT, single_line=True), "value": act.menu_value(verb, payload)}
+                    for label, verb in choices],
+    }
 
 
 def _assemble(body: list[Block], actions: Block | None) -> list[Block]:

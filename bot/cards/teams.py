@@ -292,13 +292,22 @@ def _card_actions(summary: CustomerSummary) -> list[Element]:
         actions.append(_execute("Add note", act.ADD_NOTE, payload))
         if not cards.is_wrapped(c):
             actions.append(_execute("Wrap up", act.WRAP_UP, payload))
+    secondary = []
+    if c is not None and cards.is_claimed(c) and not cards.is_wrapped(c):
+        # The claimed card's menu: Teams shows secondary actions under "…".
+        secondary.append(_execute("Unclaim", act.UNCLAIM, payload))
+        if summary.issue is not None:
+            secondary += [_execute("Close case", act.CASE_CLOSE, payload),
+                          _execute("Cancel case (deletes its comments)", act.CASE_CANCEL, payload)]
+    for action in secondary:
+        action["mode"] = action["fallback"]["mode"] = "secondary"
     if p is not None:
         url = link_url(summary.profile_url)
         if url:
             actions.append({"type": "Action.OpenUrl", "title": "Open profile", "url": url})
         else:
             actions.append(_execute("Open profile", act.OPEN_PROFILE, payload))
-    return actions
+    return actions + secondary
 
 
 # --- sections ------------------------------------------------------------------------------------

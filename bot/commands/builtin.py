@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands.args import Args
 from bot.commands.registry import Registry
-from bot.core import actions, forms
+from bot.core import actions, audit_log, control, forms
 from bot.core.services import Services
 from bot.domain import TIMELINE_CATEGORIES, CommandRequest, Outcome, public_id
 from bot.errors import UserError
@@ -56,7 +56,11 @@ async def merge(services: Services, request: CommandRequest, args: Args) -> Outc
     """Merges the second customer into the first, after a confirmation; refused if either is locked."""
     if args.peek() == "undo":
         args.word("undo")
-        merged = int(args.word("customer number"))
+        ref = args.word("customer number")
+        if not ref.isdigit():
+            raise UserError(f"`merge undo` takes the number of the customer that was merged (e.g. `merge undo 42`), "
+                            f"not “{ref}”. The merge's confirmation and `audit` show it.")
+        merged = int(ref)
         return Outcome(text=await actions.undo_merge(services, request.actor, merged))
     survivor = await _customer(args, "first customer")
     merged = await _customer(args, "second customer")
@@ -100,17 +104,45 @@ async def new(services: Services, request: CommandRequest, args: Args) -> Outcom
                    conversation_id=conversation_id)
 
 
-@registry.command("case [#conv] <case> | new <title>")
+@registry.command("case [#conv] <case> | new <title> | close | cancel | priority <p>")
 async def case(services: Services, request: CommandRequest, args: Args) -> Outcome:
-    """Links the conversation to a case, or opens a new one."""
+    """Links the conversation to a case or opens one; closes, cancels (deleting its comments) or reprioritizes it."""
     conversation_id = await _conversation(request, args)
-    first = args.word("case number or `new`")
-    if first.lower() == "new":
+    first = args.word("case number, `new`, `close`, `cancel` or `priority`")
+    word = first.lower()
+    if word in ("close", "cancel"):
+        args.done()
+        change = control.close_case if word == "close" else control.cancel_case
+        return Outcome(text=await change(services, request.actor, conversation_id), conversation_id=conversation_id)
+    if word == "priority":
+        priority = args.word("priority")
+        args.done()
+        return Outcome(text=await control.set_priority(services, request.actor, conversation_id, priority),
+                       conversation_id=conversation_id)
+    if word == "new":
         text = await actions.open_case(services, request.actor, conversation_id, args.rest("the case title"))
     else:
         args.done()
         text = await actions.link_case(services, request.actor, conversation_id, first)
     return Outcome(text=text, conversation_id=conversation_id)
+
+
+@registry.command("transfer [#conv] <agent mention | queue>")
+async def transfer(services: Services, request: CommandRequest, args: Args) -> Outcome:
+    """Hands a claimed conversation to another agent or queue; the card and the customer's side follow."""
+    conversation_id = await _conversation(request, args)
+    target = args.word("@agent or queue")
+    args.done()
+    return Outcome(text=await control.transfer(services, request.actor, conversation_id, target),
+                   conversation_id=conversation_id)
+
+
+@registry.command("unclaim [#conv]")
+async def unclaim(services: Services, request: CommandRequest, args: Args) -> Outcome:
+    """Gives a claimed conversation back to its queue."""
+    conversation_id = await _conversation(request, args)
+    args.done()
+    return Outcome(text=await control.unclaim(services, request.actor, conversation_id), conversation_id=conversation_id)
 
 
 @registry.command("timeline <customer> [customer|case|conversation]")
@@ -167,6 +199,18 @@ async def anonymize(services: Services, request: CommandRequest, args: Args) -> 
     candidate = await actions.one_customer(args.word("customer"))
     form = await forms.open_form(services, request.actor, "anonymize_confirm", {"customer": candidate.customer_id})
     return Outcome(text=f"Anonymize {candidate.display_name} ({candidate.customer_id})? This cannot be undone.", form=form)
+
+
+@registry.command("audit <customer> [--since <date>]")
+async def audit(services: Services, request: CommandRequest, args: Args) -> Outcome:
+    """Who viewed, looked up, exported, merged, edited, locked or anonymized the customer, newest first."""
+    customer = await _customer(args)
+    since_text = next((f.split("=", 1)[1] for f in args.flags if f.startswith("--since=")), None)
+    if since_text is None and args.flag("--since"):
+        since_text = args.word("date after --since")
+    since = audit_log.parse_since(since_text, services.clock()) if since_text else None
+    entries = await audit_log.read(services, request.actor, customer, since)
+    return Outcome(text=audit_log.chat_text(customer, entries))
 
 
 @registry.command("route here [queue]")

@@ -13,7 +13,7 @@ from typing import Awaitable, Callable
 
 from bot.cards import actions as verbs
 from bot.commands.builtin import registry
-from bot.core import actions, forms
+from bot.core import actions, control, forms
 from bot.core.services import Services
 from bot.domain import (
     TIMELINE_CATEGORIES,
@@ -158,6 +158,21 @@ async def open_form(services: Services, action: CardAction) -> Outcome:
                    conversation_id=action.conversation_id)
 
 
+async def unclaim(services: Services, action: CardAction) -> Outcome:
+    conversation = _conversation(action)
+    return await _with_card(services, conversation, await control.unclaim(services, action.actor, conversation))
+
+
+async def case_close(services: Services, action: CardAction) -> Outcome:
+    conversation = _conversation(action)
+    return await _with_card(services, conversation, await control.close_case(services, action.actor, conversation))
+
+
+async def case_cancel(services: Services, action: CardAction) -> Outcome:
+    conversation = _conversation(action)
+    return await _with_card(services, conversation, await control.cancel_case(services, action.actor, conversation))
+
+
 VERBS: dict[str, Verb] = {
     verbs.CLAIM: claim,
     verbs.ADD_NOTE: add_note,
@@ -172,6 +187,9 @@ VERBS: dict[str, Verb] = {
     verbs.OPEN_FORM: open_form,
     verbs.DETAILS: details,
     verbs.DETAILS_PAGE: details_page,
+    verbs.UNCLAIM: unclaim,
+    verbs.CASE_CLOSE: case_close,
+    verbs.CASE_CANCEL: case_cancel,
 }
 
 

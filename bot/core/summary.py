@@ -62,8 +62,7 @@ def _engagement(stats: OrderStats, now: datetime) -> EngagementFacts | None:
         months = max(1.0, (now - stats.first_at).days / 30.44)
         per_month = round(stats.count / months, 2)
     return EngagementFacts(
-        lifetime_value=stats.total,
-        currency=stats.currency,
+        lifetime_values=stats.totals,
         order_count=stats.count,
         orders_per_month=per_month,
         last_order_at=stats.last_at,
@@ -115,7 +114,7 @@ def _hidden_identities(identities: tuple[IdentityFact, ...], hidden: frozenset[s
 def _hidden_engagement(engagement: EngagementFacts | None, hidden: frozenset[str]) -> EngagementFacts | None:
     if engagement is None or "lifetime_value" not in hidden:
         return engagement
-    return replace(engagement, lifetime_value=None)
+    return replace(engagement, lifetime_values=())
 
 
 def _hidden_given(given: CustomerInput, hidden: frozenset[str]) -> CustomerInput | None:

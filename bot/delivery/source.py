@@ -40,6 +40,7 @@ def status_detail(conversation: ConversationRecord, event: StatusEvent) -> str |
         "accepted": f"Claimed by {event.by or conversation.claimed_by}",
         "completed": conversation.wrapup_code,
         "failed": "No agent channel is configured for this queue",
+        "queued": "Back in the queue for the next agent",
     }.get(event.state)
 
 

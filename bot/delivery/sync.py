@@ -105,8 +105,9 @@ async def sync_conversation(
                 await keep_alive()
                 continue
             ref = await poster.post_reply(thread, _outgoing(stored, label))
-            # Customer messages keep their platform id, so that anonymizing can reach them later.
-            if stored.sender == "customer" and ref:
+            # Customer messages and interaction logs (which quote them) keep their platform id, so that
+            # anonymizing can reach them later.
+            if (stored.sender == "customer" or stored.kind == "log") and ref:
                 await posts.advance(root, stored.id, now=now, posted_ref=ref, saw_anonymized=record.customer_anonymized)
             else:
                 await posts.advance(root, stored.id, now=now)

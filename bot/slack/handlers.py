@@ -344,8 +344,8 @@ class SlackHandlers:
     async def on_card_action(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         where = self._where_from_interaction(body, client)
-        verb = card_actions.verb_of_slack_action_id(action.get("action_id") or "") or ""
         value = action.get("value") or (action.get("selected_option") or {}).get("value")
+        verb = card_actions.verb_of_slack_action(action.get("action_id") or "", value) or ""
 
         async def work() -> None:
             actor = await self.actor(client, body, where.user_id, body["user"].get("name") or body["user"].get("username"))
