@@ -447,12 +447,13 @@ async def thread_message(services: Services, message: ThreadMessage) -> ThreadMe
 
 
 async def customer_message(services: Services, conversation_id: int, text: str, *, sender_name: str | None = None,
-                           attachments: list | None = None) -> None:
-    """A later message from the customer (web chat, SMS, Bot Framework) arrives in the thread."""
+                           attachments: list | None = None) -> int:
+    """A later message from the customer (web chat, SMS, Bot Framework) arrives in the thread; its id."""
     said = await conversations.customer_texts(conversation_id) + [text]
     scored = (sentiment.score_text(" ".join(said)), sentiment.customer_text(said))
-    await conversations.add_message(
+    message_id = await conversations.add_message(
         conversation_id, sender="customer", text=text, sender_name=sender_name, posted_from=None, internal=False,
         attachments=attachments, targets=services.targets, now=services.clock(), sentiment=scored,
     )
     services.wake()
+    return message_id
