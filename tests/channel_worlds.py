@@ -3,10 +3,14 @@ email through a real in-process SMTP server. Everything over real sockets, signe
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
+
+import aiohttp
 
 from bot.domain import parse_public_id
 from storage.models import Conversation
@@ -14,7 +18,7 @@ from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.slack_signing import HANDOFF_CHANNEL, SlackWorld, block_action, slack_baton, thread_message
 from tests.twilio_webhooks import BATON_NUMBER, CUSTOMER, PUBLIC_URL, inbound_params, signed_post
 
-__all__ = ["sms_world", "SmsWorld", "BATON_NUMBER", "CUSTOMER", "PUBLIC_URL"]
+__all__ = ["sms_world", "SmsWorld", "email_world", "EmailWorld", "BATON_NUMBER", "CUSTOMER", "PUBLIC_URL"]
 
 
 @dataclass
@@ -78,3 +82,56 @@ async def sms_world(database_url: str, **overrides: Any) -> AsyncIterator[SmsWor
         settings.update(overrides)
         async with slack_baton(database_url, **settings) as world:
             yield SmsWorld(world, twilio)
+
+
+# --------------------------------------------------------------------------- email
+
+
+@dataclass
+class EmailWorld(SmsWorld):
+    smtp: Any = None
+
+    async def mail(self, raw: bytes, *, path: str = "/inbound/email", token: str | None = None) -> tuple[int, Any]:
+        """An MTA pipes the raw message to Baton with Basic baton:<token> (docs/email.md)."""
+        from tests.harness import WEBHOOK_TOKEN
+
+        credentials = base64.b64encode(f"baton:{token or WEBHOOK_TOKEN}".encode()).decode()
+        return await self.baton.post_raw(path, raw, {"Content-Type": "message/rfc822", "Authorization": f"Basic {credentials}"})
+
+    async def form(self, path: str, fields: dict[str, bytes | str], headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """A provider's multipart form post (SendGrid's `email`, Mailgun's `body-mime`)."""
+        form = aiohttp.FormData()
+        for name, value in fields.items():
+            if isinstance(value, bytes):
+                form.add_field(name, value, filename=f"{name}.eml", content_type="text/plain")
+            else:
+                form.add_field(name, value)
+        async with self.baton.session.post(self.baton.base_url + path, data=form, headers=headers or {}) as response:
+            text = await response.text()
+            try:
+                return response.status, json.loads(text)
+            except ValueError:
+                return response.status, text
+
+    async def received(self, count: int = 1, timeout: float = 15.0) -> list:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.smtp.received) < count:  # the SMTP server runs in its own thread: poll its recorder
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"SMTP: {len(self.smtp.received)} of {count} messages arrived")
+            await asyncio.sleep(0.02)
+        return self.smtp.received
+
+
+SUPPORT_FROM = "Acme Support <support@acme.example>"
+
+
+@asynccontextmanager
+async def email_world(database_url: str, **overrides: Any) -> AsyncIterator[EmailWorld]:
+    from tests.smtp_server import smtp_server
+
+    with smtp_server() as (recorder, port):
+        settings = dict(smtp_url=f"smtp://127.0.0.1:{port}?starttls=false", email_from=SUPPORT_FROM,
+                        public_url=PUBLIC_URL)
+        settings.update(overrides)
+        async with FakeTwilio() as twilio, slack_baton(database_url, **settings) as world:
+            yield EmailWorld(world, twilio, smtp=recorder)
