@@ -58,12 +58,14 @@ class MailRef:
     reply_name: str | None
 
 
-async def conversations_of_mail_ids(mail_ids: Sequence[str]) -> list[tuple[int, str]]:
-    """(conversation id, mail id) for every known id of `mail_ids`, newest conversation first."""
+async def known_mail_ids(mail_ids: Sequence[str]) -> list[tuple[str, bool, str]]:
+    """(mail id, outbound, its conversation's thread id) for every known id of `mail_ids`, newest conversation
+    first: one indexed query for both the duplicate check and the thread lookup."""
     if not mail_ids:
         return []
-    rows = await EmailId.filter(mail_id__in=list(mail_ids)).order_by("-conversation_id").values_list("conversation_id", "mail_id")
-    return [(conversation_id, mail_id) for conversation_id, mail_id in rows]
+    rows = (await EmailId.filter(mail_id__in=list(dict.fromkeys(mail_ids))).order_by("-conversation_id")
+            .values_list("mail_id", "outbound", "conversation__external_id"))
+    return [(mail_id, bool(outbound), thread) for mail_id, outbound, thread in rows]
 
 
 async def mail_id_known(conversation_id: int, mail_id: str) -> bool:

@@ -71,19 +71,17 @@ async def is_opted_out(source: str, external_id: str) -> bool:
 # --------------------------------------------------------------------------- email threads
 
 
-async def thread_of_mail(mail_ids: Sequence[str]) -> str | None:
-    """The thread (the conversation id on the email source) that the nearest of `mail_ids` belongs to, or
-    None: a mail that answers none of Baton's conversations starts a thread of its own."""
-    found = await channels.conversations_of_mail_ids(mail_ids)
-    if not found:
-        return None
-    newest = {}
-    for conversation_id, mail_id in found:  # newest conversation first: a returning thread's latest one
-        newest.setdefault(mail_id, conversation_id)
-    for mail_id in mail_ids:
-        if mail_id in newest:
-            return await channels.thread_of(newest[mail_id])
-    return None
+async def thread_of_mail(own_id: str | None, mail_ids: Sequence[str]) -> tuple[bool, str | None]:
+    """(already received, thread): whether a mail with `own_id` came before (a provider posting it again), and
+    the thread (the conversation id on the email source) that the nearest of `mail_ids` belongs to — None when
+    it answers none of Baton's conversations and starts a thread of its own."""
+    found = await channels.known_mail_ids(([own_id] if own_id else []) + list(mail_ids))
+    if own_id and any(mail_id == own_id and not outbound for mail_id, outbound, _ in found):
+        return True, None
+    newest: dict[str, str] = {}
+    for mail_id, _, thread in found:  # newest conversation first: a returning thread's latest one
+        newest.setdefault(mail_id, thread)
+    return False, next((newest[mail_id] for mail_id in mail_ids if mail_id in newest), None)
 
 
 async def remember_mail(conversation_id: int, mail_id: str, *, outbound: bool, now: datetime, message_id: int | None = None,
@@ -93,9 +91,6 @@ async def remember_mail(conversation_id: int, mail_id: str, *, outbound: bool, n
                                  subject=subject, references=references, reply_to=reply_to, reply_name=reply_name,
                                  full_text=full_text)
 
-
-async def mail_received(mail_id: str) -> bool:
-    return await channels.mail_received(mail_id)
 
 
 async def latest_received_mail(conversation_id: int) -> MailRef | None:

@@ -66,9 +66,9 @@ def setup(app: web.Application, services: Services) -> None:
         if mail.automated:
             log.info("inbound email from a robot ignored (%s)", mail.automated)
             return web.json_response({"status": "ignored", "reason": mail.automated})
-        if mail.message_id and await channels.mail_received(mail.message_id):
+        duplicate, thread = await channels.thread_of_mail(mail.message_id, mail.thread_ids)
+        if duplicate:
             return web.json_response({"status": "duplicate"})
-        thread = await channels.thread_of_mail(mail.thread_ids)
         own_id = mail.message_id or f"<{uuid.uuid4().hex}@baton.invalid>"
         written = await channels.customer_wrote(services, handoff_of(mail, thread or own_id, queue=request.query.get("queue") or None))
         await channels.remember_mail(written.conversation_id, own_id, outbound=False, now=services.clock(),
