@@ -30,6 +30,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     app = create_app(settings)
     log.info("Baton listening on http://%s:%s", settings.host, settings.port)
+    if settings.webchat_enabled:
+        base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+        log.info("Web chat: %s/chat (embed: <script src=\"%s/chat/widget.js\" async></script>)", base, base)
+    else:
+        log.info("Web chat is off ([webchat] enabled = false)")
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 

@@ -169,6 +169,19 @@ def _origin(value: str) -> str:
 
 Origin = Annotated[str, AfterValidator(_origin)]
 
+MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+
+
+def _media_type(value: str) -> str:
+    value = value.strip().lower()
+    if not MEDIA_TYPE.match(value) or "*" in value:
+        raise _problem(f"expected a media type like \"image/png\", got {_toml(value)}")
+    return value
+
+
+MediaType = Annotated[str, AfterValidator(_media_type)]
+DEFAULT_FILE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain")
+
 
 # --------------------------------------------------------------------------- baton.toml
 
@@ -279,6 +292,16 @@ class Webchat(Table):
     prechat: list[PrechatQuestion] = Field(
         default_factory=lambda: [PrechatQuestion(**q) for q in DEFAULT_PRECHAT],
         description="the pre-chat survey, in order",
+    )
+    file_types: Annotated[list[MediaType], AfterValidator(_no_repeats)] = Field(
+        default_factory=lambda: list(DEFAULT_FILE_TYPES),
+        description="the media types a visitor may upload (at most 10 MB each); empty: no uploads",
+    )
+    starts_per_minute: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        10, description="chats one IP address may start per minute (429 with Retry-After past it)"
+    )
+    messages_per_minute: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        60, description="messages and files one chat (and, five times that, one IP address) may send per minute"
     )
 
     @model_validator(mode="after")

@@ -125,4 +125,8 @@ async def run_demo(settings: Settings, *, output_dir: str = "baton-demo") -> int
         f"Adaptive Card: [bold]{folder / 'summary.teams.json'}[/bold] (paste into adaptivecards.io/designer)"
     )
     console.print("Next: [bold]baton serve[/bold] — see README.md for Slack and Teams setup.")
+    console.print(
+        f"Then open [bold]http://{settings.host}:{settings.port}/chat[/bold] and chat as a customer: the card and your "
+        "messages appear in Slack or Teams (or, with neither set up, in the database: target 'record')."
+    )
     return 0

@@ -161,6 +161,8 @@ class Handoff:
     reply_url: str | None = None
     origin: BotFrameworkOrigin | None = None
     cuts: tuple[Cut, ...] = ()  # what was cut to fit (the answer's warnings)
+    # The request's Idempotency-Key (for handoff.initiate, the activity id): a repeat gets the first answer.
+    idempotency_key: str | None = None
 
     def omitted(self, field: str) -> int:
         """Items a list lost when it was cut to fit, e.g. omitted("prechat")."""
@@ -490,6 +492,8 @@ class ThreadMessage:
     conversation_id: int
     text: str
     attachments: tuple[Mapping[str, Any], ...] = ()
+    # The platform's id of this message (e.g. a Slack event id): stored with it, so a retry is never stored twice.
+    once_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -499,6 +503,30 @@ class ThreadMessageOutcome:
 
 
 # --------------------------------------------------------------------------- customer-bound
+
+
+@dataclass(frozen=True)
+class CustomerFile:
+    """A file the customer sent (a web chat upload, an MMS picture) on its way into the agents' thread.
+
+    `bot.core.customer_files.attach` stores it with the customer's message; the outbox then puts it into
+    every thread as a real file (Slack external upload, a Teams attachment), once, however often it retries."""
+
+    name: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A customer file as the outbox reads it back: its id (the `file` of the message's attachment) and content."""
+
+    id: int
+    file: CustomerFile
 
 
 @dataclass(frozen=True)

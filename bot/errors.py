@@ -6,12 +6,14 @@ from __future__ import annotations
 class ApiError(Exception):
     """An HTTP error answer: `{"error": code, "detail": sentence, "field": path}`."""
 
-    def __init__(self, status: int, code: str, detail: str, field: str | None = None):
+    def __init__(self, status: int, code: str, detail: str, field: str | None = None, *,
+                 headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
         self.field = field
+        self.headers = dict(headers or {})  # e.g. Retry-After of a 429
 
     def body(self) -> dict[str, str]:
         body = {"error": self.code, "detail": self.detail}

@@ -9,6 +9,7 @@ from typing import Sequence
 from tortoise.transactions import in_transaction
 
 from bot.domain import ENDED_STATUSES, Actor, ConversationStatus
+from storage import events
 from storage.changes import card_changed
 from storage.models import Activity, Agent, Conversation, Message, Note
 
@@ -84,8 +85,13 @@ async def add_message(
     now: datetime,
     sentiment: tuple[float, str] | None = None,
     kind: str = "text",
-) -> int:
+    once_key: str | None = None,
+) -> int | None:
+    """Store a message and ask for a card edit. With `once_key` (a platform's event id) the key is recorded in
+    the same transaction; a second call with the key stores nothing and returns None."""
     async with in_transaction():
+        if once_key is not None and not await events.record_once(once_key, now=now):
+            return None
         message = await Message.create(
             conversation_id=conversation_id,
             kind=kind,
@@ -111,9 +117,12 @@ async def customer_texts(conversation_id: int, limit: int = 50) -> list[str]:
 
 
 async def add_note(
-    *, customer_id: int | None, conversation_id: int | None, author: str, text: str, targets: Sequence[str], now: datetime
+    *, customer_id: int | None, conversation_id: int | None, author: str, text: str, targets: Sequence[str], now: datetime,
+    once_key: str | None = None,
 ) -> None:
     async with in_transaction():
+        if once_key is not None and not await events.record_once(once_key, now=now):
+            return
         await Note.create(customer_id=customer_id, conversation_id=conversation_id, author=author, text=text, created_at=now)
         if customer_id is not None:
             await Activity.create(

@@ -20,11 +20,14 @@ from storage.models import (
     Case,
     Conversation,
     Customer,
+    CustomerFile,
     Identity,
     Message,
     Note,
     Order,
     Survey,
+    WebchatEvent,
+    WebchatSession,
 )
 
 UNDO_WINDOW = timedelta(hours=24)
@@ -176,6 +179,7 @@ async def anonymize(customer_id: int, *, now: datetime, notice: str) -> list[int
             await Message.filter(conversation_id__in=conversation_ids, sender="customer").update(
                 text=REMOVED, sender_name=None, attachments=[]
             )
+            await _anonymize_webchat(conversation_ids)
             await mark_for_redaction(conversation_ids)
             await Message.bulk_create(
                 [Message(conversation_id=c, sender="system", text=notice, internal=True, at=now) for c in conversation_ids]
@@ -183,6 +187,17 @@ async def anonymize(customer_id: int, *, now: datetime, notice: str) -> list[int
         await Note.filter(customer_id=customer_id).update(text=REMOVED)
         await Activity.filter(customer_id=customer_id).update(detail=None)
     return conversation_ids
+
+
+async def _anonymize_webchat(conversation_ids: list[int]) -> None:
+    """The customer's own files and what their web chat page replays: gone too (SPEC 5, every copy)."""
+    await CustomerFile.filter(conversation_id__in=conversation_ids).delete()
+    await WebchatSession.filter(conversation_id__in=conversation_ids).update(visitor_name=None, csat_comment=None)
+    for event in await WebchatEvent.filter(conversation_id__in=conversation_ids, kind="message"):
+        if event.payload.get("from") == "visitor":
+            await WebchatEvent.filter(id=event.id).update(
+                payload={**event.payload, "name": None, "text": REMOVED, "files": []})
+    await Survey.filter(conversation_id__in=conversation_ids).update(comment=None)
 
 
 async def export(customer_id: int) -> dict[str, Any]:

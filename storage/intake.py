@@ -10,12 +10,12 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.domain import ConversationStatus, Handoff, IntakeResult, TranscriptLine, public_id
+from bot.domain import ConversationStatus, Cut, Handoff, IntakeResult, TranscriptLine, public_id
 from storage.changes import card_changed
 from storage.codec import to_json
 from storage.customers import resolve_many
 from storage.fastinsert import insert_rows
-from storage.models import Activity, Case, Conversation, Identity, Message, OutboxJob
+from storage.models import Activity, Case, Conversation, IdempotentAnswer, Identity, Message, OutboxJob
 
 
 def _message_rows(conversation_id: int, lines: Sequence[TranscriptLine], first_index: int, now: datetime):
@@ -72,9 +72,13 @@ async def store_handoff(
                     return created
                 continue
             async with in_transaction():
+                if (answered := (await _stored_answers([item])).get(_answer_key(handoff))) is not None:
+                    return answered
                 existing = await Conversation.get_or_none(open_key=open_key(handoff.source, handoff.conversation_id))
                 if existing is not None:
-                    return await _append_to_existing(existing, handoff, targets, now)
+                    result = await _append_to_existing(existing, handoff, targets, now)
+                    await _remember_answers([(item, result)])
+                    return result
             [created] = await store_new([item], targets=targets)
             if created is not None:
                 return created
@@ -89,10 +93,16 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
     """Insert new handoffs in ONE transaction with one statement per table (group commit).
 
     Returns None for an item whose (source, conversation_id) already existed, or repeated an earlier item
-    of the batch: the caller replays those one by one.
+    of the batch: the caller replays those one by one. An item whose Idempotency-Key was answered before
+    gets that first answer again, and nothing is stored for it.
     """
     async with in_transaction():
         conn = connections.get("default")  # inside in_transaction(): the transaction's client
+        answered = await _stored_answers(items)
+        if answered:
+            fresh = [item for item in items if _answer_key(item.handoff) not in answered]
+            results = iter(await store_new(fresh, targets=targets) if fresh else [])
+            return [answered.get(_answer_key(item.handoff)) or next(results) for item in items]
         matches = await resolve_many([item.identities for item in items])
         numbers = sorted({item.handoff.case_number for item in items if item.handoff.case_number})
         case_ids = dict(await Case.filter(number__in=numbers).values_list("number", "id")) if numbers else {}
@@ -127,7 +137,49 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
         await insert_rows(conn, Message, messages)
         await insert_rows(conn, Activity, activities)
         await insert_rows(conn, OutboxJob, jobs)
+        await _remember_answers([(item, result) for item, result in zip(items, results) if result is not None])
     return results
+
+
+def _answer_key(handoff: Handoff) -> tuple[str, str] | None:
+    return (handoff.source, handoff.idempotency_key) if handoff.idempotency_key else None
+
+
+async def _stored_answers(items: Sequence[NewHandoff]) -> dict[tuple[str, str], IntakeResult]:
+    """The first answers to the batch's Idempotency-Keys, where a request with that key was answered before."""
+    keys = {key for item in items if (key := _answer_key(item.handoff))}
+    if not keys:
+        return {}
+    rows = await IdempotentAnswer.filter(
+        source__in={source for source, _ in keys}, key__in={key for _, key in keys}
+    ).values("source", "key", "body")
+    return {(row["source"], row["key"]): _result_of(row["body"]) for row in rows if (row["source"], row["key"]) in keys}
+
+
+async def _remember_answers(answered: Sequence[tuple[NewHandoff, IntakeResult]]) -> None:
+    """Keep the answer of every keyed request, in the transaction that stored its work: a repeat can then
+    never do the work twice, even after a crash right after the commit."""
+    rows = [
+        {"source": source, "key": key, "status": 202 if result.created else 200, "body": _body_of(result),
+         "created_at": item.now}
+        for item, result in answered
+        if (keyed := _answer_key(item.handoff)) for source, key in [keyed]
+    ]
+    # A concurrent twin with the same key conflicts here and its whole transaction rolls back; its retry
+    # then finds this answer.
+    await insert_rows(connections.get("default"), IdempotentAnswer, rows)
+
+
+def _body_of(result: IntakeResult) -> dict[str, Any]:
+    return {"conversation": result.conversation_public_id, "created": result.created,
+            "appended_lines": result.appended_lines,
+            "warnings": [{"field": cut.field, "detail": cut.detail, "omitted": cut.omitted} for cut in result.warnings]}
+
+
+def _result_of(body: dict[str, Any]) -> IntakeResult:
+    return IntakeResult(conversation_public_id=body["conversation"], created=bool(body["created"]),
+                        appended_lines=int(body.get("appended_lines") or 0),
+                        warnings=tuple(Cut(**cut) for cut in body.get("warnings") or ()))
 
 
 async def _previous_conversations(items: Sequence[NewHandoff]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -252,6 +252,7 @@ class Survey(Model):
     customer = fields.ForeignKeyField("baton.Customer", related_name="surveys", on_delete=fields.CASCADE)
     conversation = fields.ForeignKeyField("baton.Conversation", related_name="surveys", null=True, on_delete=fields.SET_NULL)
     score = fields.SmallIntField()  # CSAT 1..5
+    comment = fields.TextField(null=True)  # what the customer wrote beside the score (web chat CSAT)
     at = fields.DatetimeField()
 
     class Meta:
@@ -477,3 +478,65 @@ class RelayProgress(Model):
     class Meta:
         table = "relay_progress"
         unique_together = (("message",),)
+
+class CustomerFile(Model):
+    """A file a customer sent (a web chat upload, MMS media): kept in the database so that the outbox can
+    put it into every thread as a real file, however often a delivery is retried."""
+
+    id = fields.IntField(primary_key=True)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="customer_files", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=255)
+    content_type = fields.CharField(max_length=200)
+    size = fields.IntField()
+    data = fields.BinaryField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "customer_file"
+
+
+class WebchatSession(Model):
+    """A web chat visitor's key to one conversation: the token's nonce, and how the chat ended."""
+
+    id = fields.IntField(primary_key=True)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="webchat_sessions", on_delete=fields.CASCADE)
+    nonce = fields.CharField(max_length=64, unique=True)
+    visitor_name = fields.CharField(max_length=200, null=True)
+    created_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    csat_score = fields.SmallIntField(null=True)
+    csat_comment = fields.TextField(null=True)
+
+    class Meta:
+        table = "webchat_session"
+        indexes = (Index(fields=("conversation_id",), name="webchat_session_by_conversation"),)
+
+
+class WebchatEvent(Model):
+    """What the visitor's page shows, in order (its id is the Server-Sent Events id): their own messages,
+    the agents' replies, status changes. A visitor who reconnects or reloads replays it from a cursor."""
+
+    id = fields.IntField(primary_key=True)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="webchat_events", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=10)  # message | status
+    payload = fields.JSONField()
+    # The page's id for a visitor message: a resend with the same one is the same message.
+    client_id = fields.CharField(max_length=64, null=True)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "webchat_event"
+        unique_together = (("conversation", "client_id"),)
+        indexes = (Index(fields=("conversation_id", "id"), name="webchat_event_by_conversation"),)
+
+
+class BatonSecret(Model):
+    """Keys Baton makes for itself when no setting gives one (the web chat's token key), shared by every
+    process on the database."""
+
+    name = fields.CharField(max_length=50, primary_key=True)
+    value = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "baton_secret"

@@ -122,6 +122,15 @@ async def advance(
         await PlatformPost.filter(id=root.id).update(last_message_id=message_id)
         return
     async with in_transaction():
+        await record_message(root, message_id, posted_ref, now=now, saw_anonymized=saw_anonymized)
+        await PlatformPost.filter(id=root.id).update(last_message_id=message_id)
+
+
+async def record_message(root: RootPost, message_id: int, posted_ref: str, *, now: datetime,
+                         saw_anonymized: bool = False) -> None:
+    """A customer message's post, kept before the thread moves on (a message with files records its text
+    first, so a retry after a failed upload does not post the text again)."""
+    async with in_transaction():
         anonymized = await _lock_customer_state(root.conversation_id)
         await PlatformPost.bulk_create(
             [PlatformPost(conversation_id=root.conversation_id, target=root.target,
@@ -130,7 +139,28 @@ async def advance(
                           created_at=now)],
             ignore_conflicts=True,  # the same post recorded twice (a retried sync) stays one row
         )
-        await PlatformPost.filter(id=root.id).update(last_message_id=message_id)
+
+
+async def message_posted(root: RootPost, message_id: int) -> bool:
+    prefix = f"conv:{root.conversation_id}:msg:{message_id}:"
+    return await PlatformPost.filter(target=root.target, item__startswith=prefix).exists()
+
+
+def _file_item(conversation_id: int, file_id: int) -> str:
+    return f"conv:{conversation_id}:file:{file_id}"
+
+
+async def file_posted(root: RootPost, file_id: int) -> bool:
+    return await PlatformPost.filter(target=root.target, item=_file_item(root.conversation_id, file_id)).exists()
+
+
+async def record_file(root: RootPost, file_id: int, ref: str | None, *, now: datetime) -> None:
+    """A customer file is in this thread (a Slack file id, a Teams activity id): never uploaded again."""
+    await PlatformPost.bulk_create(
+        [PlatformPost(conversation_id=root.conversation_id, target=root.target, item=_file_item(root.conversation_id, file_id),
+                      channel=root.channel, ref=ref, thread_ref=root.thread_ref, created_at=now)],
+        ignore_conflicts=True,
+    )
 
 
 async def _lock_customer_state(conversation_id: int) -> bool:

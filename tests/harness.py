@@ -40,10 +40,12 @@ class RunningBaton:
                 return response.status, text
 
     async def post_signed(
-        self, path: str, payload: Any, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET
+        self, path: str, payload: Any, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", **signed_headers(secret, timestamp or int(time.time()), body)}
+        headers = {"Content-Type": "application/json", **signed_headers(secret, timestamp or int(time.time()), body),
+                   **(headers or {})}
         return await self.post_raw(path, body, headers)
 
     async def get(self, path: str) -> tuple[int, str]:

@@ -117,6 +117,20 @@ def view_submission(view: dict[str, Any], values: dict[str, Any], *, user: str) 
     return body
 
 
+def card_button(payload_conv: str, verb: str, *, customer: int | None = None, filter: str | None = None) -> tuple[str, str]:
+    """The action_id and value Baton's card gives a button (bot/cards/actions.py)."""
+    from bot.cards.actions import ActionPayload
+
+    action_id = "baton_" + verb + (f".{filter}" if filter else "")
+    return action_id, ActionPayload(conversation=payload_conv, customer=customer, filter=filter).to_value()
+
+
+async def click(world: "SlackWorld", conv: str, verb: str, *, user: str, card_ts: str, **kw: Any):
+    """An agent clicks a card button in the handoff channel (a signed block_actions request)."""
+    action_id, value = card_button(conv, verb, **kw)
+    return await world.interaction(block_action(action_id, value, user=user, channel=HANDOFF_CHANNEL, message_ts=card_ts))
+
+
 def selected(value: str) -> dict[str, Any]:
     return {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}
 

@@ -9,17 +9,7 @@ from bot.cards.actions import ActionPayload
 from storage.customers import create_customer
 from storage.models import Conversation, Customer, Note
 from tests.cards_factory import assert_valid_view
-from tests.slack_signing import block_action, checked, selected, slack_baton, view_submission
-
-
-def card_button(payload_conv: str, verb: str, *, customer: int | None = None, filter: str | None = None) -> tuple[str, str]:
-    action_id = "baton_" + verb + (f".{filter}" if filter else "")
-    return action_id, ActionPayload(conversation=payload_conv, customer=customer, filter=filter).to_value()
-
-
-async def click(world, conv: str, verb: str, *, user: str, card_ts: str, **kw):
-    action_id, value = card_button(conv, verb, **kw)
-    return await world.interaction(block_action(action_id, value, user=user, channel="C0HANDOFF", message_ts=card_ts))
+from tests.slack_signing import block_action, checked, click, selected, slack_baton, view_submission
 
 
 async def test_claim_is_acknowledged_at_once_and_updates_the_card(database_url):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -105,12 +106,15 @@ async def test_a_note_prefixed_reply_stays_internal_as_a_note(database_url):
     async with slack_baton(database_url) as world:
         conversation_id, card_ts = await claimed_thread(world)
 
-        await world.event(thread_message("!note customer sounds upset", user="W111", channel=HANDOFF_CHANNEL,
-                                         thread_ts=card_ts, ts=world.next_ts()))
+        status, _ = await world.event(thread_message("!note customer sounds upset", user="W111", channel=HANDOFF_CHANNEL,
+                                                     thread_ts=card_ts, ts=world.next_ts()))
 
-        await world.card_updates(card_ts, 2)
+        # Stored before Slack got its 200 (no waiting needed), and never relayed.
+        assert status == 200
         assert await Note.filter(conversation_id=conversation_id, text="customer sounds upset").exists()
+        await world.baton.worker.drain()
         assert world.slack.relayed == []
+        assert not await Message.filter(conversation_id=conversation_id, sender="agent").exists()
 
 
 async def test_someone_elses_thread_reply_stays_internal(database_url):
@@ -120,8 +124,7 @@ async def test_someone_elses_thread_reply_stays_internal(database_url):
         await world.event(thread_message("I think this is a repeat customer", user="W222", channel=HANDOFF_CHANNEL,
                                          thread_ts=card_ts, ts=world.next_ts()))
 
-        await world.card_updates(card_ts, 2)
-        message = await Message.get(conversation_id=conversation_id, sender="agent")
+        message = await Message.get(conversation_id=conversation_id, sender="agent")  # stored before the ack
         assert message.internal is True and message.sender_name == "Ben Backup"
         assert world.slack.relayed == []
 
@@ -155,8 +158,42 @@ async def test_a_retried_event_with_the_same_event_id_is_processed_once(database
         retry, _ = await world.event(event, event_id="EvRETRY1", retry_num=1)
 
         assert first == retry == 200
-        await world.card_updates(card_ts, 2)
+        await world.baton.worker.drain()
         assert await Message.filter(conversation_id=conversation_id, text="once only").count() == 1
+
+
+async def test_a_thread_reply_is_stored_before_slack_gets_its_answer(database_url):
+    """Slack events exactly once: a crash after the 200 can lose nothing, because the reply (and the note)
+    are in the database when the 200 leaves; until then Slack keeps the event and retries it."""
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await claimed_thread(world)
+
+        status, _ = await world.event(thread_message("on its way", user="W111", channel=HANDOFF_CHANNEL,
+                                                     thread_ts=card_ts, ts=world.next_ts()))
+
+        assert status == 200
+        message = await Message.get(conversation_id=conversation_id, text="on its way")  # no waiting: already stored
+        assert message.internal is False and message.sender_name == "Ana Agent"
+        await world.slack.wait_for(lambda s: s.relayed)
+
+
+async def test_the_same_event_delivered_twice_at_once_is_stored_once(database_url):
+    """Slack's retry can reach another Baton process while the first is still storing."""
+    async with slack_baton(database_url) as world:
+        conversation_id, card_ts = await claimed_thread(world)
+        event = thread_message("only one of me", user="W111", channel=HANDOFF_CHANNEL, thread_ts=card_ts, ts=world.next_ts())
+        note = thread_message("!note only one note", user="W111", channel=HANDOFF_CHANNEL, thread_ts=card_ts,
+                              ts=world.next_ts())
+
+        answers = await asyncio.gather(*(world.event(event, event_id="EvTWIN", retry_num=n or None) for n in range(4)),
+                                       *(world.event(note, event_id="EvTWIN2", retry_num=n or None) for n in range(4)))
+
+        assert {status for status, _ in answers} == {200}
+        assert await Message.filter(conversation_id=conversation_id, text="only one of me").count() == 1
+        assert await Note.filter(conversation_id=conversation_id, text="only one note").count() == 1
+        await world.slack.wait_for(lambda s: s.relayed)
+        await world.baton.worker.drain()
+        assert len(world.slack.relayed) == 1
 
 
 async def test_a_429_storm_delays_but_never_loses_or_duplicates_a_post(database_url):
@@ -264,7 +301,7 @@ async def test_reply_url_hears_the_claim_the_reply_and_the_wrap_up_in_order_sign
         conversation_id, card_ts = await claimed_thread(world)
         await world.event(thread_message("A replacement is on its way", user="W111", channel=HANDOFF_CHANNEL,
                                          thread_ts=card_ts, ts=world.next_ts()))
-        await world.card_updates(card_ts, 2)  # the reply is stored (the card moved) before the wrap-up
+        # No wait: the reply was stored before Slack's 200, so the wrap-up comes after it.
         await world.command(f"wrapup #c{conversation_id} resolved sent a new one")
 
         await world.slack.wait_for(lambda s: len(s.statuses) >= 2)

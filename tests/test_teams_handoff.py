@@ -232,10 +232,12 @@ async def test_a_replayed_handoff_initiate_answers_the_same_conversation_and_ope
     async with teams_baton(database_url) as (baton, connector):
         await install_and_route(baton, connector)
         first = await post_activity(baton, bf_handoff(connector.url, "dl-conv-twice"))
-        again = await post_activity(baton, bf_handoff(connector.url, "dl-conv-twice"))
+        again = await post_activity(baton, bf_handoff(connector.url, "dl-conv-twice"))  # the very same activity
+        later = await post_activity(baton, bf_handoff(connector.url, "dl-conv-twice", id="dl-conv-twice|0000009"))
         await connector.wait_for(lambda c: c.ok("create_conversation"))
         await baton.worker.drain()
 
-        assert first[0] == again[0] == 200
-        assert again[1] == {"conversation": first[1]["conversation"], "status": "existing"}
+        assert first[0] == again[0] == later[0] == 200
+        assert again[1] == first[1]  # a repeat gets the first answer again (SPEC 3.1)
+        assert later[1] == {"conversation": first[1]["conversation"], "status": "existing"}
         assert len(connector.ok("create_conversation")) == 1

@@ -108,7 +108,9 @@ def is_wrapped(conversation: ConversationFacts | None) -> bool:
 
 def fallback_line(summary: CustomerSummary) -> str:
     """One raw sentence for notifications and clients that cannot draw the card."""
-    who = {"matched": headline(summary), "multi_match": state_line(summary), "no_data": "new customer, no match"}
+    given = summary.given.name if summary.given and summary.given.name and clean(summary.given.name) else None
+    no_match = f"{given} (new customer, no match)" if given else "new customer, no match"
+    who = {"matched": headline(summary), "multi_match": state_line(summary), "no_data": no_match}
     c = summary.conversation
     if c is None:
         return f"Customer summary: {who[summary.state]}"

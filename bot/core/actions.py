@@ -16,6 +16,7 @@ from bot.core.summary import hidden_profile_columns, summary_for_conversation, s
 from bot.domain import (
     Actor,
     ConversationStatus,
+    CustomerFile,
     CustomerSummary,
     MatchCandidate,
     ThreadMessage,
@@ -25,7 +26,7 @@ from bot.domain import (
 )
 from bot.errors import UserError
 from bot.identity import identities_of, normalize_email, normalize_phone
-from storage import audit, cases, conversations, customer_admin
+from storage import audit, cases, conversations, customer_admin, customer_files
 from storage.changes import card_changed
 from storage.customers import add_identities, create_customer, find_by_identities, find_by_identity_value
 from storage.db import unit_of_work
@@ -123,14 +124,15 @@ async def claim(services: Services, actor: Actor, conversation_id: int) -> Claim
     return ClaimResult(False, outcome.holder, f"#{ref} is already claimed by {outcome.holder}.")
 
 
-async def add_note(services: Services, actor: Actor, conversation_id: int, text: str) -> str:
+async def add_note(services: Services, actor: Actor, conversation_id: int, text: str, *,
+                   once_key: str | None = None) -> str:
     text = text.strip()
     if not text:
         raise UserError("A note needs some text.", field="text")
     record = await load_conversation(conversation_id)
     await conversations.add_note(
         customer_id=record.customer_id, conversation_id=conversation_id, author=actor.label, text=text,
-        targets=services.targets, now=services.clock(),
+        targets=services.targets, now=services.clock(), once_key=once_key,
     )
     await conversations.set_current(actor, conversation_id)
     services.wake()
@@ -157,6 +159,7 @@ async def wrap_up(services: Services, actor: Actor, conversation_id: int, code: 
     """Ends the conversation with a disposition code; with `logs` the interaction log follows in the thread."""
     codes = dict(services.settings.dispositions)
     codes.setdefault("timeout", "Timed out (automatic)")  # the auto-wrap-up timer's code always exists
+    codes.setdefault("visitor_ended", "Ended by the visitor")  # a web chat visitor's End always has its code
     if code not in codes:
         raise UserError(f"Unknown disposition code “{code}”. Codes: {', '.join(codes)}.", field="code")
     done = await conversations.wrap_up(
@@ -433,27 +436,43 @@ async def thread_message(services: Services, message: ThreadMessage) -> ThreadMe
     or internal chatter (anyone else, or before a claim)."""
     actor, conversation_id, text = message.actor, message.conversation_id, message.text
     if text.lstrip().lower().startswith(NOTE_PREFIX):
-        await add_note(services, actor, conversation_id, text.lstrip()[len(NOTE_PREFIX):].strip() or "(empty note)")
+        await add_note(services, actor, conversation_id, text.lstrip()[len(NOTE_PREFIX):].strip() or "(empty note)",
+                       once_key=message.once_key)
         return ThreadMessageOutcome(relayed=False, note=True)
     record = await load_conversation(conversation_id)
     is_claimer = record is not None and record.claimed_by_actor(actor)
     await conversations.add_message(
         conversation_id, sender="agent", text=text, sender_name=actor.label, posted_from=actor.platform,
         internal=not is_claimer, attachments=[dict(a) for a in message.attachments] or None,
-        targets=services.targets, now=services.clock(),
+        targets=services.targets, now=services.clock(), once_key=message.once_key,
     )
     services.wake()
     return ThreadMessageOutcome(relayed=is_claimer, note=False)
 
 
-async def customer_message(services: Services, conversation_id: int, text: str, *, sender_name: str | None = None,
-                           attachments: list | None = None) -> int:
-    """A later message from the customer (web chat, SMS, Bot Framework) arrives in the thread; its id."""
+async def store_customer_message(services: Services, conversation_id: int, text: str, *, sender_name: str | None = None,
+                                 attachments: list | None = None, files: Sequence[CustomerFile] = ()) -> tuple[int, list]:
+    """A later message from the customer, stored with its files (inside the caller's transaction, so an edge
+    can store its own record beside it); the caller wakes the worker after its commit. Returns the message id
+    and its attachments (`files` become attachments naming the stored file, which the outbox puts into
+    every thread as a real file)."""
     said = await conversations.customer_texts(conversation_id) + [text]
     scored = (sentiment.score_text(" ".join(said)), sentiment.customer_text(said))
-    message_id = await conversations.add_message(
-        conversation_id, sender="customer", text=text, sender_name=sender_name, posted_from=None, internal=False,
-        attachments=attachments, targets=services.targets, now=services.clock(), sentiment=scored,
-    )
+    async with unit_of_work():
+        stored = await customer_files.store(conversation_id, files, now=services.clock()) if files else []
+        attachments = [*(attachments or []), *stored]
+        message_id = await conversations.add_message(
+            conversation_id, sender="customer", text=text, sender_name=sender_name, posted_from=None, internal=False,
+            attachments=attachments, targets=services.targets, now=services.clock(), sentiment=scored,
+        )
+    return message_id, attachments
+
+
+async def customer_message(services: Services, conversation_id: int, text: str, *, sender_name: str | None = None,
+                           attachments: list | None = None, files: Sequence[CustomerFile] = ()) -> int:
+    """A later message from the customer (web chat, SMS, Bot Framework) arrives in the thread, with the
+    customer's files (`CustomerFile`s: web chat uploads, MMS media) as real files there."""
+    message_id, _ = await store_customer_message(services, conversation_id, text, sender_name=sender_name,
+                                                 attachments=attachments, files=files)
     services.wake()
     return message_id

@@ -8,6 +8,8 @@ from storage import events
 
 # Far longer than any platform retries (Slack: up to 5 minutes; Bot Framework channels: seconds).
 RETENTION = timedelta(days=2)
+# A repeat of a keyed handoff gets its first answer for a week (longer than any sender's retry schedule).
+IDEMPOTENCY_RETENTION = timedelta(days=7)
 
 
 async def first_time(platform: str, key: str, *, now: datetime) -> bool:
@@ -16,4 +18,4 @@ async def first_time(platform: str, key: str, *, now: datetime) -> bool:
 
 
 async def forget_old(now: datetime) -> int:
-    return await events.forget_before(now - RETENTION)
+    return await events.forget_before(now - RETENTION) + await events.forget_answers_before(now - IDEMPOTENCY_RETENTION)

@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 
 from bot.links import seal
 from bot.settings import Settings
-from storage import relay
+from storage import customer_files, relay
 
 FILES_PATH = "/files/"
 FILE_CLAIM = "file"  # the `k` claim of a file link, so no other kind of Baton link can pass as one
+CUSTOMER_FILE_CLAIM = "cfile"  # a customer's file (web chat upload, MMS), for platforms that take links only
 SLACK_FILE_HOSTS = frozenset({"files.slack.com", "files.slack-gov.com"})
 # Teams keeps message attachments on the Bot Framework service (…/v3/attachments/…) and on ASM.
 TEAMS_ATTACHMENT_HOST_SUFFIXES = (".trafficmanager.net", ".botframework.com", ".asm.skype.com")
@@ -79,3 +80,18 @@ async def shared_file(message_id: int, index: int) -> tuple[str, dict[str, Any]]
     """(platform, attachment) of a file an agent shared with the customer, or None when there is no such
     file any more (the message was internal, or the customer was anonymized)."""
     return await relay.shared_file(message_id, index)
+
+
+def customer_file_link(settings: Settings, conversation_id: int, file_id: int, *, now: datetime) -> str | None:
+    """A signed, expiring Baton link to a customer's stored file (for a platform that shows files as links,
+    such as a Teams channel for anything but images); None when file links are off."""
+    if not settings.file_links_on:
+        return None
+    expires_at = int(now.timestamp() + settings.file_link_hours * 3600)
+    token = seal(settings.link_secret, {"k": CUSTOMER_FILE_CLAIM, "c": conversation_id, "f": file_id}, expires_at=expires_at)
+    return f"{settings.public_url.rstrip('/')}{FILES_PATH}{token}"
+
+
+async def customer_file(conversation_id: int, file_id: int):
+    """The stored customer file a link names, or None (gone, or not of that conversation)."""
+    return await customer_files.of_conversation(file_id, conversation_id)

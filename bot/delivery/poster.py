@@ -69,6 +69,10 @@ class ThreadPoster(Protocol):
     async def update_card(self, thread: ThreadRef, summary: CustomerSummary) -> Any:
         """Edit the card in place; may return the payload sent (recording target)."""
 
+    # Optional: `async def post_file(thread, message, file: CustomerFile, *, link: str | None) -> str | None`
+    # puts a customer's file into the thread as a real file (Slack external upload, a Teams attachment;
+    # `link` is the signed Baton link to it, for platforms that can show only a link); returns its id there.
+
 
 class DeliveryTarget(Protocol):
     """Anything the outbox worker can bring up to date for one conversation (re-entrant)."""

@@ -11,10 +11,11 @@ from typing import Awaitable, Callable
 
 from bot.core.roles import channel_view
 from bot.core.summary import conversation_facts, summary_for_conversation
+from bot.delivery.files import customer_file_link
 from bot.delivery.poster import OutgoingMessage, ThreadPoster, ThreadRef
 from bot.domain import CARDLESS_KINDS, ConversationRecord, CustomerSummary
 from bot.settings import Settings
-from storage import posts
+from storage import customer_files, posts
 from storage.summary import load_conversation
 
 
@@ -96,6 +97,13 @@ async def sync_conversation(
         if not batch:
             break
         for stored in batch:
+            if customer_files.file_ids(stored.attachments):
+                await _post_with_files(poster, thread, root, stored, label, record.customer_anonymized,
+                                       settings=settings, now=now)
+                await posts.advance(root, stored.id, now=now)
+                last_id = stored.id
+                await keep_alive()
+                continue
             ref = await poster.post_reply(thread, _outgoing(stored, label))
             # Customer messages keep their platform id, so that anonymizing can reach them later.
             if stored.sender == "customer" and ref:
@@ -118,6 +126,31 @@ async def sync_conversation(
         if current is not None:
             payload = await poster.update_card(thread, current)
             await posts.set_revision(root, record.revision, payload)
+
+
+async def _post_with_files(poster: ThreadPoster, thread: ThreadRef, root: posts.RootPost, stored: posts.StoredMessage,
+                           label: Callable[[posts.StoredMessage], str], anonymized: bool, *, settings: Settings,
+                           now: datetime) -> None:
+    """A customer message carrying their files: its line first, then each file as a real file in the thread
+    (`post_file`). Each step is recorded as it is done, so a retry (a 429 on the second upload) goes on
+    from where it stopped and never posts the line or a file twice."""
+    message = _outgoing(stored, label)
+    if not await posts.message_posted(root, stored.id):
+        ref = await poster.post_reply(thread, message)
+        if ref:
+            await posts.record_message(root, stored.id, ref, now=now, saw_anonymized=anonymized)
+    post_file = getattr(poster, "post_file", None)
+    if post_file is None:  # a target that holds no files (the recording target): the line names them
+        return
+    for file_id in customer_files.file_ids(stored.attachments):
+        if await posts.file_posted(root, file_id):
+            continue
+        found = await customer_files.load(file_id)
+        if found is None:  # deleted since (the customer was anonymized): nothing to put there
+            continue
+        link = customer_file_link(settings, root.conversation_id, file_id, now=now)
+        ref = await post_file(thread, message, found.file, link=link)
+        await posts.record_file(root, file_id, ref, now=now)
 
 
 class ThreadSyncTarget:

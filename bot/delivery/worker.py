@@ -62,6 +62,9 @@ class OutboxWorker:
 
     async def run(self) -> None:
         while not self._stopping:
+            # Cleared before the pass, not after: a wake() from a commit that lands while this pass runs
+            # stays set, so that work is picked up at once instead of after the next poll.
+            self._wake.clear()
             try:
                 handled = await self.run_once()
             except Exception:  # a database blip must not kill the worker; it retries next tick
@@ -69,7 +72,6 @@ class OutboxWorker:
                 handled = 0
             if handled:
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_poll_seconds)
             except asyncio.TimeoutError:

@@ -5,6 +5,7 @@ Text over Baton's caps is cut with an ellipsis rather than refused: the bot that
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime
@@ -99,7 +100,17 @@ def parse_handoff_initiate(activity: dict) -> Handoff:
         case_number=text_or_none(case.get("number")) or known.get("case_number"),
         origin=_origin(activity, ref, conversation_id, channel_id, service_url, answering_bot, user),
         cuts=tuple(cuts),
+        # SPEC 3.1: the activity id makes handoff.initiate exactly repeatable, as Idempotency-Key does.
+        idempotency_key=_activity_key(conversation_id, text_or_none(activity.get("id"))),
     )
+
+
+def _activity_key(conversation_id: str, activity_id: str | None) -> str | None:
+    """Activity ids are unique only within a conversation on some channels, so the key holds both."""
+    if not activity_id:
+        return None
+    key = f"{conversation_id}|{activity_id}"
+    return key if len(key) <= 255 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _channel(channel_id: str | None) -> str:

@@ -24,6 +24,7 @@ from bot.domain import (
     Cut,
     CustomerInput,
     Handoff,
+    IntakeResult,
     PrechatAnswer,
     TranscriptLine,
     VisitorInput,
@@ -81,6 +82,15 @@ def parse_generic_handoff(body: object) -> Handoff:
 
 
 @cache
+def answer_of(result: IntakeResult) -> dict[str, Any]:
+    """The body every intake answers with (SPEC 3.1), `warnings` listing what was cut to fit (SPEC 3.4)."""
+    body: dict[str, Any] = {"conversation": result.conversation_public_id,
+                            "status": "queued" if result.created else "existing"}
+    if result.warnings:
+        body["warnings"] = [cut.warning() for cut in result.warnings]
+    return body
+
+
 def schema() -> dict[str, Any]:
     return json.loads(resources.files(__package__).joinpath(SCHEMA_FILE).read_text("utf-8"))
 

@@ -9,6 +9,7 @@ submissions run before their ack, so a refusal can show beside its field.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -38,6 +39,8 @@ SHORTCUT_FORMS: Mapping[str, str] = {"baton_add_note": "note", "baton_comment_on
 BOT_EVENTS: tuple[str, ...] = ("app_mention", "message.channels", "message.groups", "message.im")
 GENERIC_ERROR = "Sorry, that did not work because of a problem on Baton's side. It has been logged; please try again."
 NAME_CACHE_SECONDS = 3600.0
+# Before Slack's 3-second ack a display name is worth at most this long a wait (else the user id stands in).
+NAME_WAIT_BEFORE_ACK = 0.8
 FORM_BUTTON_VALUE = 2000
 # Message subtypes that are still a person typing in the thread.
 USER_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
@@ -112,9 +115,13 @@ class SlackHandlers:
         self._names[key] = (name, time.monotonic() + NAME_CACHE_SECONDS)
         return name or fallback
 
-    async def actor(self, client: AsyncWebClient, body: Mapping[str, Any], user_id: str, fallback: str | None) -> Actor:
+    async def actor(self, client: AsyncWebClient, body: Mapping[str, Any], user_id: str, fallback: str | None, *,
+                    wait: float | None = None) -> Actor:
         team_id = _team_id(body)
-        name = await self.display_name(client, team_id, user_id, fallback)
+        try:
+            name = await asyncio.wait_for(self.display_name(client, team_id, user_id, fallback), wait)
+        except asyncio.TimeoutError:
+            name = fallback
         return Actor(platform="slack", user_id=user_id, display_name=name,
                      role=roles.role_for(self.services.settings, "slack", user_id), team_id=team_id)
 
@@ -203,7 +210,7 @@ class SlackHandlers:
     # --- registration -------------------------------------------------------------------------------
 
     def register(self, bolt: AsyncApp) -> None:
-        bolt.middleware(self.dedupe_events)
+        bolt.middleware(self.before_ack)
         bolt.command(SLASH_COMMAND)(self.on_slash_command)
         bolt.event("app_mention")(self.on_mention)
         bolt.event("message")(self.on_message)
@@ -220,16 +227,56 @@ class SlackHandlers:
 
     # --- events ---------------------------------------------------------------------------------
 
-    async def dedupe_events(self, body: dict, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
-        """Slack re-sends an event it thinks was lost (X-Slack-Retry-Num); each event_id is handled once."""
+    async def before_ack(self, body: dict, client: AsyncWebClient, context, next: Callable[[], Awaitable[None]]
+                         ) -> BoltResponse | None:
+        """Runs before Slack gets its answer. A message in a handoff thread (a reply to relay, a `!note`) is
+        stored here, with its event id in the same transaction, so a crash can neither lose it (Slack has no
+        200 yet and retries) nor store it twice (the retry finds the id). Other events are de-duplicated by
+        event id and handled after the answer."""
         event_id = body.get("event_id") if isinstance(body, dict) and body.get("type") == "event_callback" else None
-        if event_id:
-            key = f"{body.get('team_id') or _team_id(body) or '-'}:{event_id}"
-            if not await events.first_time("slack", key, now=self.services.clock()):
-                log.info("slack event %s already handled; ignoring the retry", event_id)
-                return BoltResponse(status=200, body="")
+        if not event_id:
+            await next()
+            return None
+        key = f"{body.get('team_id') or _team_id(body) or '-'}:{event_id}"
+        event = body.get("event") if isinstance(body.get("event"), dict) else {}
+        if (conversation := await self._handoff_thread_of(event, context)) is not None:
+            return await self._store_thread_message(event, body, client, conversation, once_key=f"slack:{key}")
+        if not await events.first_time("slack", key, now=self.services.clock()):
+            log.info("slack event %s already handled; ignoring the retry", event_id)
+            return BoltResponse(status=200, body="")
         await next()
         return None
+
+    async def _handoff_thread_of(self, event: Mapping[str, Any], context) -> int | None:
+        """The conversation whose thread this person typed in, or None (not a thread message of Baton's)."""
+        if event.get("type") != "message" or event.get("channel_type") == "im":
+            return None
+        if event.get("subtype") not in USER_SUBTYPES or event.get("bot_id") or not event.get("user"):
+            return None
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event.get("ts"):
+            return None
+        match = _LEADING_MENTION.match(event.get("text") or "")
+        if match and (not context.bot_user_id or match.group(1) == context.bot_user_id):
+            return None  # an @Baton command: the app_mention event handles it
+        return await threads.conversation_of_thread("slack", thread_ts)
+
+    async def _store_thread_message(self, event: Mapping[str, Any], body: Mapping[str, Any], client: AsyncWebClient,
+                                    conversation: int, *, once_key: str) -> BoltResponse:
+        # `team` picks the workspace token that can fetch the file again for the customer (bot/delivery/files.py).
+        files = tuple({"name": f.get("name") or f.get("title") or "file", "url": f.get("url_private") or f.get("permalink"),
+                       "content_type": f.get("mimetype"), "team": _team_id(body)} for f in event.get("files") or [])
+        try:
+            actor = await self.actor(client, body, event["user"], None, wait=NAME_WAIT_BEFORE_ACK)
+            message = ThreadMessage(actor=actor, conversation_id=conversation, text=slack_to_plain(event.get("text") or ""),
+                                    attachments=files, once_key=once_key)
+            await interactions.thread_message(self.services, message)
+        except Exception:
+            # Nothing was stored (one transaction): a non-200 makes Slack send the event again.
+            log.exception("slack thread message not stored (team %s, conversation %s); Slack will retry",
+                          _team_id(body), conversation)
+            return BoltResponse(status=500, body="")
+        return BoltResponse(status=200, body="")
 
     async def run_command(self, request: CommandRequest, where: Where) -> None:
         async def work() -> None:
@@ -271,25 +318,7 @@ class SlackHandlers:
         if event.get("channel_type") == "im" and not thread_ts:
             await self.on_direct_message(event, body, client, text)
             return
-        if not thread_ts or thread_ts == event.get("ts"):
-            return
-        match = _LEADING_MENTION.match(text)
-        if match and (not context.bot_user_id or match.group(1) == context.bot_user_id):
-            return  # an @Baton command: on_mention handles it
-        conversation = await threads.conversation_of_thread("slack", thread_ts)
-        if conversation is None:
-            return
-        where = Where(client, event["user"], event.get("channel"), thread_ts=thread_ts, team_id=_team_id(body))
-        # `team` picks the workspace token that can fetch the file again for the customer (bot/delivery/files.py).
-        files = tuple({"name": f.get("name") or f.get("title") or "file", "url": f.get("url_private") or f.get("permalink"),
-                       "content_type": f.get("mimetype"), "team": _team_id(body)} for f in event.get("files") or [])
-
-        async def work() -> None:
-            actor = await self.actor(client, body, event["user"], None)
-            message = ThreadMessage(actor=actor, conversation_id=conversation, text=slack_to_plain(text), attachments=files)
-            await interactions.thread_message(self.services, message)
-
-        await self.guarded(where, "thread message", work)
+        # A reply in a handoff thread was stored before the ack (before_ack); nothing else here is Baton's.
 
     async def on_direct_message(self, event: dict, body: dict, client: AsyncWebClient, text: str) -> None:
         """In the app's DM every message is a command (as `/baton` there would be); answers stay in the DM."""

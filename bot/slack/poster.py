@@ -21,7 +21,7 @@ from bot.cards.slack import render_summary_blocks, render_transcript_line, summa
 from bot.cards.text import SLACK_FIELD_TEXT, SLACK_HEADER_TEXT, SLACK_SECTION_TEXT, clean, fit, slack_literal, slack_plain
 from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, RetryLater, ThreadRef, Unroutable
-from bot.domain import ConversationFacts, CustomerSummary
+from bot.domain import ConversationFacts, CustomerFile, CustomerSummary
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,26 @@ class SlackPoster:
             unfurl_media=False,
         )
         return response["ts"]
+
+    async def post_file(self, thread: ThreadRef, message: OutgoingMessage, file: CustomerFile, *,
+                        link: str | None = None) -> str | None:
+        """A customer's file into the thread as a real Slack file: files.getUploadURLExternal, the bytes to
+        the upload URL, files.completeUploadExternal with the thread (PROTOCOLS.md 8; files.upload is gone)."""
+        channel, team = split_channel(thread.channel)
+        client = await self._client(team)
+        await self.pace.wait(channel)
+        try:
+            response = await client.files_upload_v2(
+                content=file.data, filename=file.name, title=file.name, channel=channel, thread_ts=thread.thread_ref,
+            )
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                seconds = _retry_after(error)
+                self.pace.hold(channel, seconds)
+                raise RetryLater(seconds, "slack file upload rate limited") from None
+            raise
+        uploaded = response.get("files") or [response.get("file") or {}]
+        return (uploaded[0] or {}).get("id")
 
     async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
         """Deleted, not edited: the customer's name is the message's author name, which `chat.update`

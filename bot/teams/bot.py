@@ -26,6 +26,7 @@ from bot.core.services import Services
 from bot.delivery.poster import RetryLater
 from bot.domain import Actor, CardAction, CommandRequest, FormSubmission, Outcome, ThreadMessage, public_id
 from bot.intake.botframework import is_handoff_initiate, parse_handoff_initiate
+from bot.intake.generic import answer_of
 from bot.teams import activities as acts
 from bot.teams import dialogs
 from bot.teams.connector import BotConnector, ConnectorError
@@ -115,7 +116,7 @@ class TeamsBot:
         result = await accept_handoff(handoff, targets=services.targets, now=services.clock())
         services.wake()
         # 200 either way (Bot Framework channels expect it); the body says whether it was new, as /handoff does.
-        return 200, {"conversation": result.conversation_public_id, "status": "queued" if result.created else "existing"}
+        return 200, answer_of(result)
 
     # --- installs ------------------------------------------------------------------------------
 

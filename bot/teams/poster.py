@@ -3,18 +3,22 @@ the card edited in place. Called by the outbox worker (bot/delivery/sync.py)."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
 from bot.cards.teams import card_attachment, render_summary_card
 from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, ThreadRef, Unroutable
-from bot.domain import ConversationFacts, CustomerSummary
+from bot.domain import ConversationFacts, CustomerFile, CustomerSummary
 from bot.settings import Settings
 from bot.teams import dialogs
 from bot.teams.connector import BotConnector, ConnectorError
 
 log = logging.getLogger(__name__)
+
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+INLINE_IMAGE_BYTES = 4 * 1024 * 1024  # Teams counts base64 images apart from the 100 KB message limit
 
 
 class TeamsPoster:
@@ -88,6 +92,22 @@ class TeamsPoster:
         sent = await self.connector.send(await self._service_url(thread.channel), thread.thread_ref, _line(message))
         if not sent.get("id"):
             log.warning("Bot Connector gave no id for message %s: it cannot be redacted later", message.id)
+        return sent.get("id")
+
+    async def post_file(self, thread: ThreadRef, message: OutgoingMessage, file: CustomerFile, *,
+                        link: str | None = None) -> str | None:
+        """A customer's file as an attachment in the thread: an image inline (Teams shows base64 images in
+        bot messages), anything else as `link`, the signed Baton link to the stored file (Teams channels
+        take no file uploads from bots). Without file links the line already names it; nothing more is sent."""
+        if file.content_type in INLINE_IMAGE_TYPES and file.size <= INLINE_IMAGE_BYTES:
+            url = f"data:{file.content_type};base64,{base64.b64encode(file.data).decode()}"
+        elif link:
+            url = link
+        else:
+            return None
+        activity = dialogs.message(dialogs.safe_text(f"📎 {file.name}"))
+        activity["attachments"] = [{"contentType": file.content_type, "contentUrl": url, "name": file.name}]
+        sent = await self.connector.send(await self._service_url(thread.channel), thread.thread_ref, activity)
         return sent.get("id")
 
     async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:

@@ -52,7 +52,7 @@ def _error_middleware(services: Services):
         try:
             return await handler(request)
         except ApiError as error:
-            return web.json_response(error.body(), status=error.status)
+            return web.json_response(error.body(), status=error.status, headers=error.headers or None)
         except web.HTTPRequestEntityTooLarge:
             limit = services.settings.max_body_bytes
             return json_error(413, "body_too_large", f"The request body is larger than {limit} bytes.")
@@ -152,6 +152,10 @@ def create_app(
     files_routes.setup(app, services)
     sms.setup(app, services)
     email.setup(app, services)
+    if settings.webchat_enabled:
+        from bot import webchat  # noqa: PLC0415
+
+        webchat.setup(app, services)
     if settings.slack_enabled:
         from bot import slack  # noqa: PLC0415 (only imported when Slack is configured)
 

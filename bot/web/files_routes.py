@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.core.services import Services
-from bot.delivery.files import FILE_CLAIM, FILES_PATH, fetchable, shared_file
+from bot.delivery.files import CUSTOMER_FILE_CLAIM, FILE_CLAIM, FILES_PATH, customer_file, fetchable, shared_file
 from bot.delivery.poster import Unroutable
 from bot.errors import ApiError, unauthorized
 from bot.links import unseal
@@ -66,7 +66,10 @@ async def serve_file(services: Services, request: web.Request) -> web.StreamResp
     settings = services.settings
     if not settings.file_links_on:
         raise ApiError(404, "not_found", "This Baton does not serve files (BATON_PUBLIC_URL or BATON_LINK_SECRET is not set).")
-    message_id, index = _file_claims(unseal(settings.link_secret, request.match_info["token"], now=time.time()))
+    claims = unseal(settings.link_secret, request.match_info["token"], now=time.time())
+    if claims.get("k") == CUSTOMER_FILE_CLAIM:
+        return await _serve_customer_file(claims)
+    message_id, index = _file_claims(claims)
     found = await shared_file(message_id, index)
     if found is None:
         raise _gone()
@@ -81,6 +84,25 @@ async def serve_file(services: Services, request: web.Request) -> web.StreamResp
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:
         log.warning("fetching a %s file for message %s failed: %s", platform, message_id, type(error).__name__)
         raise _unavailable() from None
+
+
+async def _serve_customer_file(claims: dict[str, Any]) -> web.Response:
+    """A customer's own upload, from Baton's database, for agents on a platform that shows it as a link."""
+    conversation_id, file_id = claims.get("c"), claims.get("f")
+    if not all(type(v) is int and 0 < v <= MAX_ID for v in (conversation_id, file_id)):
+        raise unauthorized("This link is not one Baton made.")
+    stored = await customer_file(conversation_id, file_id)
+    if stored is None:
+        raise _gone()
+    file = stored.file
+    inline = file.content_type in INLINE_TYPES
+    return web.Response(body=file.data, headers={
+        "Content-Type": file.content_type if inline else "application/octet-stream",
+        "Content-Disposition": _disposition(file.name, inline),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+    })
 
 
 async def _stream(request: web.Request, source, attachment: dict[str, Any], platform: str) -> web.StreamResponse:

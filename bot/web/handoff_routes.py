@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Callable
 
 from aiohttp import web
@@ -11,11 +12,13 @@ from bot.core.services import Services
 from bot.domain import Handoff
 from bot.errors import ApiError
 from bot.intake.dialogflow import parse_dialogflow_handoff
-from bot.intake.generic import parse_generic_handoff
+from bot.intake.generic import answer_of, parse_generic_handoff
 from bot.signing import verify
 from bot.web.http import parse_json, read_body
 
 log = logging.getLogger(__name__)
+
+MAX_IDEMPOTENCY_KEY = 255
 
 
 async def _receive(services: Services, request: web.Request, parse: Callable[[object], Handoff],
@@ -32,7 +35,7 @@ async def _receive(services: Services, request: web.Request, parse: Callable[[ob
             token=settings.webhook_token,
             now=services.clock().timestamp(),
         )
-        handoff = parse(parse_json(body))
+        handoff = replace(parse(parse_json(body)), idempotency_key=idempotency_key(request.headers))
     except ApiError as error:
         metrics.handoffs.labels(source_format=source_format, outcome=error.code).inc()
         raise
@@ -46,11 +49,19 @@ async def _receive(services: Services, request: web.Request, parse: Callable[[ob
         result.conversation_public_id,
         f"{result.appended_lines} new lines" if not result.created else handoff.kind,
     )
-    status = 202 if result.created else 200
-    return web.json_response(
-        {"conversation": result.conversation_public_id, "status": "queued" if result.created else "existing"},
-        status=status,
-    )
+    return web.json_response(answer_of(result), status=202 if result.created else 200)
+
+
+def idempotency_key(headers) -> str | None:
+    """SPEC 3.1: `Idempotency-Key` (at most 255 characters, per source) makes a request exactly repeatable."""
+    key = headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ApiError(400, "invalid_idempotency_key",
+                       f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.", field="Idempotency-Key")
+    return key
 
 
 def setup(app: web.Application, services: Services) -> None:

@@ -33,3 +33,28 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, "malformed", "The body is not UTF-8 text.") from None
     except (ValueError, RecursionError) as error:
         raise ApiError(400, "malformed", f"The body is not valid JSON ({type(error).__name__}).") from None
+
+
+def client_ip(request: web.Request, trusted_proxies: tuple = ()) -> str | None:
+    """The caller's address: the connection's, or — only when the connection comes from a trusted proxy
+    (BATON_TRUSTED_PROXIES) — the nearest X-Forwarded-For hop that is not itself a trusted proxy."""
+    import ipaddress
+
+    def trusted(address: str | None) -> bool:
+        try:
+            ip = ipaddress.ip_address((address or "").strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in trusted_proxies)
+
+    remote = request.remote
+    if not trusted_proxies or not trusted(remote):
+        return remote
+    hops = [hop.strip() for header in request.headers.getall("X-Forwarded-For", []) for hop in header.split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # a forged or broken header: the proxy's own address is all we know
+    return remote

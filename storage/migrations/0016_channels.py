@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('baton', '0012_returning_customers')]
+    dependencies = [('baton', '0013_webchat')]
 
     initial = False
 

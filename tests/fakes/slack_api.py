@@ -57,7 +57,9 @@ class FakeSlack:
         self.users = dict(users or {})
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # what Baton posted to response_urls
-        self.uploads: dict[str, bytes] = {}
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes POSTed to its upload URL
+        self.upload_requests: dict[str, dict[str, Any]] = {}  # file id -> getUploadURLExternal's filename, length
+        self.shared_files: list[dict[str, Any]] = []  # completed uploads: id, title, name, channel, thread_ts, content
         self.relayed: list[tuple[dict[str, str], Any, bytes]] = []  # agent replies POSTed to the handoff's reply_url
         self.statuses: list[tuple[dict[str, str], Any, bytes]] = []  # status changes POSTed there
         self.reply_url_order: list[str] = []
@@ -222,11 +224,30 @@ class FakeSlack:
         if method == "conversations.info":
             return {"ok": True, "channel": {"id": args.get("channel"), "name": "support"}}
         if method == "files.getUploadURLExternal":
+            # Slack requires the name and the exact length up front (docs.slack.dev files.getUploadURLExternal).
+            filename, length = args.get("filename"), args.get("length")
+            if not filename or not str(length or "").isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
             file_id = "F" + self._next_ts().replace(".", "")
+            self.upload_requests[file_id] = {"filename": filename, "length": int(length)}
             return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = args.get("files") or []
-            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+            if not isinstance(files, list) or not files:
+                return {"ok": False, "error": "invalid_arguments"}
+            done = []
+            for f in files:
+                request = self.upload_requests.get(f.get("id"))
+                content = self.uploads.get(f.get("id"))
+                if request is None:
+                    return {"ok": False, "error": "file_not_found"}
+                if content is None or len(content) != request["length"]:
+                    return {"ok": False, "error": "file_upload_size_mismatch" if content is not None else "upload_not_complete"}
+                shared = {"id": f["id"], "title": f.get("title") or request["filename"], "name": request["filename"],
+                          "channel": args.get("channel_id"), "thread_ts": args.get("thread_ts"), "content": content}
+                self.shared_files.append(shared)
+                done.append({"id": f["id"], "title": shared["title"], "name": shared["name"]})
+            return {"ok": True, "files": done}
         return {"ok": False, "error": "unknown_method"}
 
     def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -293,7 +314,16 @@ class FakeSlack:
         return web.Response(body=content, content_type=mimetype)
 
     async def _upload(self, request: web.Request) -> web.Response:
-        self.uploads[request.match_info["file_id"]] = await request.read()
+        """The upload URL takes the raw bytes (or one multipart part), as Slack's does."""
+        if request.match_info["file_id"] not in self.upload_requests:
+            return web.Response(status=404, text="unknown upload")
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            part = await reader.next()
+            content = await part.read() if part is not None else b""
+        else:
+            content = await request.read()
+        self.uploads[request.match_info["file_id"]] = bytes(content)
         await self._notify()
         return web.Response(text="OK - 0")
 

@@ -1,0 +1,328 @@
+"""Web chat latency and memory (SPEC 3.5), each beside a baseline measured in the same run.
+
+1. **Visitor message → Slack thread reply.** Baton's real app (Slack on, the outbox worker running, a
+   fake Slack Web API on loopback): the time from `POST /inbound/webchat` (a message) to the fake Slack
+   recording the `chat.postMessage` in the chat's thread. Baseline: a bare aiohttp endpoint that calls
+   `chat.postMessage` on the same fake Slack inside its handler (no database, no outbox).
+2. **Agent reply → visitor, with N visitors connected** (1,000 by default). N chats are started and
+   claimed, and N event streams stay open on the one Baton process. A child process (so the clients do
+   not share the server's interpreter) holds the streams and, one at a time, posts a signed Slack thread
+   message for a random chat and times until that visitor's stream delivers it: Slack edge, core, outbox
+   `source` target, the visitor's event row, the stream. Baseline: a bare aiohttp SSE echo server with N
+   streams, where a POST is written to one stream. RSS of this process (servers and fake Slack, not the
+   clients) is read before and after the streams open.
+
+`python -m benchmarks.bench_webchat [--database sqlite|postgres] [--visitors N] [--samples N]`.
+Targets (issue 10): agent reply → visitor p99 ≤ 200 ms and RSS ≤ 200 MB with 1,000 streams open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from benchmarks.common import Latency, banner, table, temp_database
+from bot.config import Webchat
+from bot.core import actions
+from bot.domain import Actor, parse_public_id
+from bot.settings import Settings
+from bot.slack.poster import SlackPoster
+from bot.web.app import create_app, services_of
+from storage import db, outbox, posts
+
+SIGNING_SECRET = "bench-signing-secret"
+CHANNEL = "C0BENCH"
+PRECHAT = [{"question": "Your name", "answer": "Bench Visitor"}, {"question": "Your email", "answer": "bench@example.com"},
+           {"question": "How can we help?", "answer": "benchmarking"}]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+
+async def _baton(url: str, slack) -> tuple[web.AppRunner, str, Any]:
+    settings = replace(Settings(database_url=url), slack_bot_token="xoxb-test-baton", slack_signing_secret=SIGNING_SECRET,
+                       slack_api_url=slack.api_url, slack_channel=CHANNEL, outbox_poll_seconds=0.05,
+                       webchat=Webchat(starts_per_minute=10_000, messages_per_minute=10_000))
+    poster = SlackPoster(api_url=slack.api_url, bot_token="xoxb-test-baton", default_channel=CHANNEL, rate=0)
+    app = create_app(settings, posters={"slack": poster}, run_worker=True, manage_database=False)
+    runner, base = await _serve(app)
+    return runner, base, app
+
+
+async def _start(session: aiohttp.ClientSession, base: str) -> dict[str, Any]:
+    async with session.post(base + "/inbound/webchat", json={"type": "start", "prechat": PRECHAT}) as response:
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+
+# --------------------------------------------------------------------------- 1. visitor → thread
+
+
+async def visitor_to_thread(url: str, samples: int) -> list[tuple]:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from tests.fakes.slack_api import FakeSlack
+
+    rows = []
+    async with FakeSlack() as slack:
+        runner, base, _ = await _baton(url, slack)
+        session = aiohttp.ClientSession()
+        try:
+            chat = await _start(session, base)
+            token = {"Authorization": f"Bearer {chat['token']}"}
+            await slack.wait_for(lambda s: s.of("chat.postMessage"), timeout=30)
+
+            async def baton_once(i: int) -> float:
+                text = f"visitor line {i}"
+                started = time.perf_counter()
+                async with session.post(base + "/inbound/webchat", headers=token,
+                                        json={"type": "message", "text": text, "client_id": f"b{i}"}) as response:
+                    assert response.status == 200
+                await slack.wait_for(lambda s: any(c.method == "chat.postMessage" and text in json.dumps(c.args)
+                                                   for c in s.calls[-5:]), timeout=30)
+                return time.perf_counter() - started
+
+            client = AsyncWebClient(token="xoxb-test-baton", base_url=slack.api_url)
+
+            async def bare(request: web.Request) -> web.Response:
+                body = await request.json()
+                await client.chat_postMessage(channel=CHANNEL, thread_ts="1700000000.000001", text=body["text"])
+                return web.json_response({"ok": True})
+
+            bare_app = web.Application()
+            bare_app.router.add_post("/send", bare)
+            bare_runner, bare_base = await _serve(bare_app)
+
+            async def bare_once(i: int) -> float:
+                text = f"bare line {i}"
+                started = time.perf_counter()
+                async with session.post(bare_base + "/send", json={"text": text}) as response:
+                    assert response.status == 200
+                await slack.wait_for(lambda s: any(c.args.get("text") == text for c in s.calls[-5:]), timeout=30)
+                return time.perf_counter() - started
+
+            for name, once in (("Baton visitor message → thread", baton_once), ("baseline: handler posts to Slack", bare_once)):
+                for i in range(5):
+                    await once(-i - 1)
+                times = [await once(i) for i in range(samples)]
+                figure = Latency.of(times)
+                rows.append((name, figure.n, figure.p50_ms, figure.p99_ms))
+            await bare_runner.cleanup()
+        finally:
+            await session.close()
+            await runner.cleanup()
+    return rows
+
+
+# --------------------------------------------------------------------------- 2. agent → N visitors
+
+
+async def agent_to_visitors(url: str, visitors: int, samples: int) -> list[tuple]:
+    from tests.fakes.slack_api import FakeSlack
+
+    rows = []
+    async with FakeSlack(users={"W111": "Ana Agent"}) as slack:
+        runner, base, app = await _baton(url, slack)
+        services = services_of(app)
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        try:
+            chats = []
+            for _ in range(visitors):
+                chats.append(await _start(session, base))
+            agent = Actor(platform="slack", user_id="W111", display_name="Ana Agent")
+            for chat in chats:
+                await actions.claim(services, agent, parse_public_id(chat["conversation"]))
+            await slack.wait_for(lambda s: len([c for c in s.of("chat.postMessage") if "thread_ts" not in c.args]) >= visitors,
+                                 timeout=600)
+            # The claims' card edits and "joined" relays are done before anything is timed.
+            deadline = time.monotonic() + 600
+            while sum((await outbox.pending_counts()).values()) and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+            targets = []
+            for chat in chats:
+                root = await posts.get_root("slack", parse_public_id(chat["conversation"]))
+                targets.append({"token": chat["token"], "thread_ts": root.thread_ref})
+            before = rss_mb()
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+                json.dump(targets, spec)  # 1,000 tokens are too long for one command-line argument
+            baton = await _child(["baton", base, spec.name, str(samples)], lambda: rss_mb())
+            os.unlink(spec.name)
+            rows.append(("Baton agent reply → visitor", *baton[0], before, baton[1]))
+        finally:
+            await session.close()
+            await runner.cleanup()
+
+    streams: list[web.StreamResponse | None] = [None] * visitors
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        index = int(request.query["i"])
+        streams[index] = response
+        done = asyncio.Event()
+        request.app.setdefault("done", []).append(done)
+        await done.wait()
+        return response
+
+    async def send(request: web.Request) -> web.Response:
+        body = await request.json()
+        data = json.dumps({"from": "agent", "name": "Ana Agent", "text": body["text"]})
+        await streams[int(body["i"])].write(f"id: 1\nevent: message\ndata: {data}\n\n".encode())
+        return web.json_response({"ok": True})
+
+    echo = web.Application()
+    echo.router.add_get("/events", stream)
+    echo.router.add_post("/send", send)
+
+    async def release(app: web.Application) -> None:
+        for done in app.get("done", []):
+            done.set()
+
+    echo.on_shutdown.append(release)
+    echo_runner, echo_base = await _serve(echo)
+    try:
+        before = rss_mb()
+        bare = await _child(["echo", echo_base, str(visitors), str(samples)], lambda: rss_mb())
+        rows.append(("baseline: bare aiohttp SSE echo", *bare[0], before, bare[1]))
+    finally:
+        await echo_runner.cleanup()
+    return rows
+
+
+async def _child(args: list[str], measure) -> tuple[tuple, float]:
+    """Run the clients in a child process; returns ((n, p50, p99), RSS here while the streams were open)."""
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "benchmarks.bench_webchat", "--client", *args,
+                                                   stdout=asyncio.subprocess.PIPE)
+    rss_open = float("nan")
+    assert process.stdout is not None
+    result = None
+    while line := await process.stdout.readline():
+        text = line.decode().strip()
+        if text == "streams open":
+            rss_open = measure()
+        elif text.startswith("{"):
+            result = json.loads(text)
+    await process.wait()
+    figure = Latency.of(result["seconds"])
+    return (figure.n, figure.p50_ms, figure.p99_ms), rss_open
+
+
+async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
+    from tests.slack_signing import event_body, slack_headers, thread_message
+
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=None))
+    queues: list[asyncio.Queue] = []
+    tasks = []
+    if kind == "baton":
+        targets = json.loads(Path(spec).read_text())
+        urls = [(base + "/inbound/webchat/events", {"Authorization": f"Bearer {t['token']}"}) for t in targets]
+    else:
+        targets = [None] * int(spec)
+        urls = [(f"{base}/events?i={i}", {}) for i in range(len(targets))]
+    opened = asyncio.Semaphore(0)
+
+    async def read(index: int, url: str, headers: dict[str, str]) -> None:
+        async with session.get(url, headers=headers) as response:
+            opened.release()
+            data = None
+            async for raw in response.content:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("data:"):
+                    data = line[5:].strip()
+                elif not line and data:
+                    queues[index].put_nowait(json.loads(data))
+                    data = None
+
+    for index, (url, headers) in enumerate(urls):
+        queues.append(asyncio.Queue())
+        tasks.append(asyncio.create_task(read(index, url, headers)))
+    for _ in urls:
+        await opened.acquire()
+    print("streams open", flush=True)
+    await asyncio.sleep(1)
+    rng = random.Random(11)
+    seconds = []
+    for k in range(samples + 5):
+        index = rng.randrange(len(urls))
+        text = f"agent reply {k}"
+        while not queues[index].empty():
+            queues[index].get_nowait()
+        started = time.perf_counter()
+        if kind == "baton":
+            event = thread_message(text, user="W111", channel=CHANNEL, thread_ts=targets[index]["thread_ts"],
+                                   ts=f"1800000000.{k:06d}")
+            body = json.dumps(event_body(event, event_id=f"EvB{k:06d}")).encode()
+            headers = slack_headers(SIGNING_SECRET, body, content_type="application/json")
+            async with session.post(base + "/slack/events", data=body, headers=headers) as response:
+                assert response.status == 200
+        else:
+            async with session.post(base + "/send", json={"i": index, "text": text}) as response:
+                assert response.status == 200
+        while True:
+            got = await asyncio.wait_for(queues[index].get(), 30)
+            if got.get("from") == "agent" and got.get("text") == text:
+                break
+        if k >= 5:  # warm-up left out
+            seconds.append(time.perf_counter() - started)
+    print(json.dumps({"seconds": seconds}), flush=True)
+    for task in tasks:
+        task.cancel()
+    await session.close()
+
+
+async def run(kind: str, visitors: int, samples: int) -> None:
+    async with temp_database(kind) as url:
+        await db.connect(url, migrate=True)
+        try:
+            print(banner(f"{kind}: visitor message → Slack thread reply ({samples} messages, one at a time)"), flush=True)
+            print(table(("what", "n", "p50 ms", "p99 ms"), await visitor_to_thread(url, samples)), flush=True)
+            print(banner(f"{kind}: agent reply → visitor, {visitors:,} streams open ({samples} replies)"), flush=True)
+            rows = await agent_to_visitors(url, visitors, samples)
+            print(table(("what", "n", "p50 ms", "p99 ms", "RSS MB before", "RSS MB streams open"), rows), flush=True)
+        finally:
+            await db.disconnect()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_webchat", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument("--visitors", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=200)
+    args = parser.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    for kind in ("sqlite", "postgres") if args.database == "both" else (args.database,):
+        asyncio.run(run(kind, args.visitors, args.samples))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "--client":
+        asyncio.run(_client_main(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])))
+    else:
+        raise SystemExit(main())
