@@ -94,8 +94,9 @@ async def test_a_reply_after_wrap_up_opens_a_new_conversation_that_names_the_pre
     async with email_world(database_url) as mail:
         _, answer = await mail.mail(first_mail())
         conversation_id = int(answer["conversation"][1:])
-        await mail.card_of(conversation_id)
+        card_ts = (await mail.card_of(conversation_id)).response["ts"]
         await mail.world.command(f"wrapup #c{conversation_id} resolved")
+        await mail.slack.wait_for(lambda s: any("Wrapped up" in json.dumps(c.args) for c in s.of("chat.update", ts=card_ts)))
 
         status, answer = await mail.mail(make_email("It broke again", message_id="<again@mail.example.com>",
                                                     in_reply_to="<CAF=mail-1@mail.example.com>", references=None))

@@ -177,3 +177,35 @@ async def test_throttling_and_server_errors_are_retried_and_a_long_reply_goes_in
         assert len(bodies) == 3
         assert all(len(b) <= 1600 for b in bodies)
         assert "word0" in bodies[0] and "word499" in bodies[2]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_mms_media_become_real_files_in_the_thread_fetched_with_twilios_credentials(database_url):
+    async with sms_world(database_url) as sms:
+        url = sms.twilio.add_media(PNG, "image/png", redirect=True)
+        status, _ = await sms.text("the box", NumMedia="1", MediaUrl0=url, MediaContentType0="image/png")
+        assert status == 200
+        conversation_id = await only_conversation(SOURCE)
+        card_ts = (await sms.card_of(conversation_id)).response["ts"]
+
+        [shared] = await sms.slack.wait_for(lambda s: s.shared_files, timeout=20)
+        assert shared["content"] == PNG and shared["thread_ts"] == card_ts and shared["name"].endswith(".png")
+        await sms.thread_with(card_ts, "the box")
+        assert sms.twilio.media_requests[0][1] is not None  # Basic auth to Twilio's API origin
+        assert sms.twilio.cdn_requests[0][1] is None  # and never to the media store it redirects to
+
+        # A later MMS joins the same thread with its file.
+        url = sms.twilio.add_media(PNG + b"2", "image/jpeg")
+        await sms.text("", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
+        await sms.slack.wait_for(lambda s: len(s.shared_files) >= 2, timeout=20)
+        assert await Conversation.filter(source=SOURCE).count() == 1
+
+
+async def test_a_media_file_twilio_will_not_serve_is_named_in_the_thread_instead(database_url):
+    async with sms_world(database_url) as sms:
+        missing = sms.twilio.add_media(PNG, "image/png").rsplit("/", 1)[0] + "/ME" + "0" * 32
+        await sms.text("see photo", NumMedia="1", MediaUrl0=missing, MediaContentType0="image/png")
+        card_ts = (await sms.card_of(await only_conversation(SOURCE))).response["ts"]
+        await sms.thread_with(card_ts, "a file could not be fetched")

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from bot.core import actions
 from bot.core.services import Services
-from bot.domain import Handoff, parse_public_id
+from bot.domain import CustomerFile, Handoff, parse_public_id
 from storage import channels, conversations
 from storage.channels import MailRef
 
@@ -28,9 +28,10 @@ class Written:
     message_id: int | None = None  # the stored customer message, for a later message
 
 
-async def customer_wrote(services: Services, handoff: Handoff) -> Written:
+async def customer_wrote(services: Services, handoff: Handoff, files: Sequence[CustomerFile] = ()) -> Written:
     """The customer's text (the handoff's transcript, one line) joins their open conversation on this channel,
-    or opens one: the first text after a wrap-up opens a new one (SPEC 3.1 returning customers)."""
+    or opens one: the first text after a wrap-up opens a new one (SPEC 3.1 returning customers). `files` (MMS
+    media) go into the thread as real files, with a later message or right after the first one."""
     line = handoff.transcript[-1] if handoff.transcript else None
     open_id = await conversations.open_conversation_of(handoff.source, handoff.conversation_id)
     if open_id is None:
@@ -38,13 +39,17 @@ async def customer_wrote(services: Services, handoff: Handoff) -> Written:
         services.wake()
         conversation_id = parse_public_id(result.conversation_public_id)
         if result.created:
-            return Written(conversation_id, True)
+            message_id = None
+            if files:  # the handoff carries text only: its files follow as the customer's next message
+                message_id = await actions.customer_message(services, conversation_id, "", files=files)
+            return Written(conversation_id, True, message_id)
         open_id = conversation_id  # another request opened it a moment ago: this text is a later message
     if line is None:
         return Written(open_id, False)
     message_id = await actions.customer_message(
         services, open_id, line.text, sender_name=line.sender_name,
         attachments=[{"name": a.name, "url": a.url, "content_type": a.content_type} for a in line.attachments] or None,
+        files=files,
     )
     return Written(open_id, False, message_id)
 

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
+
 from aiohttp import web
 from multidict import MultiDict
 
 from bot.core import channels
 from bot.core.services import Services
-from bot.domain import CustomerInput, Handoff, TranscriptLine
+from bot.delivery.poster import GiveUp, RetryLater
+from bot.domain import CustomerFile, CustomerInput, Handoff, TranscriptLine
 from bot.errors import ApiError
 from bot.sms.keywords import Keyword
+from bot.sms.media import fetch_media
 from bot.sms.webhook import InboundSms, parse_inbound, signed_url, verify_signature
 from bot.web.http import read_body
 
@@ -41,16 +45,30 @@ def numbers_of(external_id: str) -> tuple[str | None, str]:
     return to or None, customer
 
 
-def handoff_of(sms: InboundSms, *, queue: str | None) -> Handoff:
-    attachments = ()  # MMS media reach the thread as files through the core's file path (see docs/sms.md)
+def handoff_of(sms: InboundSms, *, queue: str | None, text: str | None = None) -> Handoff:
     return Handoff(
         source=SOURCE,
         conversation_id=thread_id(sms),
         channel=CHANNEL,
         queue=queue,
         customer=CustomerInput(phone=sms.phone, channel_ids=((CHANNEL, sms.from_number),)),
-        transcript=(TranscriptLine("customer", sms.body, attachments=attachments),),
+        transcript=(TranscriptLine("customer", sms.body if text is None else text),),
     )
+
+
+async def media_files(sms: InboundSms, settings) -> tuple[list[CustomerFile], list[str]]:
+    """The MMS's files, fetched from Twilio with its credentials (at most 10 MB each), and why any could not be."""
+    files, missing = [], []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        for media in sms.media:
+            try:
+                found = await fetch_media(session, media.url, account_sid=settings.twilio_account_sid or "",
+                                          auth_token=settings.twilio_auth_token or "", api_url=settings.twilio_api_url)
+            except (GiveUp, RetryLater) as failure:
+                missing.append(failure.reason)
+                continue
+            files.append(CustomerFile(found.name, found.content_type, found.data))
+    return files, missing
 
 
 def _twiml() -> web.Response:
@@ -76,7 +94,12 @@ def setup(app: web.Application, services: Services) -> None:
             return _twiml()
         if not sms.body.strip() and not sms.media:
             return _twiml()  # nothing to show anyone
-        written = await channels.customer_wrote(services, handoff_of(sms, queue=request.query.get("queue") or None))
+        files, missing = await media_files(sms, settings) if sms.media else ([], [])
+        text = sms.body
+        if missing:  # the agents learn a picture was sent even when it could not be fetched
+            text = (text + "\n" if text else "") + "".join(f"(a file could not be fetched: {m})" for m in missing)
+        written = await channels.customer_wrote(services, handoff_of(sms, queue=request.query.get("queue") or None,
+                                                                     text=text or "(a picture)"), files)
         log.info("SMS %s conversation c%s", "opened" if written.created else "joined", written.conversation_id)
         return _twiml()
 
