@@ -338,6 +338,7 @@ class ConversationFacts:
     reply_rule: str | None = None  # what happens to thread replies right now
     previous: PreviousConversation | None = None  # the customer is back: their earlier conversation
     prechat_omitted: int = 0  # pre-chat answers cut from the handoff to fit (SPEC 3.4: "+10 more answers")
+    opted_out: bool = False  # the customer texted STOP: replies are not sent (SPEC 3.6)
 
 
 @dataclass(frozen=True)
@@ -598,6 +599,7 @@ class ConversationRecord:
     last_customer_line: str | None = None  # the customer's newest words in it
     previous: PreviousConversation | None = None  # the same source and id ended before: a returning customer
     omitted: Mapping[str, int] = field(default_factory=dict)  # items lists lost to fit, e.g. {"prechat": 10}
+    opted_out: bool = False  # the customer texted STOP: nothing more is sent to them (SPEC 3.6)
 
     @property
     def public_id(self) -> str:

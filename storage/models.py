@@ -435,6 +435,53 @@ class IdempotentAnswer(Model):
         indexes = (Index(fields=("created_at",), name="idempotent_answer_by_age"),)
 
 
+class ChannelOptOut(Model):
+    """A customer who texted STOP to a Baton number (source + conversation id: the two numbers): nothing more is sent."""
+
+    id = fields.IntField(primary_key=True)
+    source = fields.CharField(max_length=200)
+    external_id = fields.CharField(max_length=300)
+    opted_out_at = fields.DatetimeField()
+
+    class Meta:
+        table = "channel_opt_out"
+        unique_together = (("source", "external_id"),)
+
+
+class EmailId(Model):
+    """The Message-ID of a mail of a conversation, received or sent: In-Reply-To and References find the conversation."""
+
+    id = fields.IntField(primary_key=True)
+    conversation = fields.ForeignKeyField("baton.Conversation", related_name="email_ids", on_delete=fields.CASCADE)
+    message = fields.ForeignKeyField("baton.Message", related_name="email_ids", null=True, on_delete=fields.CASCADE)
+    mail_id = fields.CharField(max_length=998)  # "<id@host>" as in the header
+    outbound = fields.BooleanField(default=False)
+    subject = fields.TextField(null=True)
+    references = fields.JSONField(default=list)  # the mail's own References (received mail)
+    reply_to = fields.CharField(max_length=320, null=True)  # where answers go (received mail)
+    reply_name = fields.CharField(max_length=200, null=True)
+    full_text = fields.TextField(null=True)  # the whole text as received (the thread shows only the new part)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "email_id"
+        indexes = (
+            Index(fields=("mail_id",), name="email_id_lookup"),
+            Index(fields=("conversation_id", "id"), name="email_id_by_conversation"),
+        )
+
+
+class RelayProgress(Model):
+    """How far a reply to the customer got: SMS parts already sent, so a retry never sends one twice."""
+
+    id = fields.IntField(primary_key=True)
+    message = fields.ForeignKeyField("baton.Message", related_name="relay_progress", on_delete=fields.CASCADE)
+    parts_sent = fields.IntField(default=0)
+
+    class Meta:
+        table = "relay_progress"
+        unique_together = (("message",),)
+
 class CustomerFile(Model):
     """A file a customer sent (a web chat upload, MMS media): kept in the database so that the outbox can
     put it into every thread as a real file, however often a delivery is retried."""

@@ -7,7 +7,7 @@ running totals on the customer row (`storage.engagement`), not computed per read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,12 +22,13 @@ from bot.domain import (
 )
 from storage import codec
 from storage.customers import candidate_of, survivors
-from storage.models import Activity, Agent, Case, Conversation, Customer, Identity
+from storage.models import Activity, Agent, Case, ChannelOptOut, Conversation, Customer, Identity
 
 RECENT_CASES = 5
 PRIOR_INTERACTIONS = 10
 IDENTITIES_SHOWN = 20
 CANDIDATES_SHOWN = 25
+OPT_OUT_CHANNELS = frozenset({"sms"})  # a customer can text STOP
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,11 @@ async def load_conversation(conversation_id: int) -> ConversationRecord | None:
     row = await Conversation.get_or_none(id=conversation_id).select_related("claimed_by", "customer")
     if row is None:
         return None
-    return _conversation_record(row, row.claimed_by)
+    record = _conversation_record(row, row.claimed_by)
+    if row.channel in OPT_OUT_CHANNELS:  # one more indexed read, for the channels that have an opt-out
+        opted_out = await ChannelOptOut.filter(source=row.source, external_id=row.external_id).exists()
+        record = replace(record, opted_out=opted_out)
+    return record
 
 
 async def load_summary(

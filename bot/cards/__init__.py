@@ -338,6 +338,7 @@ def hidden_prechat(summary: CustomerSummary, shown: int) -> int:
 
 
 GIVEN_TITLE = "As given, not in the CRM"
+OPTED_OUT = "Opted out (STOP)"
 ENDED_WORDS = {ConversationStatus.WRAPPED: "wrapped up", ConversationStatus.FAILED: "not routed"}
 
 
@@ -380,6 +381,8 @@ def state_parts(summary: CustomerSummary) -> list[str]:
     parts = [status_line(c)]
     if c.queue and clean(c.queue):
         parts.append(f"Queue: {c.queue}")
+    if c.opted_out:
+        parts.append(OPTED_OUT)
     return parts
 
 

@@ -26,6 +26,8 @@ from storage.summary import OrderStats, SummaryRecord, load_summary
 
 def reply_rule(conversation: ConversationRecord) -> str:
     """The sentence the card shows about where thread replies go (SPEC 4.3)."""
+    if conversation.opted_out and conversation.status != ConversationStatus.WRAPPED:
+        return "The customer opted out (STOP): nothing is sent to them until they text START."
     if conversation.status == ConversationStatus.WRAPPED:
         return "Wrapped up: thread replies stay internal."
     if conversation.claimed_by is None:
@@ -51,6 +53,7 @@ def conversation_facts(conversation: ConversationRecord) -> ConversationFacts:
         reply_rule=reply_rule(conversation),
         previous=conversation.previous,
         prechat_omitted=conversation.omitted.get("prechat", 0),
+        opted_out=conversation.opted_out,
     )
 
 

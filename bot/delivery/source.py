@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Protocol, Sequence
 
 from bot.delivery.files import for_customer
+from bot.delivery.poster import GiveUp
 from bot.domain import ConversationRecord, Reply, StatusEvent
 from bot.settings import Settings
+from storage import channels as channel_store
 from storage import relay
 from storage.summary import load_conversation
 
@@ -50,6 +52,10 @@ class SourceRelay:
     def __init__(self, channels: Sequence[CustomerChannel]) -> None:
         # Shared with Services.customer_channels: edges set up later still register theirs here.
         self.channels = channels
+        self.services = None  # set by create_app (`bind`): where a refusal's note goes
+
+    def bind(self, services) -> None:
+        self.services = services
 
     async def close(self) -> None:
         for channel in self.channels:
@@ -71,10 +77,26 @@ class SourceRelay:
             if channel is None:
                 log.info("conversation %s has no reply channel; %s %s kept in Baton only", conversation.id,
                          type(item).__name__, item.id)
-            elif isinstance(item, StatusEvent):
-                await channel.send_status(conversation, item, status_detail(conversation, item))
             else:
-                files = for_customer(item.id, item.attachments, platform=item.platform, settings=settings, now=now)
-                await channel.send_reply(conversation, item, files)
+                try:
+                    if isinstance(item, StatusEvent):
+                        await channel.send_status(conversation, item, status_detail(conversation, item))
+                    else:
+                        files = for_customer(item.id, item.attachments, platform=item.platform, settings=settings, now=now)
+                        await channel.send_reply(conversation, item, files)
+                except GiveUp as refused:
+                    # Retrying cannot help (an opted-out number, an address that does not exist): the item is
+                    # done, and the agents read why in the thread — once, in the same transaction.
+                    log.warning("%s refused %s %s of conversation %s: %s", channel.name, type(item).__name__, item.id,
+                                conversation.id, refused.reason)
+                    await channel_store.refused(conversation_id, item.id, f"Not sent to the customer: {refused.reason}.",
+                                                targets=self._thread_targets(), now=now)
+                    if self.services is not None:
+                        self.services.wake()
+                    await keep_alive()
+                    continue
             await relay.mark_relayed(item.id, now)
             await keep_alive()
+
+    def _thread_targets(self) -> list[str]:
+        return self.services.thread_targets if self.services is not None else []

@@ -10,7 +10,7 @@ from typing import Mapping
 
 from bot.clock import Clock, utc_now
 from bot.core import routing
-from bot.delivery.poster import DeliveryTarget, RetryLater, ThreadPoster, Unroutable
+from bot.delivery.poster import DeliveryTarget, GiveUp, RetryLater, ThreadPoster, Unroutable
 from bot.delivery.sync import ThreadSyncTarget
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -108,6 +108,12 @@ class OutboxWorker:
                 await outbox.retry_later(lease, self.owner, now=self.clock(), delay=delay, error=wait.reason)
                 self._count(lease.target, "retry")
                 log.info("delivery to %s for conversation %s delayed %.1fs: %s", lease.target, lease.conversation_id, delay, wait.reason)
+                return
+            except GiveUp as refused:  # for good: retrying cannot help, so the job ends (the target said why)
+                log.warning("delivery to %s for conversation %s given up: %s", lease.target, lease.conversation_id,
+                            refused.reason)
+                await outbox.complete(lease, self.owner)
+                self._count(lease.target, "given_up")
                 return
             except Unroutable as no_route:
                 await outbox.retry_later(

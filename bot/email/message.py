@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,28 @@ _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 _REPLIES = EmailReplyParser(languages=list(MAIL_LANGUAGES))
 ROBOT_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 BULK_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_header(name: str, value: str):
+    return email.policy.default.header_fetch_parse(name, value)
+
+
+class _ParsedOnce(email.policy.EmailPolicy):
+    """`policy.default`, reading each header once: the standard library parses a header again on every
+    access, and walking a message asks for its Content-Type a dozen times (most of the parse's time).
+    Parsed headers are immutable, so a parse can be reused for the same name and text."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name"):
+            return value
+        try:
+            return _parsed_header(name, value)
+        except TypeError:  # an unhashable value (never in practice): parse as the default policy does
+            return email.policy.default.header_fetch_parse(name, value)
+
+
+POLICY = _ParsedOnce()
 
 
 @dataclass(frozen=True)
@@ -229,7 +252,7 @@ def parse_email(raw: bytes) -> InboundEmail:
     """Read one raw message. 400 when the bytes carry no headers at all; 422 (`from`) when nobody sent it."""
     if not raw or not raw.strip():
         raise malformed("The message is empty.")
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = email.message_from_bytes(raw, policy=POLICY)
     if not message.keys():
         raise malformed("The body is not an email message: it has no headers.")
 

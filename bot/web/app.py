@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator, Mapping
 
 from aiohttp import web
 
+from bot import email, sms
 from bot.clock import Clock, utc_now
 from bot.core.intake import IntakeBatcher
 from bot.core.services import Services
@@ -149,6 +150,8 @@ def create_app(
     handoff_routes.setup(app, services)
     health_routes.setup(app, services)
     files_routes.setup(app, services)
+    sms.setup(app, services)
+    email.setup(app, services)
     if settings.webchat_enabled:
         from bot import webchat  # noqa: PLC0415
 

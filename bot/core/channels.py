@@ -1,0 +1,114 @@
+"""What the customer channels Baton hosts itself (SMS, email) ask of the core: a customer wrote — a new
+conversation or a later message of the open one —, a number opted out or back in, the Message-IDs of mail.
+
+The edges only translate (a Twilio form, a raw mail) into a `Handoff` whose `source` + `conversation_id`
+name the customer's thread on that channel; whether it opens a conversation is decided here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+from bot.core import actions
+from bot.core.services import Services
+from bot.domain import CustomerFile, Handoff, parse_public_id
+from storage import channels, conversations
+from storage.channels import MailRef
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Written:
+    conversation_id: int
+    created: bool  # a new conversation (and thread) was opened
+    message_id: int | None = None  # the stored customer message, for a later message
+
+
+async def customer_wrote(services: Services, handoff: Handoff, files: Sequence[CustomerFile] = ()) -> Written:
+    """The customer's text (the handoff's transcript, one line) joins their open conversation on this channel,
+    or opens one: the first text after a wrap-up opens a new one (SPEC 3.1 returning customers). `files` (MMS
+    media) go into the thread as real files, with a later message or right after the first one."""
+    line = handoff.transcript[-1] if handoff.transcript else None
+    open_id = await conversations.open_conversation_of(handoff.source, handoff.conversation_id)
+    if open_id is None:
+        result = await services.intake.accept(handoff, now=services.clock())
+        services.wake()
+        conversation_id = parse_public_id(result.conversation_public_id)
+        if result.created:
+            message_id = None
+            if files:  # the handoff carries text only: its files follow as the customer's next message
+                message_id = await actions.customer_message(services, conversation_id, "", files=files)
+            return Written(conversation_id, True, message_id)
+        open_id = conversation_id  # another request opened it a moment ago: this text is a later message
+    if line is None:
+        return Written(open_id, False)
+    message_id = await actions.customer_message(
+        services, open_id, line.text, sender_name=line.sender_name,
+        attachments=[{"name": a.name, "url": a.url, "content_type": a.content_type} for a in line.attachments] or None,
+        files=files,
+    )
+    return Written(open_id, False, message_id)
+
+
+async def open_conversation(source: str, external_id: str) -> int | None:
+    return await conversations.open_conversation_of(source, external_id)
+
+
+# --------------------------------------------------------------------------- opt-out
+
+
+async def set_opted_out(services: Services, source: str, external_id: str, opted_out: bool) -> int | None:
+    """STOP (True) or START (False) from a customer number to a Baton number; the card says so."""
+    conversation_id = await channels.set_opted_out(source, external_id, opted_out, targets=services.targets,
+                                                   now=services.clock())
+    services.wake()
+    return conversation_id
+
+
+async def is_opted_out(source: str, external_id: str) -> bool:
+    return await channels.is_opted_out(source, external_id)
+
+
+# --------------------------------------------------------------------------- email threads
+
+
+async def thread_of_mail(own_id: str | None, mail_ids: Sequence[str]) -> tuple[bool, str | None]:
+    """(already received, thread): whether a mail with `own_id` came before (a provider posting it again), and
+    the thread (the conversation id on the email source) that the nearest of `mail_ids` belongs to — None when
+    it answers none of Baton's conversations and starts a thread of its own."""
+    found = await channels.known_mail_ids(([own_id] if own_id else []) + list(mail_ids))
+    if own_id and any(mail_id == own_id and not outbound for mail_id, outbound, _ in found):
+        return True, None
+    newest: dict[str, str] = {}
+    for mail_id, _, thread in found:  # newest conversation first: a returning thread's latest one
+        newest.setdefault(mail_id, thread)
+    return False, next((newest[mail_id] for mail_id in mail_ids if mail_id in newest), None)
+
+
+async def remember_mail(conversation_id: int, mail_id: str, *, outbound: bool, now: datetime, message_id: int | None = None,
+                        subject: str | None = None, references: Sequence[str] = (), reply_to: str | None = None,
+                        reply_name: str | None = None, full_text: str | None = None) -> None:
+    await channels.remember_mail(conversation_id, mail_id, outbound=outbound, now=now, message_id=message_id,
+                                 subject=subject, references=references, reply_to=reply_to, reply_name=reply_name,
+                                 full_text=full_text)
+
+
+
+async def latest_received_mail(conversation_id: int) -> MailRef | None:
+    return await channels.latest_received(conversation_id)
+
+
+async def sent_mail_id(message_id: int) -> str | None:
+    return await channels.sent_mail_id(message_id)
+
+
+async def parts_sent(message_id: int) -> int:
+    return await channels.parts_sent(message_id)
+
+
+async def record_parts_sent(message_id: int, count: int) -> None:
+    await channels.record_parts_sent(message_id, count)
