@@ -79,7 +79,6 @@ async def load(urls: list[str], payloads: list[dict], rate: float, accepted: dic
 def tally(fake: FakeSlack, handoffs: int) -> dict[str, int]:
     """From what the fake Slack holds: cards and transcript lines lost, duplicated, out of order."""
     cards: dict[str, int] = {}
-    root_of: dict[str, int] = {}  # root ts -> handoff index
     for channel, messages in fake.posted.items():
         for m in messages:
             if not m.get("thread_ts"):
