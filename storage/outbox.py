@@ -2,10 +2,15 @@
 
 Leases are taken with a compare-and-set UPDATE, which is atomic on both SQLite and PostgreSQL, so any
 number of Baton processes can share one database without two of them syncing the same thread at once.
+
+Leases are short (`LEASE`) and the worker renews every lease it holds in one statement while its syncs
+run (`renew_all`): a process killed with `kill -9` stops renewing, and its work is due again within
+seconds instead of minutes. A batch of due jobs is leased with three statements whatever its size.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,8 +21,10 @@ from tortoise.transactions import in_transaction
 
 from storage.models import OutboxJob
 
-LEASE = timedelta(seconds=120)
+LEASE = timedelta(seconds=6)  # renewed every RENEW_EVERY while held; a dead process's work is free after this
+RENEW_EVERY = timedelta(seconds=1.5)
 MAX_ATTEMPTS = 25
+_batches = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,10 @@ class Lease:
     conversation_id: int
     revision: int  # the requested revision this sync will satisfy
     attempts: int
+    # Whether an earlier sync may have posted without recording it: the job's previous lease ran out
+    # (its process died or stalled) or its last sync failed. The sync then checks the platform first.
+    suspect: bool = False
+    token: str = ""  # the lease_owner value of this lease: "<worker>.<batch>"
 
 
 async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
@@ -54,29 +65,52 @@ def _due(now: datetime) -> Q:
     )
 
 
-async def lease_due(owner: str, *, now: datetime, limit: int, targets: list[str]) -> list[Lease]:
+async def lease_due(owner: str, *, now: datetime, limit: int, targets: list[str],
+                    skip: frozenset[int] = frozenset()) -> list[Lease]:
+    """Lease up to `limit` due jobs (not those in `skip`, which this worker is syncing already)."""
     candidates = (
         await OutboxJob.filter(_due(now), target__in=targets)
+        .exclude(id__in=list(skip) or [0])
         .order_by("available_at", "id")
         .limit(limit)
-        .values("id", "target", "conversation_id", "requested_rev", "attempts")
+        .values("id", "target", "conversation_id", "requested_rev", "attempts", "lease_owner", "last_error")
     )
-    leases = []
-    for row in candidates:
-        # Compare-and-set: only one process's UPDATE matches a row that is still unleased.
-        taken = await OutboxJob.filter(_due(now), id=row["id"]).update(lease_owner=owner, lease_until=now + LEASE)
-        if taken:
-            leases.append(Lease(row["id"], row["target"], row["conversation_id"], row["requested_rev"], row["attempts"]))
-    return leases
+    if not candidates:
+        return []
+    # Compare-and-set for the whole batch: only one process's UPDATE matches a row that is still unleased.
+    # The batch's own token then tells which rows this process won.
+    token = f"{owner}.{next(_batches)}"
+    ids = [row["id"] for row in candidates]
+    await OutboxJob.filter(_due(now), id__in=ids).update(lease_owner=token, lease_until=now + LEASE)
+    won = set(await OutboxJob.filter(id__in=ids, lease_owner=token).values_list("id", flat=True))
+    return [
+        Lease(row["id"], row["target"], row["conversation_id"], row["requested_rev"], row["attempts"],
+              suspect=row["lease_owner"] is not None or _unsure(row["last_error"]), token=token)
+        for row in candidates if row["id"] in won
+    ]
+
+
+def _unsure(error: str | None) -> bool:
+    """A failure after which a post may have reached the platform: not a refusal before any post
+    (no channel) nor a rate limit (a 429 is answered instead of posting)."""
+    return error is not None and not error.startswith("no channel") and not error.endswith("rate limited")
 
 
 async def renew(lease: Lease, owner: str, *, now: datetime) -> None:
-    await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(lease_until=now + LEASE)
+    await OutboxJob.filter(id=lease.job_id, lease_owner=lease.token or owner).update(lease_until=now + LEASE)
+
+
+async def renew_all(owner: str, job_ids: list[int], *, now: datetime) -> set[int]:
+    """Extend every lease this worker holds among `job_ids`; returns the ids whose lease it still holds."""
+    if not job_ids:
+        return set()
+    await OutboxJob.filter(id__in=job_ids, lease_owner__startswith=f"{owner}.").update(lease_until=now + LEASE)
+    return set(await OutboxJob.filter(id__in=job_ids, lease_owner__startswith=f"{owner}.").values_list("id", flat=True))
 
 
 async def complete(lease: Lease, owner: str) -> None:
     """Record the revision reached; work requested meanwhile keeps the job due."""
-    await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(
+    await OutboxJob.filter(id=lease.job_id, lease_owner=lease.token or owner).update(
         done_rev=lease.revision, lease_owner=None, lease_until=None, attempts=0, last_error=None
     )
 
@@ -92,6 +126,7 @@ async def retry_later(
     attempts = lease.attempts + 1
     dead = attempts >= MAX_ATTEMPTS
     if unless_new_work:
+        owner = lease.token or owner
         pushed = await OutboxJob.filter(id=lease.job_id, lease_owner=owner, requested_rev=lease.revision).update(
             available_at=now + timedelta(seconds=delay), lease_owner=None, lease_until=None,
             attempts=attempts, last_error=error[:500], dead=dead,
@@ -101,7 +136,7 @@ async def retry_later(
                 available_at=now, lease_owner=None, lease_until=None, last_error=error[:500]
             )
         return not dead
-    await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(
+    await OutboxJob.filter(id=lease.job_id, lease_owner=lease.token or owner).update(
         available_at=now + timedelta(seconds=delay),
         lease_owner=None,
         lease_until=None,

@@ -37,6 +37,7 @@ class StoredMessage:
     internal: bool
     at: datetime
     kind: str = "text"
+    transcript_index: int | None = None  # set for the lines the handoff brought
 
 
 def _root_item(conversation_id: int) -> str:
@@ -65,7 +66,8 @@ def _message_id_of(item: str) -> int:
 
 
 def _stored(m: Message) -> StoredMessage:
-    return StoredMessage(m.id, m.sender, m.sender_name, m.text, m.attachments or [], m.internal, m.at, m.kind)
+    return StoredMessage(m.id, m.sender, m.sender_name, m.text, m.attachments or [], m.internal, m.at, m.kind,
+                         m.transcript_index)
 
 
 def _root(row: PlatformPost) -> RootPost:
@@ -161,6 +163,26 @@ async def record_file(root: RootPost, file_id: int, ref: str | None, *, now: dat
                       channel=root.channel, ref=ref, thread_ref=root.thread_ref, created_at=now)],
         ignore_conflicts=True,
     )
+
+
+async def advance_many(
+    root: RootPost, through_id: int, posted: list[tuple[int, str]], *, now: datetime, saw_anonymized: bool = False
+) -> None:
+    """`advance` for a whole post (or several): replies are posted up to `through_id`, and each
+    (customer message id, platform ref) in `posted` is kept for anonymizing, in one transaction."""
+    if not posted:
+        await PlatformPost.filter(id=root.id).update(last_message_id=through_id)
+        return
+    async with in_transaction():
+        anonymized = await _lock_customer_state(root.conversation_id)
+        await PlatformPost.bulk_create(
+            [PlatformPost(conversation_id=root.conversation_id, target=root.target,
+                          item=_message_item(root.conversation_id, message_id, ref), channel=root.channel,
+                          ref=ref, thread_ref=root.thread_ref, redact=anonymized and not saw_anonymized,
+                          created_at=now) for message_id, ref in posted],
+            ignore_conflicts=True,
+        )
+        await PlatformPost.filter(id=root.id).update(last_message_id=through_id)
 
 
 async def _lock_customer_state(conversation_id: int) -> bool:

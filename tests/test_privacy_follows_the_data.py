@@ -38,10 +38,10 @@ async def test_in_slack_the_customers_posted_messages_are_deleted_and_the_card_r
     async with slack_baton(database_url) as world:
         dana = await _dana()
         _, card_ts = await world.handoff(conversation_id="va-private")
-        replies = await world.slack.wait_for(lambda s: len(r := s.of("chat.postMessage", thread_ts=card_ts)) >= 2 and r)
-        customer_ts = {r.response["ts"] for r in replies if r.args["username"] == "Dana Whitfield"}
-        others_ts = {r.response["ts"] for r in replies} - customer_ts
-        assert customer_ts and others_ts
+        replies = await world.slack.wait_for(lambda s: s.of("chat.postMessage", thread_ts=card_ts))
+        # The handoff's transcript is one reply holding her lines: that reply goes (docs/decisions.md).
+        customer_ts = {r.response["ts"] for r in replies if CUSTOMER_SAYS in json.dumps(r.args)}
+        assert customer_ts
         world.slack.fail_next(1, method="chat.delete")  # rate limited once: retried after Retry-After
         before = len(world.slack.calls)
 
@@ -54,7 +54,7 @@ async def test_in_slack_the_customers_posted_messages_are_deleted_and_the_card_r
         card = await world.slack.wait_for(lambda s: next(
             (c for c in s.of("chat.update", ts=card_ts) if "Anonymized customer" in json.dumps(c.args)), None))
         await _outbox_idle()
-        assert {c.args["ts"] for c in world.slack.of("chat.delete")} == customer_ts  # the bot's lines stay
+        assert {c.args["ts"] for c in world.slack.of("chat.delete")} == customer_ts  # nothing else goes
         assert not {ts for _, ts in world.slack.messages} & customer_ts
         assert notice.args["username"] != "Dana Whitfield"
         sent_since = json.dumps([c.args for c in world.slack.calls[before:] if c.method.startswith("chat.")])
@@ -95,7 +95,7 @@ async def test_a_customer_message_posted_after_anonymizing_is_not_deleted(databa
     async with slack_baton(database_url) as world:
         dana = await _dana()
         conversation_id, card_ts = await world.handoff(conversation_id="va-after")
-        await world.slack.wait_for(lambda s: len(s.of("chat.postMessage", thread_ts=card_ts)) >= 2)
+        await world.slack.wait_for(lambda s: len(s.of("chat.postMessage", thread_ts=card_ts)) >= 1)
         await world.command(f"anonymize {dana}", user=SLACK_ADMIN)
         await world.interaction(view_submission(await world.opened_view("baton_anonymize_modal"), {}, user=SLACK_ADMIN))
         await world.slack.wait_for(lambda s: s.of("chat.delete"))

@@ -10,20 +10,39 @@ from tests.handoff_factory import BOT_SAYS, CUSTOMER_SAYS
 from tests.slack_signing import HANDOFF_CHANNEL, slack_baton
 
 
-async def test_a_handoff_opens_one_thread_with_the_card_and_the_transcript_as_named_replies(database_url):
+def _senders(blocks: list[dict]) -> list[str]:
+    return [b["elements"][0]["text"] for b in blocks if b["type"] == "context"]
+
+
+async def test_a_handoff_opens_one_thread_with_the_card_and_the_transcript_as_one_reply_of_named_lines(database_url):
     async with slack_baton(database_url) as world:
         conversation_id, card_ts = await world.handoff(conversation_id="va-thread")
 
-        replies = await world.slack.wait_for(lambda s: len(r := s.of("chat.postMessage", thread_ts=card_ts)) >= 2 and r)
+        replies = await world.slack.wait_for(lambda s: s.of("chat.postMessage", thread_ts=card_ts))
         roots = [c for c in world.slack.of("chat.postMessage") if "thread_ts" not in c.args]
         assert len(roots) == 1
         assert roots[0].args["channel"] == HANDOFF_CHANNEL
         assert roots[0].args["text"] and roots[0].args["blocks"][0]["type"] == "header"
-        assert [r.args["username"] for r in replies] == ["Dana Whitfield", "Acme Assistant"]
-        assert replies[0].args["icon_emoji"] != replies[1].args["icon_emoji"]
-        assert CUSTOMER_SAYS in json.dumps(replies[0].args["blocks"])
-        assert "I'm sorry to hear that" in json.dumps(replies[1].args["blocks"]) and BOT_SAYS
+        # The handoff's transcript is one reply (docs/decisions.md), each line under its sender's name.
+        assert len(replies) == 1
+        assert _senders(replies[0].args["blocks"]) == ["Dana Whitfield", "Acme Assistant"]
+        sent = json.dumps(replies[0].args["blocks"])
+        assert sent.index(CUSTOMER_SAYS) < sent.index("I'm sorry to hear that") and BOT_SAYS
         assert all(c.token == "xoxb-test-baton" for c in world.slack.calls if c.method.startswith("chat."))
+
+
+async def test_a_long_transcript_is_split_at_slacks_block_limit_in_order(database_url):
+    async with slack_baton(database_url) as world:
+        lines = [{"from": "customer" if i % 2 else "bot", "text": f"line {i:03d}"} for i in range(60)]
+        _, card_ts = await world.handoff(conversation_id="va-long", transcript=lines)
+
+        replies = await world.slack.wait_for(
+            lambda s: (r := s.of("chat.postMessage", thread_ts=card_ts)) and "line 059" in json.dumps(r[-1].args) and r)
+        assert len(replies) == 3  # 60 lines x 2 blocks, at most 50 blocks a message
+        assert all(len(r.args["blocks"]) <= 50 for r in replies)
+        sent = "".join(json.dumps(r.args["blocks"]) for r in replies)
+        positions = [sent.index(f"line {i:03d}") for i in range(60)]
+        assert positions == sorted(positions)
 
 
 async def test_customer_text_is_escaped_so_it_cannot_mention_or_link(database_url):
@@ -49,7 +68,7 @@ async def test_a_card_less_handoff_opens_a_thread_with_a_plain_header(database_u
 async def test_a_new_customer_message_is_a_thread_reply_and_updates_the_card(database_url):
     async with slack_baton(database_url) as world:
         conversation_id, card_ts = await world.handoff(conversation_id="va-more")
-        await world.slack.wait_for(lambda s: len(s.of("chat.postMessage", thread_ts=card_ts)) >= 2)
+        await world.slack.wait_for(lambda s: len(s.of("chat.postMessage", thread_ts=card_ts)) >= 1)
 
         await actions.customer_message(services_of(world.baton.app), conversation_id, "still waiting, it is damaged")
 

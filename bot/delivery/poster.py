@@ -52,6 +52,7 @@ class OutgoingMessage:
     attachments: tuple[dict[str, Any], ...]
     internal: bool
     at: datetime
+    transcript: bool = False  # a line the handoff brought (may go out with its neighbours as one post)
 
 
 class ThreadPoster(Protocol):
@@ -74,11 +75,23 @@ class ThreadPoster(Protocol):
     # `link` is the signed Baton link to it, for platforms that can show only a link); returns its id there.
 
 
+class CheckedPoster(Protocol):
+    """A platform whose posts carry a mark Baton can read back (Slack message metadata), so that a sync
+    which may have posted before a crash looks before posting again (docs/decisions.md)."""
+
+    async def find_root(self, conversation: ConversationFacts, conversation_id: int) -> ThreadRef | None:
+        """The thread root Baton posted for this conversation, if the platform has it."""
+
+    async def posted_replies(self, thread: ThreadRef, conversation_id: int) -> list[tuple[int, int, str]]:
+        """(first message id, last message id, platform ref) of every reply Baton posted in the thread."""
+
+
 class DeliveryTarget(Protocol):
     """Anything the outbox worker can bring up to date for one conversation (re-entrant)."""
 
     name: str
 
     async def sync(
-        self, conversation_id: int, *, settings: Any, now: datetime, keep_alive: Callable[[], Awaitable[None]]
+        self, conversation_id: int, *, settings: Any, now: datetime, keep_alive: Callable[[], Awaitable[None]],
+        lease: Any = None,
     ) -> None: ...

@@ -67,7 +67,8 @@ class SourceRelay:
         return next((c for c in self.channels if c.handles(conversation)), None)
 
     async def sync(
-        self, conversation_id: int, *, settings: Settings, now: datetime, keep_alive: Callable[[], Awaitable[None]]
+        self, conversation_id: int, *, settings: Settings, now: datetime, keep_alive: Callable[[], Awaitable[None]],
+        lease: Any = None,
     ) -> None:
         conversation = await load_conversation(conversation_id)
         if conversation is None:

@@ -2,12 +2,18 @@
 
 The sync is re-entrant: it reads what was already posted (storage.posts) and only does what is
 missing, so a crash or a retry after a 429 continues where it stopped instead of posting twice.
+
+What is left is the moment between a post and its record. A poster that marks its posts (Slack:
+message metadata with the outbox job and the message ids) is asked, when the lease is `suspect` (the
+previous sync died or failed), what it already holds, and the sync records that instead of posting
+it again. Transcript lines the handoff brought go out together (`post_lines`), split at the
+platform's limits by the poster: one post for a transcript instead of one per line.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from bot.core.roles import channel_view
 from bot.core.summary import conversation_facts, summary_for_conversation
@@ -51,7 +57,25 @@ def _outgoing(stored: posts.StoredMessage, label: Callable[[posts.StoredMessage]
         attachments=tuple(stored.attachments),
         internal=stored.internal,
         at=stored.at,
+        transcript=stored.transcript_index is not None and not stored.internal,
     )
+
+
+def _groups(batch: list[posts.StoredMessage], together: bool) -> list[list[posts.StoredMessage]]:
+    """Consecutive transcript lines form one group (one post); every other message is its own."""
+    groups: list[list[posts.StoredMessage]] = []
+    for stored in batch:
+        line = together and stored.transcript_index is not None and not stored.internal \
+            and not customer_files.file_ids(stored.attachments)
+        if line and groups and groups[-1][-1].transcript_index is not None and not groups[-1][-1].internal:
+            groups[-1].append(stored)
+        else:
+            groups.append([stored])
+    return groups
+
+
+def _mark(lease: Any, conversation_id: int, **what: Any) -> dict[str, Any]:
+    return {"job": getattr(lease, "job_id", None), "conversation": conversation_id, **what}
 
 
 async def sync_conversation(
@@ -61,6 +85,7 @@ async def sync_conversation(
     settings: Settings,
     now: datetime,
     keep_alive: Callable[[], Awaitable[None]],
+    lease: Any = None,
 ) -> None:
     record = await load_conversation(conversation_id)
     if record is None:
@@ -73,18 +98,31 @@ async def sync_conversation(
         # The record loaded above is passed on: one read of the conversation per pass.
         return await summary_for_conversation(conversation_id, now=now, conversation=record, **channel_view(settings))
 
+    marks = hasattr(poster, "find_root")  # the poster marks its posts and can read them back
+    check = marks and bool(getattr(lease, "suspect", False))
     root = await posts.get_root(poster.name, conversation_id)
     current_summary = None
     if root is None:
-        current_summary = await summary()
-        thread = await poster.open_thread(conversation_facts(record), current_summary)
+        facts = conversation_facts(record)
+        found = await poster.find_root(facts, conversation_id) if check else None
+        if found is not None:
+            # Posted by a sync that died before recording it: record that one, and edit it to the current card.
+            thread = found
+            revision = 0
+        else:
+            current_summary = await summary()
+            if marks:
+                thread = await poster.open_thread(facts, current_summary, mark=_mark(lease, conversation_id, item="root"))
+            else:
+                thread = await poster.open_thread(facts, current_summary)
+            revision = record.revision
         root = await posts.record_root(
             poster.name,
             conversation_id,
             channel=thread.channel,
             ref=thread.root_ref,
             thread_ref=thread.thread_ref,
-            revision=record.revision,
+            revision=revision,
             payload=thread.payload,
             now=now,
         )
@@ -92,26 +130,34 @@ async def sync_conversation(
 
     label = _labeler(record, current_summary)
     last_id = root.last_message_id
+    if check:
+        last_id = await _recover_replies(poster, thread, root, conversation_id, last_id, now=now,
+                                         saw_anonymized=record.customer_anonymized)
+    together = hasattr(poster, "post_lines")
     while True:
         batch = await posts.messages_after(conversation_id, last_id, exclude_from=poster.name)
         if not batch:
             break
-        for stored in batch:
-            if customer_files.file_ids(stored.attachments):
+        for group in _groups(batch, together):
+            first, last = group[0].id, group[-1].id
+            if len(group) == 1 and customer_files.file_ids(group[0].attachments):
+                stored = group[0]
                 await _post_with_files(poster, thread, root, stored, label, record.customer_anonymized,
                                        settings=settings, now=now)
                 await posts.advance(root, stored.id, now=now)
                 last_id = stored.id
                 await keep_alive()
                 continue
-            ref = await poster.post_reply(thread, _outgoing(stored, label))
+            mark = {"mark": _mark(lease, conversation_id, first=first, last=last)} if marks else {}
+            if len(group) > 1 or (together and group[0].transcript_index is not None and not group[0].internal):
+                refs = await poster.post_lines(thread, [_outgoing(m, label) for m in group], **mark)
+            else:
+                refs = [await poster.post_reply(thread, _outgoing(group[0], label), **mark)]
             # Customer messages and interaction logs (which quote them) keep their platform id, so that
             # anonymizing can reach them later.
-            if (stored.sender == "customer" or stored.kind == "log") and ref:
-                await posts.advance(root, stored.id, now=now, posted_ref=ref, saw_anonymized=record.customer_anonymized)
-            else:
-                await posts.advance(root, stored.id, now=now)
-            last_id = stored.id
+            posted = [(m.id, ref) for m, ref in zip(group, refs) if (m.sender == "customer" or m.kind == "log") and ref]
+            await posts.advance_many(root, last, posted, now=now, saw_anonymized=record.customer_anonymized)
+            last_id = last
             await keep_alive()
 
     # After the replies, so that a reply found anonymized while it was being posted goes too.
@@ -154,6 +200,20 @@ async def _post_with_files(poster: ThreadPoster, thread: ThreadRef, root: posts.
         await posts.record_file(root, file_id, ref, now=now)
 
 
+async def _recover_replies(poster, thread: ThreadRef, root: posts.RootPost, conversation_id: int, last_id: int, *,
+                           now: datetime, saw_anonymized: bool) -> int:
+    """Replies the platform holds beyond what was recorded (posted just before a crash): record them."""
+    found = [(first, last, ref) for first, last, ref in await poster.posted_replies(thread, conversation_id) if last > last_id]
+    if not found:
+        return last_id
+    through = max(last for _, last, _ in found)
+    pending = await posts.messages_after(conversation_id, last_id, exclude_from=poster.name, limit=1000)
+    posted = [(m.id, ref) for first, last, ref in found for m in pending
+              if first <= m.id <= last and m.sender == "customer"]
+    await posts.advance_many(root, through, posted, now=now, saw_anonymized=saw_anonymized)
+    return through
+
+
 class ThreadSyncTarget:
     """Adapts a ThreadPoster to the worker's DeliveryTarget interface."""
 
@@ -165,5 +225,6 @@ class ThreadSyncTarget:
     def wrap(cls, target):
         return cls(target) if hasattr(target, "open_thread") else target
 
-    async def sync(self, conversation_id: int, *, settings: Settings, now: datetime, keep_alive) -> None:
-        await sync_conversation(self.poster, conversation_id, settings=settings, now=now, keep_alive=keep_alive)
+    async def sync(self, conversation_id: int, *, settings: Settings, now: datetime, keep_alive, lease=None) -> None:
+        await sync_conversation(self.poster, conversation_id, settings=settings, now=now, keep_alive=keep_alive,
+                                lease=lease)

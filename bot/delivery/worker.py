@@ -1,4 +1,11 @@
-"""The outbox worker: leases due jobs, runs the thread sync, retries with backoff and Retry-After."""
+"""The outbox worker: leases due jobs, runs the thread sync, retries with backoff and Retry-After.
+
+Many syncs run at once (`CONCURRENCY`), one per conversation and target: most of a sync's time is spent
+waiting for a platform (its answer, or a channel's pacing), so a slow channel holds up only its own
+threads. New work is leased as soon as a slot frees (no batch barrier). While syncs run, one statement
+per `outbox.RENEW_EVERY` renews every lease this process holds; a sync whose lease was lost (this
+process stalled past `outbox.LEASE` and another took the job) is stopped before it posts again.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +25,8 @@ from storage import outbox
 
 log = logging.getLogger(__name__)
 
-BATCH = 16
-CONCURRENCY = 8
+BATCH = 64
+CONCURRENCY = 256
 MAX_BACKOFF_SECONDS = 300.0
 UNROUTABLE_RETRY_SECONDS = 60.0
 
@@ -49,6 +56,8 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._limit = asyncio.Semaphore(CONCURRENCY)
+        self._inflight: dict[int, asyncio.Task] = {}  # job id -> its running sync
+        self._renewer: asyncio.Task | None = None
         # Set by create_app once the services exist: the core decides what an unroutable handoff means.
         self.services = None
 
@@ -61,32 +70,93 @@ class OutboxWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        while not self._stopping:
-            # Cleared before the pass, not after: a wake() from a commit that lands while this pass runs
-            # stays set, so that work is picked up at once instead of after the next poll.
-            self._wake.clear()
-            try:
-                handled = await self.run_once()
-            except Exception:  # a database blip must not kill the worker; it retries next tick
-                log.exception("outbox pass failed")
-                handled = 0
-            if handled:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_poll_seconds)
-            except asyncio.TimeoutError:
-                pass
+        self._start_renewing()
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    handled = await self._dispatch()
+                except Exception:  # a database blip must not kill the worker; it retries next tick
+                    log.exception("outbox pass failed")
+                    handled = 0
+                if handled:
+                    continue
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_poll_seconds)
+                except asyncio.TimeoutError:
+                    pass
+            if self._inflight:  # a graceful stop lets running syncs finish (the app bounds the wait)
+                await asyncio.wait(list(self._inflight.values()))
+        finally:
+            self._stop_renewing()
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
 
+    async def _dispatch(self) -> int:
+        """Lease as many due jobs as there are free slots and start their syncs; returns how many started."""
+        free = CONCURRENCY - len(self._inflight)
+        if not self.posters or free <= 0:
+            return 0  # a finishing sync sets the wake-up
+        leases = await outbox.lease_due(self.owner, now=self.clock(), limit=min(BATCH, free), targets=self.targets,
+                                        skip=frozenset(self._inflight))
+        for lease in leases:
+            task = asyncio.create_task(self._process(lease), name=f"baton-sync-{lease.job_id}")
+            self._inflight[lease.job_id] = task
+            task.add_done_callback(lambda _, job=lease.job_id: self._finished(job))
+        return len(leases)
+
+    def _finished(self, job_id: int) -> None:
+        self._inflight.pop(job_id, None)
+        self._wake.set()  # a free slot, and the job may be due again (work requested during its sync)
+
     async def run_once(self) -> int:
+        """One batch, synced to the end (tests, `drain`)."""
         if not self.posters:
             return 0
         leases = await outbox.lease_due(self.owner, now=self.clock(), limit=BATCH, targets=self.targets)
-        await asyncio.gather(*(self._process(lease) for lease in leases))
+        own_renewer = self._renewer is None
+        if own_renewer and leases:
+            self._start_renewing()
+        try:
+            tasks = [asyncio.create_task(self._process(lease)) for lease in leases]
+            for lease, task in zip(leases, tasks):
+                self._inflight[lease.job_id] = task
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            for lease in leases:
+                self._inflight.pop(lease.job_id, None)
+            if own_renewer:
+                self._stop_renewing()
         return len(leases)
+
+    # --- leases ---------------------------------------------------------------------------------
+
+    def _start_renewing(self) -> None:
+        if self._renewer is None:
+            self._renewer = asyncio.create_task(self._renew_loop(), name="baton-outbox-leases")
+
+    def _stop_renewing(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
+
+    async def _renew_loop(self) -> None:
+        while True:
+            await asyncio.sleep(outbox.RENEW_EVERY.total_seconds())  # the heartbeat's period
+            running = list(self._inflight)
+            try:
+                held = await outbox.renew_all(self.owner, running, now=self.clock())
+            except Exception:  # the database is away: keep syncing; the next beat tries again
+                log.warning("outbox lease renewal failed", exc_info=True)
+                continue
+            for job_id in running:
+                task = self._inflight.get(job_id)
+                if job_id not in held and task is not None and not task.done():
+                    # Another process owns it now: stop before this one posts what that one posts.
+                    log.warning("lease on outbox job %s was lost; its sync stops here", job_id)
+                    task.cancel()
 
     async def drain(self, max_passes: int = 100) -> None:
         """Process until nothing is due (tests, the demo, benchmarks)."""
@@ -99,10 +169,12 @@ class OutboxWorker:
             target = self.posters[lease.target]
 
             async def keep_alive() -> None:
-                await outbox.renew(lease, self.owner, now=self.clock())
+                """The renewer keeps the lease; this is where a long sync yields to the others."""
+                await asyncio.sleep(0)
 
             try:
-                await target.sync(lease.conversation_id, settings=self.settings, now=self.clock(), keep_alive=keep_alive)
+                await target.sync(lease.conversation_id, settings=self.settings, now=self.clock(), keep_alive=keep_alive,
+                                  lease=lease)
             except RetryLater as wait:
                 delay = backoff_seconds(lease.attempts, wait.seconds)
                 await outbox.retry_later(lease, self.owner, now=self.clock(), delay=delay, error=wait.reason)

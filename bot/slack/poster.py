@@ -2,7 +2,13 @@
 
 Called by the outbox worker only. A 429 becomes `RetryLater(Retry-After)` so the outbox, not this
 process, waits; any other Slack error is raised and the worker backs off. Posts are paced per channel
-(Slack allows about one message a second per channel, with short bursts).
+(Slack allows about one message a second per channel, with short bursts); edits and reads are not
+(chat.update and conversations.* have per-workspace tiers, not the per-channel posting limit).
+
+Every post carries message metadata (`baton_post`: outbox job, conversation, message ids), so a sync
+that may have posted just before a crash finds its post in the channel or thread instead of posting
+it again (`find_root`, `posted_replies`). A transcript's lines go out as one reply (`post_lines`),
+split at Slack's limits (50 blocks, 3,000 characters of fallback text).
 """
 
 from __future__ import annotations
@@ -18,7 +24,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.slack import render_summary_blocks, render_transcript_line, summary_fallback_text
-from bot.cards.text import SLACK_FIELD_TEXT, SLACK_HEADER_TEXT, SLACK_SECTION_TEXT, clean, fit, slack_literal, slack_plain
+from bot.cards.text import (
+    SLACK_FALLBACK_TEXT,
+    SLACK_FIELD_TEXT,
+    SLACK_HEADER_TEXT,
+    SLACK_MAX_BLOCKS,
+    SLACK_SECTION_TEXT,
+    clean,
+    fit,
+    slack_literal,
+    slack_plain,
+)
 from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, RetryLater, ThreadRef, Unroutable
 from bot.domain import ConversationFacts, CustomerFile, CustomerSummary
@@ -36,6 +52,9 @@ CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"
 # Slack will never let Baton delete it.
 REDACTION_DONE = CHANNEL_ERRORS | {"message_not_found", "cant_delete_message"}
 TEAM_MARK = "@"  # a channel stored as "C123@T456" belongs to workspace T456 (OAuth installs)
+MARK_EVENT = "baton_post"  # the metadata event_type of every message Baton posts
+HISTORY_PAGES = 5  # how far back a check reads: 5 pages of 200 top-level messages, or of thread replies
+TRANSCRIPT_NAME = "Transcript"
 
 
 class Pace:
@@ -162,7 +181,8 @@ class SlackPoster:
     async def _call(self, stored_channel: str, method: str, **kwargs: Any) -> Any:
         channel, team = split_channel(stored_channel)
         client = await self._client(team)
-        await self.pace.wait(channel)
+        if method == "chat.postMessage":
+            await self.pace.wait(channel)
         try:
             return await client.api_call(method, json={"channel": channel, **kwargs})
         except SlackApiError as error:
@@ -184,12 +204,15 @@ class SlackPoster:
         queue = f"queue {conversation.queue}" if conversation.queue else "conversations without a queue"
         raise Unroutable(f"no channel for {queue}: type `/baton route here` in the channel, or set BATON_SLACK_CHANNEL")
 
-    async def open_thread(self, conversation: ConversationFacts, summary: CustomerSummary | None) -> ThreadRef:
+    async def open_thread(self, conversation: ConversationFacts, summary: CustomerSummary | None, *,
+                          mark: dict[str, Any] | None = None) -> ThreadRef:
         stored = await self._channel_for(conversation)
         if summary is not None:
             message = {"text": summary_fallback_text(summary), "blocks": render_summary_blocks(summary)}
         else:
             message = header_message(conversation)
+        if mark is not None:
+            message["metadata"] = {"event_type": MARK_EVENT, "event_payload": mark}
         try:
             response = await self._call(stored, "chat.postMessage", unfurl_links=False, unfurl_media=False, **message)
         except SlackApiError as error:
@@ -199,7 +222,7 @@ class SlackPoster:
         ts = response["ts"]
         return ThreadRef(channel=stored, root_ref=ts, thread_ref=ts, payload=None)
 
-    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> str:
+    async def post_reply(self, thread: ThreadRef, message: OutgoingMessage, *, mark: dict[str, Any] | None = None) -> str:
         label = clean(message.sender_label) or "Unknown sender"
         if message.internal:
             label = f"{label} (internal)"
@@ -217,6 +240,7 @@ class SlackPoster:
             icon_emoji=ICONS.get(message.sender, ICONS["system"]),
             unfurl_links=False,
             unfurl_media=False,
+            **({"metadata": {"event_type": MARK_EVENT, "event_payload": mark}} if mark is not None else {}),
         )
         return response["ts"]
 
@@ -239,6 +263,63 @@ class SlackPoster:
             raise
         uploaded = response.get("files") or [response.get("file") or {}]
         return (uploaded[0] or {}).get("id")
+
+    async def post_lines(self, thread: ThreadRef, messages: list[OutgoingMessage], *,
+                         mark: dict[str, Any] | None = None) -> list[str]:
+        """Transcript lines as few replies as Slack's limits allow; the ts of the reply holding each line."""
+        chunks: list[tuple[list[OutgoingMessage], list[str], list[dict[str, Any]]]] = []
+        for message in messages:
+            fallback, blocks = render_transcript_line(clean(message.sender_label) or "Unknown sender", message.text)
+            files = attachment_lines(message.attachments)
+            if files:
+                blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": files, "emoji": True}]})
+            if not chunks or len(chunks[-1][2]) + len(blocks) > SLACK_MAX_BLOCKS:
+                chunks.append(([], [], []))
+            chunks[-1][0].append(message)
+            chunks[-1][1].append(fallback)
+            chunks[-1][2].extend(blocks)
+        refs: list[str] = []
+        for lines, fallbacks, blocks in chunks:
+            chunk_mark = dict(mark or {}, first=lines[0].id, last=lines[-1].id) if mark is not None else None
+            response = await self._call(
+                thread.channel, "chat.postMessage", thread_ts=thread.thread_ref,
+                text=slack_literal("\n".join(fallbacks), SLACK_FALLBACK_TEXT), blocks=blocks,
+                username=TRANSCRIPT_NAME, icon_emoji=":scroll:", unfurl_links=False, unfurl_media=False,
+                **({"metadata": {"event_type": MARK_EVENT, "event_payload": chunk_mark}} if chunk_mark else {}),
+            )
+            refs.extend(response["ts"] for _ in lines)
+        return refs
+
+    # --- reading back what may have been posted before a crash ----------------------------------
+
+    async def _marked(self, stored_channel: str, method: str, **args: Any) -> list[tuple[dict[str, Any], str]]:
+        """(metadata payload, ts) of Baton's marked messages in a channel's history or a thread, newest pages first."""
+        found: list[tuple[dict[str, Any], str]] = []
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            response = await self._call(stored_channel, method, limit=200, include_all_metadata=True,
+                                        **({"cursor": cursor} if cursor else {}), **args)
+            for message in response.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == MARK_EVENT and isinstance(metadata.get("event_payload"), dict):
+                    found.append((metadata["event_payload"], message.get("ts")))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                break
+        return found
+
+    async def find_root(self, conversation: ConversationFacts, conversation_id: int) -> ThreadRef | None:
+        stored = await self._channel_for(conversation)
+        for payload, ts in await self._marked(stored, "conversations.history"):
+            if payload.get("conversation") == conversation_id and payload.get("item") == "root" and ts:
+                log.info("conversation %s: its card was already in Slack (%s); not posted again", conversation_id, ts)
+                return ThreadRef(channel=stored, root_ref=ts, thread_ref=ts)
+        return None
+
+    async def posted_replies(self, thread: ThreadRef, conversation_id: int) -> list[tuple[int, int, str]]:
+        found = await self._marked(thread.channel, "conversations.replies", ts=thread.thread_ref)
+        return [(int(p["first"]), int(p["last"]), ts) for p, ts in found
+                if p.get("conversation") == conversation_id and "first" in p and "last" in p and ts]
 
     async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
         """Deleted, not edited: the customer's name is the message's author name, which `chat.update`

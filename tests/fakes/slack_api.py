@@ -4,6 +4,11 @@
 files.* upload v2, oauth.v2.access, apps.connections.open), checks the bearer token, and can be told to
 fail the next N calls with 429 + Retry-After or 500. `/response_url/{id}` records slash-command answers.
 `wait_for(predicate)` wakes on each recorded call; no sleeping.
+
+For delivery benchmarks and crash tests it can also pace `chat.postMessage` per channel the way Slack
+does (`channel_rate`, `channel_burst`: a 429 with Retry-After past that), keep every posted message with
+its `metadata` for `conversations.history` / `conversations.replies`, answer 500 to everything while
+`down` is set, and "lose" answers: `fail_next(..., applied=True)` posts the message, then answers 500.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qsl
@@ -31,6 +37,7 @@ class Call:
     token: str | None
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.time)  # wall clock when it arrived (benchmarks compare processes)
 
     @property
     def ok(self) -> bool:
@@ -49,7 +56,16 @@ def _decode(value: Any) -> Any:
 
 class FakeSlack:
     def __init__(self, *, tokens: tuple[str, ...] = (BOT_TOKEN,), users: dict[str, str] | None = None,
-                 app_tokens: tuple[str, ...] = (APP_TOKEN,)) -> None:
+                 app_tokens: tuple[str, ...] = (APP_TOKEN,), channel_rate: float = 0.0,
+                 channel_burst: int = 3, keep_calls: bool = True) -> None:
+        self.channel_rate = channel_rate  # chat.postMessage per second per channel (0: unlimited)
+        self.channel_burst = channel_burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self.keep_calls = keep_calls  # a soak run keeps only `posted`, not every call
+        self.down = False  # answer 500 to every API call (an outage)
+        self.posted: dict[str, list[dict[str, Any]]] = {}  # channel -> messages in posting order
+        self.counts: dict[tuple[str, int], int] = {}  # (method, status) -> calls
+        self.listeners: list[Callable[[Call], None]] = []  # called on every call (benchmarks time cards)
         self.tokens = set(tokens)
         self.app_tokens = set(app_tokens)
         self.sockets: list[web.WebSocketResponse] = []
@@ -114,10 +130,32 @@ class FakeSlack:
 
     # --- control -----------------------------------------------------------------------------------
 
-    def fail_next(self, count: int, *, status: int = 429, retry_after: float | None = 1, method: str | None = None) -> None:
-        """The next `count` calls (of `method`, if given) answer `status` (429 with Retry-After, or 500)."""
+    def fail_next(self, count: int, *, status: int = 429, retry_after: float | None = 1, method: str | None = None,
+                  applied: bool = False) -> None:
+        """The next `count` calls (of `method`, if given) answer `status` (429 with Retry-After, or 500).
+
+        With `applied`, the call takes effect (the message is posted) and only its answer is a 500: the
+        answer lost on the way back, as when Baton crashes right after Slack took a post."""
         for _ in range(count):
-            self._failures.append((status, retry_after, lambda m, want=method: want is None or m == want))
+            self._failures.append((status, retry_after, lambda m, want=method: want is None or m == want, applied))
+
+    def _paced(self, channel: str) -> bool:
+        """Slack's ~1 post/s per channel with short bursts: False when this post is over the limit."""
+        if self.channel_rate <= 0:
+            return True
+        now = time.monotonic()
+        tokens, updated = self._buckets.get(channel, (float(self.channel_burst), now))
+        tokens = min(float(self.channel_burst), tokens + (now - updated) * self.channel_rate)
+        if tokens < 1.0:
+            self._buckets[channel] = (tokens, now)
+            return False
+        self._buckets[channel] = (tokens - 1.0, now)
+        return True
+
+    def roots(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Thread roots posted (not replies), in posting order."""
+        channels = [channel] if channel else list(self.posted)
+        return [m for c in channels for m in self.posted.get(c, []) if not m.get("thread_ts")]
 
     # --- queries -----------------------------------------------------------------------------------
 
@@ -167,9 +205,16 @@ class FakeSlack:
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else args.pop("token", None)
         call = Call(method, args, token)
         failure = next((f for f in self._failures if f[2](method)), None)
-        if failure is not None:
+        if failure is None and self.down:
+            failure = (500, None, None, False)
+        elif failure is not None:
             self._failures.remove(failure)
-            status, retry_after, _ = failure
+        if failure is None and method == "chat.postMessage" and not self._paced(str(args.get("channel"))):
+            failure = (429, 1, None, False)
+        if failure is not None:
+            status, retry_after, _, applied = failure
+            if applied and token in self.tokens:
+                self._answer(method, args)
             call.status = status
             call.response = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
             headers = {"Retry-After": str(int(retry_after))} if status == 429 and retry_after is not None else {}
@@ -187,7 +232,12 @@ class FakeSlack:
         return await self._record(call, web.json_response(call.response))
 
     async def _record(self, call: Call, response: web.Response) -> web.Response:
-        self.calls.append(call)
+        if self.keep_calls:
+            self.calls.append(call)
+        key = (call.method, call.status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        for listener in self.listeners:
+            listener(call)
         await self._notify()
         return response
 
@@ -201,6 +251,9 @@ class FakeSlack:
         if method == "chat.postMessage":
             ts = self._next_ts()
             self.messages.add((args.get("channel"), ts))
+            self.posted.setdefault(str(args.get("channel")), []).append({
+                "ts": ts, "thread_ts": args.get("thread_ts"), "text": args.get("text"), "blocks": args.get("blocks"),
+                "metadata": args.get("metadata"), "username": args.get("username"), "bot_id": BOT_ID})
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
                     "message": {"text": args.get("text"), "bot_id": BOT_ID}}
         if method == "chat.delete":
@@ -221,6 +274,8 @@ class FakeSlack:
                                          "profile": {"display_name": name, "real_name": name}}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).split(",")[0]}}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, args)
         if method == "conversations.info":
             return {"ok": True, "channel": {"id": args.get("channel"), "name": "support"}}
         if method == "files.getUploadURLExternal":
@@ -249,6 +304,24 @@ class FakeSlack:
                 done.append({"id": f["id"], "title": shared["title"], "name": shared["name"]})
             return {"ok": True, "files": done}
         return {"ok": False, "error": "unknown_method"}
+
+    def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first for history (top-level messages), oldest first for replies (root included);
+        `limit` + `cursor` paginate; metadata only with include_all_metadata, as Slack does."""
+        messages = [m for m in self.posted.get(str(args.get("channel")), []) if (args.get("channel"), m["ts"]) in self.messages]
+        if method == "conversations.replies":
+            root = args.get("ts")
+            messages = [m for m in messages if m["ts"] == root or m.get("thread_ts") == root]
+        else:
+            messages = [m for m in reversed(messages) if not m.get("thread_ts")]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = messages[start:start + limit]
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        shown = [{k: v for k, v in m.items() if v is not None and (with_metadata or k != "metadata")} for m in page]
+        more = start + limit < len(messages)
+        return {"ok": True, "messages": shown, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("code") != "good-code":
