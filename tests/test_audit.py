@@ -20,7 +20,7 @@ from storage import db
 from storage.customers import create_customer
 from storage.models import AuditEvent
 from tests.slack_signing import block_action, slack_baton, view_submission
-from tests.test_slack_actions import card_button
+from tests.slack_signing import card_button
 
 ADMIN, AGENT = "W333", "W111"
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
