@@ -53,6 +53,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     link_secret: str | None = field(default=None, repr=False)  # signs links to agents' files for customers
     file_link_hours: float = 168
+    # How long the browser session a customer-page link opens lasts (the link itself works 15 minutes).
+    page_session_minutes: float = 60
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto Baton believes (BATON_TRUSTED_PROXIES).
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
