@@ -157,6 +157,11 @@ class Settings:
         return bool(self.public_url and self.link_secret)
 
     @property
+    def customer_page_on(self) -> bool:
+        """Cards offer *Open full profile*: the page's links are signed with the link secret (SPEC 4.4)."""
+        return bool(self.public_url and self.link_secret)
+
+    @property
     def handoff_auth_configured(self) -> bool:
         return bool(self.webhook_secret or self.webhook_token)
 

@@ -38,6 +38,7 @@ COMMANDS = [
     ("anonymize {other}", "Anonymize"),
     ("route here vip", "now receives"),
     ("sessions", "open conversations"),
+    ("page {customer}", "customer page is off"),
 ]
 
 

@@ -94,7 +94,7 @@ def render_details_view(summary: CustomerSummary, *, timeline_filter: str | None
     c, p = summary.conversation, summary.profile
     here = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None,
                          filter=None if active == "all" else active, page=page)
-    blocks = head + pages[page]
+    blocks = head + _page_link(summary) + pages[page]
     if len(pages) > 1:
         blocks += _page_nav(here, page, len(pages))
     return {
@@ -105,6 +105,23 @@ def render_details_view(summary: CustomerSummary, *, timeline_filter: str | None
         "private_metadata": _value(here, SLACK_PRIVATE_METADATA),
         "blocks": blocks,
     }
+
+
+PAGE_LINK_ACTION = "baton_page_link"  # a URL button: Slack opens it and also sends an action Baton only acks
+
+
+def page_link_blocks(url: str | None) -> list[Block]:
+    """*Open full profile* as a URL button, for a message or modal one agent alone sees (its link is theirs)."""
+    url = link_url(url)
+    if url is None:
+        return []
+    button = {"type": "button", "action_id": PAGE_LINK_ACTION, "text": _plain("Open full profile", SLACK_BUTTON_TEXT),
+              "url": url, "style": "primary"}
+    return [{"type": "actions", "block_id": "baton_page_link", "elements": [button]}]
+
+
+def _page_link(summary: CustomerSummary) -> list[Block]:
+    return page_link_blocks(summary.profile_url) if summary.full_page else []
 
 
 def _page_nav(here: ActionPayload, page: int, pages: int) -> list[Block]:
@@ -352,6 +369,8 @@ def _card_actions(summary: CustomerSummary, *, details: bool = False) -> Block |
         if link_url(summary.profile_url):
             profile["url"] = summary.profile_url
         buttons.append(profile)
+        if summary.full_page:
+            buttons.append(_button("Open full profile", act.OPEN_PAGE, payload))
     if details and cards.sections(summary):
         buttons.append(_button("Details", act.DETAILS, payload))
     return {"type": "actions", "block_id": "baton_card_actions", "elements": buttons} if buttons else None

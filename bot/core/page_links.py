@@ -12,8 +12,9 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.domain import Actor
-from bot.errors import ApiError, unauthorized
+from bot.domain import Actor, public_id
+from bot.core.services import Services
+from bot.errors import ApiError, UserError, unauthorized
 from bot.links import seal, unseal
 from bot.settings import Settings
 from storage import audit, page as store
@@ -27,7 +28,7 @@ _PLATFORMS = ("slack", "teams", "cli")
 
 
 def pages_on(settings: Settings) -> bool:
-    return bool(settings.public_url and settings.link_secret)
+    return settings.customer_page_on
 
 
 def page_url(settings: Settings, customer_id: int) -> str:
@@ -47,13 +48,30 @@ def _actor(claims: dict[str, Any]) -> Actor:
     return Actor(platform=platform, user_id=user, display_name=name, role=role)
 
 
-def link_for(settings: Settings, actor: Actor, customer_id: int, *, now: datetime, anchor: str | None = None,
-             path: str | None = None) -> str:
-    """A link for `actor` alone, with their role, to a customer's page (or `path`, e.g. the search)."""
+def link_for(settings: Settings, actor: Actor, customer_id: int | None, *, now: datetime,
+             anchor: str | None = None) -> str:
+    """A link for `actor` alone, with their role, to a customer's page (None: to the customer search)."""
     claims = {"k": LINK_CLAIM, **_who(actor), "c": customer_id, "j": secrets.token_hex(8)}
     token = seal(settings.link_secret, claims, expires_at=int(now.timestamp()) + LINK_MINUTES * 60)
-    target = path or f"{PAGE_PATH}{customer_id}"
+    target = f"{PAGE_PATH}{customer_id}" if customer_id is not None else PAGE_PATH.rstrip("/")
     return f"{settings.public_url.rstrip('/')}{target}?t={token}" + (f"#{anchor}" if anchor else "")
+
+
+def for_agent(services: Services, actor: Actor, customer_id: int | None, *, anchor: str | None = None) -> str:
+    """The link an agent asked for (a card button, `page`), or the refusal when the page is off."""
+    if not pages_on(services.settings):
+        raise UserError("The customer page is off: an admin sets BATON_PUBLIC_URL and BATON_LINK_SECRET to turn it on.")
+    return link_for(services.settings, actor, customer_id, now=services.clock(), anchor=anchor)
+
+
+async def logs_link(services: Services, actor: Actor, conversation_id: int) -> str | None:
+    """"Wrap up and see logs": the page at that conversation's interaction log, for this agent (None: no page)."""
+    if not pages_on(services.settings):
+        return None
+    row = await store.conversation(conversation_id)
+    if row is None or row.customer_id is None:
+        return None
+    return link_for(services.settings, actor, row.customer_id, now=services.clock(), anchor=f"conversation-{public_id(conversation_id)}")
 
 
 async def open_link(settings: Settings, token: str, customer_id: int | None, *, now: datetime) -> Actor:

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import actions as card_actions
 from bot.cards.actions import ActionPayload, form_data, form_ids
-from bot.cards.slack import render_details_view
+from bot.cards.slack import PAGE_LINK_ACTION, render_details_view
 from bot.core import events, interactions, roles, threads
 from bot.core.services import Services
 from bot.domain import Actor, CardAction, CommandRequest, Form, FormSubmission, Outcome, ThreadMessage
@@ -162,6 +162,9 @@ class SlackHandlers:
         if outcome.attachment is not None:
             await self.send_file(outcome, where)
             return
+        if outcome.link is not None:
+            await self.tell(where, modals.link_message(outcome.text, outcome.link))
+            return
         if outcome.summary is not None and outcome.view == "details":
             view = render_details_view(outcome.summary, page=outcome.page)
             if where.view_id:
@@ -208,6 +211,7 @@ class SlackHandlers:
         bolt.event("app_mention")(self.on_mention)
         bolt.event("message")(self.on_message)
         bolt.action(_CARD_ACTION)(self.on_card_action)
+        bolt.action(PAGE_LINK_ACTION)(self.on_page_link)
         for callback_id in SHORTCUTS:
             bolt.shortcut(callback_id)(self.on_shortcut)
         for callback_id in modals.FORM_OF_CALLBACK:
@@ -325,6 +329,10 @@ class SlackHandlers:
 
         await self.guarded(where, f"card action {verb}", work)
 
+    async def on_page_link(self, ack) -> None:
+        """Slack opened the page link in the browser; the click itself needs nothing more."""
+        await ack()
+
     # --- message shortcuts --------------------------------------------------------------------------
 
     async def on_shortcut(self, ack, body: dict, client: AsyncWebClient) -> None:
@@ -375,7 +383,9 @@ class SlackHandlers:
             await ack(response_action="update", view=modals.form_view(outcome.form, where.meta(outcome.form.ids)))
         else:
             await ack()
-            if outcome.text:
+            if outcome.link:
+                await self.guarded(where, "link", lambda: self.tell(where, modals.link_message(outcome.text, outcome.link)))
+            elif outcome.text:
                 await self._safe_tell(where, outcome.text)
 
 
