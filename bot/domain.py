@@ -457,6 +457,18 @@ class Outcome:
     link: str | None = None  # a link for the caller alone (the customer page, signed for them): a URL button
 
 
+@dataclass(frozen=True)
+class UnfurlFacts:
+    """A customer-page link pasted in a channel, as its unfurl shows it (the `agent` role's view)."""
+
+    id: int
+    name: str
+    url: str
+    company: str | None = None
+    open_cases: int | None = None  # None: the role does not see cases
+    last_contact: datetime | None = None
+
+
 # --------------------------------------------------------------------------- interactions
 
 

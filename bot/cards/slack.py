@@ -46,7 +46,7 @@ from bot.cards.text import (
     slack_literal,
     slack_plain,
 )
-from bot.domain import CustomerSummary, MatchCandidate
+from bot.domain import CustomerSummary, MatchCandidate, UnfurlFacts
 
 Block = dict[str, Any]
 
@@ -527,3 +527,23 @@ def _timeline_filters(summary: CustomerSummary, verb: str = act.TIMELINE_FILTER)
         style = "primary" if name == active else None
         buttons.append(_button(cards.FILTER_LABELS[name], verb, payload, variant=name, style=style))
     return {"type": "actions", "block_id": "baton_timeline_filters", "elements": buttons}
+
+
+def render_unfurl_blocks(facts: UnfurlFacts) -> list[Block]:
+    """A pasted customer-page link as a small card (SPEC 4.4): name, open cases, last contact — facts the
+    `agent` role may see. Every value is plain_text; the last contact is drawn by Slack's own date element."""
+    fields = [_field("Customer", f"{facts.name} ({facts.id})", 200)]
+    if facts.company:
+        fields.append(_field("Company", facts.company, 200))
+    if facts.open_cases is not None:
+        fields.append(_field("Open cases", str(facts.open_cases), 20))
+    blocks: list[Block] = [{"type": "section", "fields": fields}]
+    if facts.last_contact is not None:
+        stamp = int(facts.last_contact.timestamp())
+        blocks.append({"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+            {"type": "text", "text": "Last contact "},
+            {"type": "date", "timestamp": stamp, "format": "{date_short_pretty} at {time}",
+             "fallback": facts.last_contact.strftime("%Y-%m-%d %H:%M UTC")}]}]})
+    blocks.append({"type": "context", "elements": [_plain("Baton customer page: opens for agents with a link from Baton",
+                                                          LINE_TEXT)]})
+    return blocks

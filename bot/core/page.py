@@ -16,7 +16,7 @@ from bot.core import page_links, sentiment
 from bot.core.roles import CHANNEL_ROLE
 from bot.core.services import Services
 from bot.core.summary import hidden_profile_columns, visible_identities
-from bot.domain import TIMELINE_CATEGORIES, Actor, parse_public_id, public_id
+from bot.domain import TIMELINE_CATEGORIES, Actor, UnfurlFacts, parse_public_id, public_id
 from bot.errors import ApiError
 from storage import page as store
 
@@ -237,6 +237,15 @@ async def search(services: Services, actor: Actor, query: str) -> list[dict[str,
     return [{"id": r.id, "name": display_name(r, view), "company": r.company} for r in rows]
 
 
+async def unfurl_url(services: Services, url: str) -> UnfurlFacts | None:
+    """The unfurl of a pasted link, when it is a link to one of Baton's customer pages."""
+    customer_id = page_links.customer_of_url(services.settings, url)
+    if customer_id is None:
+        return None
+    facts = await unfurl(services, customer_id)
+    return None if facts is None else UnfurlFacts(**facts)
+
+
 async def unfurl(services: Services, customer_id: int) -> dict[str, Any] | None:
     """What a pasted page link shows in a channel: the `agent` role's view, since the whole channel sees it."""
     view = View(services, Actor(platform="system", user_id="unfurl", role=CHANNEL_ROLE))
@@ -245,5 +254,6 @@ async def unfurl(services: Services, customer_id: int) -> dict[str, Any] | None:
         return None
     open_cases = await store.open_case_count(row.id) if view.cases else None
     last = await store.last_contact(row.id) if view.conversations else None
+    last = datetime.fromisoformat(last) if last else None
     return {"id": row.id, "name": display_name(row, view), "open_cases": open_cases, "last_contact": last,
             "company": row.company if view.sees("profile") else None, "url": page_links.page_url(services.settings, row.id)}

@@ -36,6 +36,17 @@ def page_url(settings: Settings, customer_id: int) -> str:
     return f"{settings.public_url.rstrip('/')}{PAGE_PATH}{customer_id}"
 
 
+def customer_of_url(settings: Settings, url: str) -> int | None:
+    """The customer a link to Baton's page names (any query or fragment), or None for any other link."""
+    if not pages_on(settings):
+        return None
+    prefix = page_url(settings, 0)[:-1]
+    if not url.startswith(prefix):
+        return None
+    number = url[len(prefix):].split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    return int(number) if number.isdigit() and 0 < int(number) < 2**31 else None
+
+
 def _who(actor: Actor) -> dict[str, Any]:
     return {"p": actor.platform, "u": actor.user_id, "n": actor.display_name, "r": actor.role}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -38,14 +39,16 @@ def _json_in_html(data: Any) -> str:
 
 
 def shell(title: str, kind: str, data: Any) -> str:
+    # Relative asset paths, so the page works under a BATON_PUBLIC_URL with a path prefix too.
+    assets = "../page/" if kind == "customer" else "page/"
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} · Baton</title>
-<link rel="stylesheet" href="/page/page.css">
-<script src="/page/page.js" defer></script>
+<link rel="stylesheet" href="{assets}page.css">
+<script src="{assets}page.js" defer></script>
 </head>
 <body data-kind="{html.escape(kind)}">
 <a class="skip" href="#main">Skip to content</a>
@@ -64,10 +67,14 @@ def _error_page(error: ApiError) -> web.Response:
     title = {401: "Sign-in needed", 403: "Not for your role", 404: "Not found"}.get(error.status, "Not available")
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} · Baton</title><link rel="stylesheet" href="/page/page.css"></head>
+<title>{html.escape(title)} · Baton</title></head>
 <body><main id="main" class="error"><h1>{html.escape(title)}</h1><p>{html.escape(error.detail)}</p></main></body></html>
 """
     return _html(body, error.status)
+
+
+def _cookie_path(settings) -> str:
+    return urlsplit(settings.public_url or "").path.rstrip("/") + "/customers"
 
 
 def _int(text: str) -> int:
@@ -103,8 +110,9 @@ class PageRoutes:
         now = self.services.clock()
         actor = await page_links.open_link(self.settings, token, customer_id, now=now)
         cookie, seconds = page_links.session_for(self.settings, actor, now=now)
-        response = web.Response(status=303, headers={**HEADERS, "Location": request.path})
-        response.set_cookie(page_links.COOKIE, cookie, max_age=seconds, path="/customers", httponly=True,
+        # Relative: behind a proxy with a path prefix the browser stays under it.
+        response = web.Response(status=303, headers={**HEADERS, "Location": request.path.rsplit("/", 1)[-1]})
+        response.set_cookie(page_links.COOKIE, cookie, max_age=seconds, path=_cookie_path(self.settings), httponly=True,
                             secure=(self.settings.public_url or "").startswith("https://"), samesite="Lax")
         return response
 

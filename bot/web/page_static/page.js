@@ -316,9 +316,9 @@
     const form = el("form", { class: "search", role: "search", onsubmit: async (event) => {
       event.preventDefault();
       try {
-        const found = await getJSON("/customers/search?q=" + encodeURIComponent(input.value));
+        const found = await getJSON("customers/search?q=" + encodeURIComponent(input.value));
         results.replaceChildren(...found.map((c) => el("li", {},
-          el("a", { href: "/customers/" + c.id, text: c.name }),
+          el("a", { href: "customers/" + c.id, text: c.name }),
           c.company ? el("span", { class: "meta", text: " · " + c.company }) : null)));
         say(status, found.length + (found.length === 1 ? " customer found." : " customers found."));
       } catch (error) {
