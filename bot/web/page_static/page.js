@@ -233,7 +233,7 @@
       el("div", { class: "meta", text: when(a.at) + " · " + a.category + " · " + a.kind + (a.conversation ? " · #" + a.conversation : "") }),
       el("div", { text: a.title }), a.detail ? el("div", { text: a.detail }) : null);
     function show(page) {
-      holder.replaceChildren(pagedList("Timeline entries", page, entry, more("timeline", extra)));
+      holder.replaceChildren(pagedList("Timeline entries", page, entry, more("timeline", extra), true));
     }
     async function reload() {
       try {
