@@ -424,14 +424,21 @@ def _port(value: Any) -> int:
     return port
 
 
-def _positive_hours(value: Any) -> float:
-    try:
-        hours = float(str(value))
-    except ValueError:
-        raise _problem(f"expected a number of hours, got {_toml(value)}") from None
-    if not math.isfinite(hours) or hours <= 0:
-        raise _problem(f"expected a positive, finite number of hours, got {_toml(value)}")
-    return hours
+def _positive(unit: str):
+    def check(value: Any) -> float:
+        try:
+            number = float(str(value))
+        except ValueError:
+            raise _problem(f"expected a number of {unit}, got {_toml(value)}") from None
+        if not math.isfinite(number) or number <= 0:
+            raise _problem(f"expected a positive, finite number of {unit}, got {_toml(value)}")
+        return number
+
+    return check
+
+
+_positive_hours = _positive("hours")
+_positive_minutes = _positive("minutes")
 
 
 FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -541,6 +548,7 @@ class Environment(BaseModel):
     webhook_token: str | None = _env("BATON_WEBHOOK_TOKEN", mark=SECRET)
     link_secret: str | None = _env("BATON_LINK_SECRET", mark=SECRET)
     file_link_hours: Annotated[float, BeforeValidator(_positive_hours)] = _env("BATON_FILE_LINK_HOURS", 168.0)
+    page_session_minutes: Annotated[float, BeforeValidator(_positive_minutes)] = _env("BATON_PAGE_SESSION_MINUTES", 60.0)
     config_path: str | None = _env("BATON_CONFIG")
 
     slack_bot_token: _secret_hint("xox", "a Slack bot token (xoxb-…)") | None = _env("SLACK_BOT_TOKEN", mark=SECRET)

@@ -361,6 +361,9 @@ class CustomerSummary:
     # Sections the viewer's role may see; None means all.
     visible_sections: frozenset[str] | None = None
     profile_url: str | None = None
+    # The customer page is on (SPEC 4.4): the card offers *Open full profile*, whose link is made per agent
+    # on the click (`profile_url`, when set, is that link, in a view for one agent alone).
+    full_page: bool = False
     # The card's first view (SPEC 4.1 "At a glance"): which glance items show, in this order ([card] glance),
     # and the order of the sections behind *Details* ([card] sections). Unknown names are ignored.
     glance: tuple[str, ...] = field(default_factory=lambda: GLANCE_ITEMS)
@@ -467,6 +470,19 @@ class Outcome:
     private: bool = True
     conversation_id: int | None = None
     page: int = 0  # the page of a `details` view
+    link: str | None = None  # a link for the caller alone (the customer page, signed for them): a URL button
+
+
+@dataclass(frozen=True)
+class UnfurlFacts:
+    """A customer-page link pasted in a channel, as its unfurl shows it (the `agent` role's view)."""
+
+    id: int
+    name: str
+    url: str
+    company: str | None = None
+    open_cases: int | None = None  # None: the role does not see cases
+    last_contact: datetime | None = None
 
 
 # --------------------------------------------------------------------------- interactions

@@ -53,6 +53,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     link_secret: str | None = field(default=None, repr=False)  # signs links to agents' files for customers
     file_link_hours: float = 168
+    # How long the browser session a customer-page link opens lasts (the link itself works 15 minutes).
+    page_session_minutes: float = 60
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto Baton believes (BATON_TRUSTED_PROXIES).
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
@@ -152,6 +154,11 @@ class Settings:
         """Agents' files reach customers as Baton links (the platforms' own URLs need a login).
 
         Its own secret, never the webhook secret: every integrator knows that one and could sign links."""
+        return bool(self.public_url and self.link_secret)
+
+    @property
+    def customer_page_on(self) -> bool:
+        """Cards offer *Open full profile*: the page's links are signed with the link secret (SPEC 4.4)."""
         return bool(self.public_url and self.link_secret)
 
     @property

@@ -117,6 +117,8 @@ class CaseComment(Model):
 
     class Meta:
         table = "case_comment"
+        # The customer page reads a case's comments page by page (storage.page).
+        indexes = (Index(fields=("case_id", "id"), name="comment_by_case"),)
 
 
 class Conversation(Model):
@@ -207,6 +209,7 @@ class Note(Model):
 
     class Meta:
         table = "note"
+        indexes = (Index(fields=("customer_id", "created_at"), name="note_by_customer"),)
 
 
 class Activity(Model):
@@ -246,6 +249,8 @@ class Order(Model):
             Index(fields=("customer_id", "placed_at"), name="order_by_customer"),
             # Covering: engagement totals read only the index, however many orders a customer has.
             Index(fields=("customer_id", "placed_at", "total", "id"), name="order_engagement"),
+            # Covering: the customer page's totals per currency read only the index.
+            Index(fields=("customer_id", "currency", "total"), name="order_by_currency"),
         )
 
 
@@ -263,6 +268,17 @@ class Survey(Model):
             Index(fields=("customer_id", "at"), name="survey_by_customer"),
             Index(fields=("customer_id", "score"), name="survey_csat"),
         )
+
+
+class PageLinkUse(Model):
+    """A customer-page link already opened: each link opens one browser session, once (bot.core.page_links)."""
+
+    jti = fields.CharField(max_length=32, primary_key=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "page_link_use"
+        indexes = (Index(fields=("expires_at",), name="page_link_use_by_expiry"),)
 
 
 class DispositionCode(Model):

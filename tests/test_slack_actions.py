@@ -296,3 +296,29 @@ async def test_a_timeline_filter_inside_the_details_modal_updates_that_modal(dat
         assert updated[0].args["view_id"] == "V0DETAILS"
         assert_valid_view(updated[0].args["view"])
         assert "case" in json.dumps(updated[0].args["view"]).lower()
+
+
+async def test_open_full_profile_answers_the_clicker_alone_with_a_url_button_to_their_signed_link(database_url):
+    from urllib.parse import urlsplit
+
+    from tests.page_helpers import PAGES, open_link
+
+    async with slack_baton(database_url, **PAGES) as world:
+        from datetime import datetime, timezone
+
+        await create_customer(display_name="Dana Whitfield", identities=[("email", "dana.w@example.com")],
+                              now=datetime.now(timezone.utc))
+        conversation_id, card_ts = await world.handoff(conversation_id="va-page")
+        card = world.slack.of("chat.postMessage")
+        customer_id = (await Conversation.get(id=conversation_id)).customer_id
+        assert customer_id and "baton_open_page" in json.dumps([c.args.get("blocks") for c in card])
+
+        await click(world, f"c{conversation_id}", "open_page", user="W111", card_ts=card_ts, customer=customer_id)
+
+        answer = await world.slack.wait_for(lambda s: next((c for c in s.of("chat.postEphemeral") if c.args["user"] == "W111"
+                                                            and "baton_page_link" in json.dumps(c.args["blocks"])), None))
+        button = next(b for block in answer.args["blocks"] if block["type"] == "actions" for b in block["elements"])
+        url = urlsplit(button["url"])
+        assert url.path == f"/customers/{customer_id}"
+        status, cookie, _ = await open_link(world.baton, f"{url.path}?{url.query}")
+        assert status == 303 and cookie

@@ -239,3 +239,23 @@ async def test_every_card_baton_sent_is_valid_adaptive_card_1_5_under_40_kb(data
         assert len(cards) >= 2
         for card in cards:
             assert_valid_card(card)
+
+
+async def test_open_full_profile_answers_the_clicker_with_action_openurl_to_their_own_signed_link(database_url):
+    from urllib.parse import urlsplit
+
+    from tests.page_helpers import PAGES, open_link
+
+    async with teams_baton(database_url, **PAGES) as (baton, connector):
+        conv, thread, ids = await _handoff(baton, connector)
+        card = (await connector.wait_for(lambda c: c.ok("create_conversation")))[-1].body
+        answer = await _invoke(baton, card_action(connector.url, "open_page",
+                                                  {"action": "open_page", "conversation": conv, "customer": ids[0]},
+                                                  conversation=thread))
+        opens = [a for a in answer["value"]["actions"] if a["type"] == "Action.OpenUrl"]
+        assert [a["title"] for a in opens] == ["Open full profile"]
+        url = urlsplit(opens[0]["url"])
+        assert f"{url.scheme}://{url.netloc}" == PAGES["public_url"] and url.path == f"/customers/{ids[0]}"
+        status, cookie, _ = await open_link(baton, f"{url.path}?{url.query}")
+        assert status == 303 and cookie
+        assert "open_page" in str(card)  # the thread card offers it to everyone; the link is made per click

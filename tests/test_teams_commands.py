@@ -41,6 +41,7 @@ COMMANDS = [
     ("transfer {ref}returns", "is not claimed"),
     ("unclaim {ref}", "is not claimed"),
     ("sessions", "open conversations"),
+    ("page {customer}", "customer page is off"),
 ]
 
 

@@ -74,3 +74,21 @@ def test_without_an_app_id_the_package_uses_a_placeholder_and_warns(tmp_path, ca
     manifest, _ = _build(tmp_path)
     assert manifest["bots"][0]["botId"] == "00000000-0000-0000-0000-000000000000"
     assert "placeholder" in caplog.text
+
+
+def test_the_package_adds_a_personal_customers_tab_on_baton_s_own_domain(tmp_path):
+    manifest, _ = _build(tmp_path, microsoft_app_id=APP_ID, public_url="https://support.acme.example/baton")
+    schema = json.loads(SCHEMA.read_text("utf-8"))
+
+    assert sorted(e.message for e in Draft4Validator(schema).iter_errors(manifest)) == []
+    [tab] = manifest["staticTabs"]
+    assert tab["name"] == "Customers" and tab["scopes"] == ["personal"]
+    assert tab["contentUrl"].startswith("https://support.acme.example/baton/customers")
+    assert tab["websiteUrl"] == "https://support.acme.example/baton/customers"
+    assert manifest["validDomains"] == ["support.acme.example"]
+
+
+def test_without_a_public_url_there_is_no_tab_to_point_at(tmp_path):
+    manifest, _ = _build(tmp_path, microsoft_app_id=APP_ID)
+
+    assert "staticTabs" not in manifest

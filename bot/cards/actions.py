@@ -19,6 +19,7 @@ LINK_CUSTOMER = "link_customer"  # carries the chosen candidate's customer id
 SEARCH_CUSTOMER = "search_customer"  # opens a search whose result is then linked
 CREATE_CUSTOMER = "create_customer"
 OPEN_PROFILE = "open_profile"
+OPEN_PAGE = "open_page"  # "Open full profile": a link to the customer page, signed for the one who clicked
 TIMELINE_FILTER = "timeline_filter"  # carries the filter: all | customer | case | conversation
 SHOW_CUSTOMER = "show_customer"  # from a lookup's list of matches: show that customer's summary
 REFRESH = "refresh"  # show the card as it stands now (Teams: a cancelled inline form)
@@ -44,6 +45,7 @@ VERBS: tuple[str, ...] = (
     SEARCH_CUSTOMER,
     CREATE_CUSTOMER,
     OPEN_PROFILE,
+    OPEN_PAGE,
     TIMELINE_FILTER,
     SHOW_CUSTOMER,
     REFRESH,

@@ -46,7 +46,7 @@ from bot.cards.text import (
     slack_literal,
     slack_plain,
 )
-from bot.domain import CustomerSummary, MatchCandidate
+from bot.domain import CustomerSummary, MatchCandidate, UnfurlFacts
 
 Block = dict[str, Any]
 
@@ -94,7 +94,7 @@ def render_details_view(summary: CustomerSummary, *, timeline_filter: str | None
     c, p = summary.conversation, summary.profile
     here = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None,
                          filter=None if active == "all" else active, page=page)
-    blocks = head + pages[page]
+    blocks = head + _page_link(summary) + pages[page]
     if len(pages) > 1:
         blocks += _page_nav(here, page, len(pages))
     return {
@@ -105,6 +105,23 @@ def render_details_view(summary: CustomerSummary, *, timeline_filter: str | None
         "private_metadata": _value(here, SLACK_PRIVATE_METADATA),
         "blocks": blocks,
     }
+
+
+PAGE_LINK_ACTION = "baton_page_link"  # a URL button: Slack opens it and also sends an action Baton only acks
+
+
+def page_link_blocks(url: str | None) -> list[Block]:
+    """*Open full profile* as a URL button, for a message or modal one agent alone sees (its link is theirs)."""
+    url = link_url(url)
+    if url is None:
+        return []
+    button = {"type": "button", "action_id": PAGE_LINK_ACTION, "text": _plain("Open full profile", SLACK_BUTTON_TEXT),
+              "url": url, "style": "primary"}
+    return [{"type": "actions", "block_id": "baton_page_link", "elements": [button]}]
+
+
+def _page_link(summary: CustomerSummary) -> list[Block]:
+    return page_link_blocks(summary.profile_url) if summary.full_page else []
 
 
 def _page_nav(here: ActionPayload, page: int, pages: int) -> list[Block]:
@@ -352,6 +369,8 @@ def _card_actions(summary: CustomerSummary, *, details: bool = False) -> Block |
         if link_url(summary.profile_url):
             profile["url"] = summary.profile_url
         buttons.append(profile)
+        if summary.full_page:
+            buttons.append(_button("Open full profile", act.OPEN_PAGE, payload))
     if details and cards.sections(summary):
         buttons.append(_button("Details", act.DETAILS, payload))
     if c is not None and cards.is_claimed(c) and not cards.is_wrapped(c):
@@ -523,3 +542,23 @@ def _timeline_filters(summary: CustomerSummary, verb: str = act.TIMELINE_FILTER)
         style = "primary" if name == active else None
         buttons.append(_button(cards.FILTER_LABELS[name], verb, payload, variant=name, style=style))
     return {"type": "actions", "block_id": "baton_timeline_filters", "elements": buttons}
+
+
+def render_unfurl_blocks(facts: UnfurlFacts) -> list[Block]:
+    """A pasted customer-page link as a small card (SPEC 4.4): name, open cases, last contact — facts the
+    `agent` role may see. Every value is plain_text; the last contact is drawn by Slack's own date element."""
+    fields = [_field("Customer", f"{facts.name} ({facts.id})", 200)]
+    if facts.company:
+        fields.append(_field("Company", facts.company, 200))
+    if facts.open_cases is not None:
+        fields.append(_field("Open cases", str(facts.open_cases), 20))
+    blocks: list[Block] = [{"type": "section", "fields": fields}]
+    if facts.last_contact is not None:
+        stamp = int(facts.last_contact.timestamp())
+        blocks.append({"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+            {"type": "text", "text": "Last contact "},
+            {"type": "date", "timestamp": stamp, "format": "{date_short_pretty} at {time}",
+             "fallback": facts.last_contact.strftime("%Y-%m-%d %H:%M UTC")}]}]})
+    blocks.append({"type": "context", "elements": [_plain("Baton customer page: opens for agents with a link from Baton",
+                                                          LINE_TEXT)]})
+    return blocks

@@ -307,6 +307,8 @@ def _card_actions(summary: CustomerSummary) -> list[Element]:
             actions.append({"type": "Action.OpenUrl", "title": "Open profile", "url": url})
         else:
             actions.append(_execute("Open profile", act.OPEN_PROFILE, payload))
+        if summary.full_page and not url:
+            actions.append(_execute("Open full profile", act.OPEN_PAGE, payload))
     return actions + secondary
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands.args import Args
 from bot.commands.registry import Registry
-from bot.core import actions, audit_log, control, forms
+from bot.core import actions, audit_log, control, forms, page_links
 from bot.core.services import Services
 from bot.domain import TIMELINE_CATEGORIES, CommandRequest, Outcome, public_id
 from bot.errors import UserError
@@ -83,7 +83,8 @@ async def wrapup(services: Services, request: CommandRequest, args: Args) -> Out
         return Outcome(text="Choose a disposition code.", form=form, conversation_id=conversation_id)
     notes = args.rest("notes", required=False) or None
     text = await actions.wrap_up(services, request.actor, conversation_id, code, notes, logs=with_logs)
-    return Outcome(text=text, conversation_id=conversation_id)
+    link = await page_links.logs_link(services, request.actor, conversation_id) if with_logs else None
+    return Outcome(text=text, conversation_id=conversation_id, link=link)
 
 
 @registry.command("link [#conv] <customer>")
@@ -162,6 +163,17 @@ async def profile(services: Services, request: CommandRequest, args: Args) -> Ou
     customer = await _customer(args)
     summary = await actions.customer_view(services, request.actor, customer)
     return Outcome(text=f"Profile of {summary.profile.display_name}", summary=summary, form=forms.profile_form(summary))
+
+
+@registry.command("page [<customer>]")
+async def page(services: Services, request: CommandRequest, args: Args) -> Outcome:
+    """A link, for you alone (15 minutes, once), to the customer's full page, or to the customer search."""
+    if args.peek() is None:
+        return Outcome(text="The customer search: this link is yours alone and works once, for 15 minutes.",
+                       link=page_links.for_agent(services, request.actor, None))
+    customer = await _customer(args)
+    return Outcome(text="The full profile: this link is yours alone and works once, for 15 minutes.",
+                   link=page_links.for_agent(services, request.actor, customer))
 
 
 @registry.command("identities <customer>")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from bot.core import actions, roles, threads
+from bot.core import actions, page_links, roles, threads
 from bot.core.services import Services
 from bot.domain import PROFILE_FORM_FIELDS, Actor, CustomerSummary, Form, FormSubmission, Outcome, public_id
 from bot.errors import UserError
@@ -130,8 +130,10 @@ async def submit(services: Services, submission: FormSubmission) -> Outcome:
         if not code:
             raise UserError("Choose a disposition code.", field="code")
         notes = _text(values, "notes") or None
-        text = await actions.wrap_up(services, actor, conversation, code, notes, logs=_checked(values.get("logs")))
-        return Outcome(text=text, card=await _card_of(services, conversation), conversation_id=conversation)
+        logs = _checked(values.get("logs"))
+        text = await actions.wrap_up(services, actor, conversation, code, notes, logs=logs)
+        link = await page_links.logs_link(services, actor, conversation) if logs else None
+        return Outcome(text=text, card=await _card_of(services, conversation), conversation_id=conversation, link=link)
     if name == "profile":
         customer = _need(ids, "customer")
         # Only the fields the form sent: an empty one clears its value, a missing one is left alone.

@@ -9,11 +9,12 @@ come back as `Outcome(ok=False)` with their text and, for a form, the field at f
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Awaitable, Callable
 
 from bot.cards import actions as verbs
 from bot.commands.builtin import registry
-from bot.core import actions, control, forms
+from bot.core import actions, control, forms, page_links
 from bot.core.services import Services
 from bot.domain import (
     TIMELINE_CATEGORIES,
@@ -99,6 +100,14 @@ async def open_profile(services: Services, action: CardAction) -> Outcome:
     return Outcome(form=await forms.open_form(services, action.actor, "profile", ids), conversation_id=action.conversation_id)
 
 
+async def open_page(services: Services, action: CardAction) -> Outcome:
+    """*Open full profile*: a link to the customer page for the clicker alone, with their role (SPEC 4.4).
+    The card is shared by the channel and outlives 15 minutes, so the link is made on the click."""
+    customer = _customer(action, "This conversation is not linked to a customer yet.")
+    return Outcome(text="The full profile: this link is yours alone and works once, for 15 minutes.",
+                   link=page_links.for_agent(services, action.actor, customer), conversation_id=action.conversation_id)
+
+
 async def timeline_filter(services: Services, action: CardAction) -> Outcome:
     """The timeline of the card's customer, filtered, for the caller alone."""
     chosen = action.filter if action.filter in TIMELINE_CATEGORIES else None
@@ -132,6 +141,8 @@ async def _details_summary(services: Services, action: CardAction, *, audited: b
 async def details(services: Services, action: CardAction) -> Outcome:
     """Every section of the card, for the clicker alone and by the clicker's role; audited as a view."""
     summary = await _details_summary(services, action, audited=True)
+    if summary.full_page and summary.profile is not None:  # the modal is the clicker's: the URL can be theirs
+        summary = replace(summary, profile_url=page_links.for_agent(services, action.actor, summary.profile.customer_id))
     return Outcome(summary=summary, view="details", conversation_id=action.conversation_id)
 
 
@@ -181,6 +192,7 @@ VERBS: dict[str, Verb] = {
     verbs.SEARCH_CUSTOMER: search_customer,
     verbs.CREATE_CUSTOMER: create_customer,
     verbs.OPEN_PROFILE: open_profile,
+    verbs.OPEN_PAGE: open_page,
     verbs.TIMELINE_FILTER: timeline_filter,
     verbs.SHOW_CUSTOMER: show_customer,
     verbs.REFRESH: refresh,

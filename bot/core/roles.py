@@ -39,6 +39,7 @@ def view_of(settings: Settings, role: str) -> dict[str, Any]:
         "hidden_fields": settings.hidden_fields_for(role),
         "glance": tuple(settings.card.glance),
         "section_order": tuple(settings.card.sections),
+        "full_page": settings.customer_page_on,
     }
 
 

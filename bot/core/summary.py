@@ -150,6 +150,7 @@ def build_summary(
     profile_url: str | None = None,
     glance: Sequence[str] = GLANCE_ITEMS,
     section_order: Sequence[str] = SUMMARY_SECTIONS,
+    full_page: bool = False,
 ) -> CustomerSummary:
     """The summary as the viewer's role may see it: only `visible_sections`, and none of
     `hidden_fields` (config.HIDDEN_FIELDS) anywhere, so no renderer has to know about roles."""
@@ -176,6 +177,7 @@ def build_summary(
         engagement=_hidden_engagement(_engagement(record.orders, now), hidden_fields),
         visible_sections=visible_sections,
         profile_url=profile_url,
+        full_page=full_page,
         glance=tuple(glance),
         section_order=tuple(section_order),
         status_since=conversation.status_since if conversation else None,
@@ -197,6 +199,7 @@ async def summary_for_conversation(
     timeline_limit: int = 10,
     glance: Sequence[str] = GLANCE_ITEMS,
     section_order: Sequence[str] = SUMMARY_SECTIONS,
+    full_page: bool = False,
 ) -> CustomerSummary | None:
     """`conversation`: when the caller already loaded it (the delivery sync), so it is read once per pass."""
     record = await load_summary(conversation=conversation, conversation_id=conversation_id,
@@ -205,7 +208,7 @@ async def summary_for_conversation(
         return None
     return build_summary(
         record, now=now, topic_phrases=topic_phrases, visible_sections=visible_sections, hidden_fields=hidden_fields,
-        timeline_filter=timeline_filter, glance=glance, section_order=section_order,
+        timeline_filter=timeline_filter, glance=glance, section_order=section_order, full_page=full_page,
     )
 
 
@@ -220,11 +223,12 @@ async def summary_for_customer(
     timeline_limit: int = 10,
     glance: Sequence[str] = GLANCE_ITEMS,
     section_order: Sequence[str] = SUMMARY_SECTIONS,
+    full_page: bool = False,
 ) -> CustomerSummary | None:
     record = await load_summary(customer_id=customer_id, timeline_filter=timeline_filter, timeline_limit=timeline_limit)
     if record is None or record.profile is None:
         return None
     return build_summary(
         record, now=now, topic_phrases=topic_phrases, visible_sections=visible_sections, hidden_fields=hidden_fields,
-        timeline_filter=timeline_filter, glance=glance, section_order=section_order,
+        timeline_filter=timeline_filter, glance=glance, section_order=section_order, full_page=full_page,
     )

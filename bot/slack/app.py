@@ -41,6 +41,8 @@ BOT_SCOPES: tuple[str, ...] = (
     "groups:history",
     "im:history",
     "im:write",
+    "links:read",  # link_shared: a customer-page link pasted in a channel (SPEC 4.4)
+    "links:write",  # chat.unfurl
     "users:read",
 )
 SOCKET_RETRY_MAX_SECONDS = 60.0

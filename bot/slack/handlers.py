@@ -24,8 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import actions as card_actions
 from bot.cards.actions import ActionPayload, form_data, form_ids
-from bot.cards.slack import render_details_view
-from bot.core import events, interactions, roles, threads
+from bot.cards.slack import PAGE_LINK_ACTION, render_details_view, render_unfurl_blocks
+from bot.core import events, interactions, page, roles, threads
 from bot.core.services import Services
 from bot.domain import Actor, CardAction, CommandRequest, Form, FormSubmission, Outcome, ThreadMessage
 from bot.slack import modals
@@ -36,7 +36,7 @@ SLASH_COMMAND = "/baton"
 # Message shortcuts: callback_id → (the name manifest.json gives them, the form they open).
 SHORTCUTS: Mapping[str, str] = {"baton_add_note": "Add note", "baton_comment_on_case": "Comment on case"}
 SHORTCUT_FORMS: Mapping[str, str] = {"baton_add_note": "note", "baton_comment_on_case": "comment"}
-BOT_EVENTS: tuple[str, ...] = ("app_mention", "message.channels", "message.groups", "message.im")
+BOT_EVENTS: tuple[str, ...] = ("app_mention", "message.channels", "message.groups", "message.im", "link_shared")
 GENERIC_ERROR = "Sorry, that did not work because of a problem on Baton's side. It has been logged; please try again."
 NAME_CACHE_SECONDS = 3600.0
 # Before Slack's 3-second ack a display name is worth at most this long a wait (else the user id stands in).
@@ -169,6 +169,9 @@ class SlackHandlers:
         if outcome.attachment is not None:
             await self.send_file(outcome, where)
             return
+        if outcome.link is not None:
+            await self.tell(where, modals.link_message(outcome.text, outcome.link))
+            return
         if outcome.summary is not None and outcome.view == "details":
             view = render_details_view(outcome.summary, page=outcome.page)
             if where.view_id:
@@ -214,7 +217,9 @@ class SlackHandlers:
         bolt.command(SLASH_COMMAND)(self.on_slash_command)
         bolt.event("app_mention")(self.on_mention)
         bolt.event("message")(self.on_message)
+        bolt.event("link_shared")(self.on_link_shared)
         bolt.action(_CARD_ACTION)(self.on_card_action)
+        bolt.action(PAGE_LINK_ACTION)(self.on_page_link)
         for callback_id in SHORTCUTS:
             bolt.shortcut(callback_id)(self.on_shortcut)
         for callback_id in modals.FORM_OF_CALLBACK:
@@ -330,6 +335,24 @@ class SlackHandlers:
                                  thread_conversation=None, channel_reference=_channel_reference(body))
         await self.run_command(request, where)
 
+    async def on_link_shared(self, event: dict, body: dict, client: AsyncWebClient) -> None:
+        """A customer-page link pasted in a channel unfurls into a small card: only what the `agent` role
+        may see, since the whole channel sees it (SPEC 4.4). Other links are left to Slack."""
+        unfurls = {}
+        for link in event.get("links") or ():
+            url = link.get("url") if isinstance(link, dict) else None
+            facts = await page.unfurl_url(self.services, url) if isinstance(url, str) else None
+            if facts is not None:
+                unfurls[url] = {"blocks": render_unfurl_blocks(facts)}
+        if not unfurls:
+            return
+        where = {"unfurl_id": event["unfurl_id"], "source": event.get("source")} if event.get("unfurl_id") else {
+            "channel": event.get("channel"), "ts": event.get("message_ts")}
+        try:
+            await client.chat_unfurl(unfurls=unfurls, **where)
+        except SlackApiError as error:
+            log.warning("chat.unfurl failed: %s", error.response.get("error"))
+
     # --- card buttons -------------------------------------------------------------------------------
 
     def _where_from_interaction(self, body: dict, client: AsyncWebClient) -> Where:
@@ -353,6 +376,10 @@ class SlackHandlers:
             await self.render(outcome, where)
 
         await self.guarded(where, f"card action {verb}", work)
+
+    async def on_page_link(self, ack) -> None:
+        """Slack opened the page link in the browser; the click itself needs nothing more."""
+        await ack()
 
     # --- message shortcuts --------------------------------------------------------------------------
 
@@ -404,7 +431,9 @@ class SlackHandlers:
             await ack(response_action="update", view=modals.form_view(outcome.form, where.meta(outcome.form.ids)))
         else:
             await ack()
-            if outcome.text:
+            if outcome.link:
+                await self.guarded(where, "link", lambda: self.tell(where, modals.link_message(outcome.text, outcome.link)))
+            elif outcome.text:
                 await self._safe_tell(where, outcome.text)
 
 

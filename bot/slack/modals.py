@@ -261,6 +261,12 @@ def outcome_message(outcome: Outcome) -> dict[str, Any]:
     return {"text": fallback(text), "blocks": (blocks or text_blocks(text))[:SLACK_MAX_BLOCKS]}
 
 
+def link_message(text: str | None, url: str) -> dict[str, Any]:
+    """An answer carrying a link for the caller alone (the customer page): its text and a URL button."""
+    message = text or "Open full profile"
+    return {"text": fallback(message), "blocks": text_blocks(message) + slack_cards.page_link_blocks(url)}
+
+
 def form_button_message(text: str, action_id: str, value: str) -> dict[str, Any]:
     """For an answer that is a form where Slack gave no trigger (an @Baton mention): a button that opens it."""
     button = {"type": "button", "action_id": action_id, "text": label("Open form", 75), "value": value,

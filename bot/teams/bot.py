@@ -221,7 +221,7 @@ class TeamsBot:
     async def render_answer(self, activity: Mapping[str, Any], outcome: Outcome) -> None:
         """A command's answer: in the conversation when it concerns it, else in the caller's personal chat."""
         messages = self.answer_messages(outcome)
-        detailed = bool(outcome.summary or outcome.candidates or outcome.attachment)
+        detailed = bool(outcome.summary or outcome.candidates or outcome.attachment or outcome.link)
         public = not outcome.private or (outcome.conversation_id is not None and not detailed)
         if public or acts.conversation_type(activity) == "personal":
             for message in messages:
@@ -240,6 +240,9 @@ class TeamsBot:
         if outcome.form is not None:
             cards.append(dialogs.open_form_card(outcome.text or dialogs.FORM_TITLES.get(outcome.form.name, "Baton"),
                                                 outcome.form.name, _teams_data(outcome.form.name, outcome.form.ids)))
+            text = None
+        if outcome.link is not None:
+            cards.append(dialogs.link_card(outcome.text, outcome.link))
             text = None
         if outcome.summary is not None:
             cards.append(_summary_card(outcome.summary))
@@ -345,6 +348,9 @@ def _outcome_card(outcome: Outcome, *, inline: bool) -> dict[str, Any] | None:
     """What replaces the clicked card: a form, a private view, or the card as it stands now."""
     if outcome.form is not None:
         return dialogs.form_card(outcome.form, inline=inline)
+    if outcome.link is not None:
+        return dialogs.link_card(outcome.text, outcome.link, conversation=public_id(outcome.conversation_id)
+                                 if outcome.conversation_id else None)
     if outcome.summary is not None:
         return _summary_card(outcome.summary)
     if outcome.card is not None:

@@ -235,6 +235,14 @@ def link_picker(conversation: str, candidates: Sequence[MatchCandidate], query: 
     return card(body, [link, _cancel(conversation, None)], fallback="Pick a customer")
 
 
+def link_card(text: str | None, url: str, *, conversation: str | None = None, customer: int | None = None) -> Card:
+    """A link for one agent (the customer page, signed for them): Action.OpenUrl, and the way back to the card."""
+    actions: list[dict[str, Any]] = [{"type": "Action.OpenUrl", "title": "Open full profile", "url": url}]
+    if conversation or customer:
+        actions.append(_cancel(conversation, customer) | {"title": "Back to the card"})
+    return card([plain(text or "Open full profile", 1000)], actions, fallback="Open full profile")
+
+
 def text_card(text: str) -> Card:
     return card([plain(text, 4000)], fallback=teams_text(text, 200, single_line=True) or "Baton")
 

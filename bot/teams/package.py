@@ -1,7 +1,7 @@
 """`baton teams-package`: the Teams app package zip — manifest.json (v1.29) and the two icons.
 
 The manifest comes from teams/manifest.template.json with the bot id, the command list (from the
-command registry) and the valid domains filled in. Icons are read from teams/ or drawn here with a
+command registry), the valid domains and the personal tab "Customers" (with BATON_PUBLIC_URL) filled in. Icons are read from teams/ or drawn here with a
 tiny PNG writer (no Pillow).
 """
 
@@ -59,7 +59,17 @@ def build_manifest(settings: Settings) -> dict[str, Any]:
     bot["commandLists"] = [{"scopes": ["team", "personal", "groupChat"], "commands": command_list()}]
     host = urlparse(settings.public_url).hostname if settings.public_url else None
     manifest["validDomains"] = [host] if host else []
+    if settings.public_url:
+        manifest["staticTabs"] = [customers_tab(settings.public_url)]
     return manifest
+
+
+def customers_tab(public_url: str) -> dict[str, Any]:
+    """The personal tab "Customers" (SPEC 4.4): the customer search, then each customer's page, all served by
+    Baton under BATON_PUBLIC_URL (so `validDomains` covers it)."""
+    base = public_url.rstrip("/")
+    return {"entityId": "customers", "name": "Customers", "contentUrl": f"{base}/customers?in=teams",
+            "websiteUrl": f"{base}/customers", "scopes": ["personal"]}
 
 
 # --- icons ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from bot.delivery.worker import OutboxWorker
 from bot.errors import ApiError
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.web import files_routes, handoff_routes, health_routes
+from bot.web import files_routes, handoff_routes, health_routes, page_routes
 from bot.web.http import json_error
 from bot.web.scheduler import scheduler_ctx
 from storage import db
@@ -156,6 +156,7 @@ def create_app(
         from bot import webchat  # noqa: PLC0415
 
         webchat.setup(app, services)
+    page_routes.setup(app, services)
     if settings.slack_enabled:
         from bot import slack  # noqa: PLC0415 (only imported when Slack is configured)
 

@@ -263,6 +263,10 @@ class FakeSlack:
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
+        if method == "chat.unfurl":
+            if not args.get("unfurls") or not (args.get("unfurl_id") or (args.get("channel") and args.get("ts"))):
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method in ("views.open", "views.update", "views.push"):
