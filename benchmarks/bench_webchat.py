@@ -48,6 +48,16 @@ PRECHAT = [{"question": "Your name", "answer": "Bench Visitor"}, {"question": "Y
            {"question": "How can we help?", "answer": "benchmarking"}]
 
 
+def raise_file_limit() -> None:
+    """1,000 streams are 1,000 sockets on each side, past the usual soft limit of 1,024 descriptors."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65_536
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -228,7 +238,7 @@ async def _child(args: list[str], measure) -> tuple[tuple, float]:
             result = json.loads(text)
     await process.wait()
     figure = Latency.of(result["seconds"])
-    return (figure.n, figure.p50_ms, figure.p99_ms), rss_open
+    return (figure.n, result["lost"], figure.p50_ms, figure.p99_ms), rss_open
 
 
 async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
@@ -266,6 +276,7 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
     await asyncio.sleep(1)
     rng = random.Random(11)
     seconds = []
+    lost = 0
     for k in range(samples + 5):
         index = rng.randrange(len(urls))
         text = f"agent reply {k}"
@@ -282,13 +293,19 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
         else:
             async with session.post(base + "/send", json={"i": index, "text": text}) as response:
                 assert response.status == 200
-        while True:
-            got = await asyncio.wait_for(queues[index].get(), 30)
-            if got.get("from") == "agent" and got.get("text") == text:
-                break
+        try:
+            while True:
+                got = await asyncio.wait_for(queues[index].get(), 120)
+                if got.get("from") == "agent" and got.get("text") == text:
+                    break
+        except asyncio.TimeoutError:  # counted, never hidden: a lost reply is a finding
+            alive = sum(not t.done() for t in tasks)
+            print(json.dumps({"lost": k, "stream": index, "streams_alive": alive}), file=sys.stderr, flush=True)
+            lost += 1
+            continue
         if k >= 5:  # warm-up left out
             seconds.append(time.perf_counter() - started)
-    print(json.dumps({"seconds": seconds}), flush=True)
+    print(json.dumps({"seconds": seconds, "lost": lost}), flush=True)
     for task in tasks:
         task.cancel()
     await session.close()
@@ -302,7 +319,7 @@ async def run(kind: str, visitors: int, samples: int) -> None:
             print(table(("what", "n", "p50 ms", "p99 ms"), await visitor_to_thread(url, samples)), flush=True)
             print(banner(f"{kind}: agent reply → visitor, {visitors:,} streams open ({samples} replies)"), flush=True)
             rows = await agent_to_visitors(url, visitors, samples)
-            print(table(("what", "n", "p50 ms", "p99 ms", "RSS MB before", "RSS MB streams open"), rows), flush=True)
+            print(table(("what", "n", "lost", "p50 ms", "p99 ms", "RSS MB before", "RSS MB streams open"), rows), flush=True)
         finally:
             await db.disconnect()
 
@@ -316,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
+    raise_file_limit()
     for kind in ("sqlite", "postgres") if args.database == "both" else (args.database,):
         asyncio.run(run(kind, args.visitors, args.samples))
     return 0
@@ -323,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "--client":
+        raise_file_limit()
         asyncio.run(_client_main(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])))
     else:
         raise SystemExit(main())

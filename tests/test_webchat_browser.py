@@ -40,6 +40,7 @@ async def test_a_visitor_chats_with_an_agent_resumes_after_reload_sends_a_file_e
                                             email="dana.w@example.com", now=datetime.now(timezone.utc))
         await page.set_viewport_size({"width": 375, "height": 700})  # a phone
         await page.goto(world.baton.base_url + "/chat")
+        before_start = await page.locator("#conversation").is_visible()
 
         await page.get_by_label("Your name").fill("Dana Whitfield")
         await page.get_by_label("Your email").fill("dana.w@example.com")
@@ -71,6 +72,7 @@ async def test_a_visitor_chats_with_an_agent_resumes_after_reload_sends_a_file_e
         await page.get_by_role("button", name="Send rating").click()
         await page.get_by_text("Thank you for your rating.").wait_for()
 
+        assert not before_start, "the conversation shows only once the chat has started"
         assert line.args["username"] == "Dana Whitfield"
         assert sum("The box was crushed" in t for t in resumed) == 1, "a reload shows each message once"
         assert any("Ana Agent" in t and "So sorry" in t for t in resumed)

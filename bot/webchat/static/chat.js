@@ -284,7 +284,7 @@
     const box = $('message');
     const text = box.value.trim();
     $('composer-error').textContent = '';
-    if (!text || ended) return;
+    if (!text || ended || !state) return;
     const clientId = uuid();
     const item = addLine('visitor pending', 'You', text);
     pending.set(clientId, item);
@@ -302,7 +302,7 @@
     const input = $('file');
     const file = input.files && input.files[0];
     $('composer-error').textContent = '';
-    if (!file) return;
+    if (!file || !state) return;
     input.value = '';
     if (!config.fileTypes.includes(file.type)) {
       $('composer-error').textContent = 'That kind of file cannot be sent here.';
