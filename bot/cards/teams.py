@@ -295,9 +295,10 @@ def _card_actions(summary: CustomerSummary) -> list[Element]:
     secondary = []
     if c is not None and cards.is_claimed(c) and not cards.is_wrapped(c):
         # The claimed card's menu: Teams shows secondary actions under "…".
-        secondary.append(_execute("Unclaim", act.UNCLAIM, payload))
+        secondary += [_execute("Transfer…", act.TRANSFER, payload), _execute("Unclaim", act.UNCLAIM, payload)]
         if summary.issue is not None:
-            secondary += [_execute("Close case", act.CASE_CLOSE, payload),
+            secondary += [_execute("Priority…", act.CASE_PRIORITY, payload),
+                          _execute("Close case", act.CASE_CLOSE, payload),
                           _execute("Cancel case (deletes its comments)", act.CASE_CANCEL, payload)]
     for action in secondary:
         action["mode"] = action["fallback"]["mode"] = "secondary"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Protocol
 
-from bot.domain import ConversationFacts, CustomerSummary
+from bot.domain import Alert, ConversationFacts, CustomerSummary
 
 
 class RetryLater(Exception):
@@ -52,6 +52,7 @@ class OutgoingMessage:
     attachments: tuple[dict[str, Any], ...]
     internal: bool
     at: datetime
+    alert: Alert | None = None  # a timer's line that must reach people beyond the thread
 
 
 class ThreadPoster(Protocol):

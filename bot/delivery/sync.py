@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Awaitable, Callable
 
 from bot.core.roles import channel_view
+from bot.core.routing import alert_for
 from bot.core.summary import conversation_facts, summary_for_conversation
 from bot.delivery.poster import OutgoingMessage, ThreadPoster, ThreadRef
 from bot.domain import CARDLESS_KINDS, ConversationRecord, CustomerSummary
@@ -41,7 +42,7 @@ def _labeler(record: ConversationRecord, summary: CustomerSummary | None) -> Cal
     return label
 
 
-def _outgoing(stored: posts.StoredMessage, label: Callable[[posts.StoredMessage], str]) -> OutgoingMessage:
+def _outgoing(stored: posts.StoredMessage, label: Callable[[posts.StoredMessage], str], alert=None) -> OutgoingMessage:
     return OutgoingMessage(
         id=stored.id,
         sender=stored.sender,
@@ -50,6 +51,7 @@ def _outgoing(stored: posts.StoredMessage, label: Callable[[posts.StoredMessage]
         attachments=tuple(stored.attachments),
         internal=stored.internal,
         at=stored.at,
+        alert=alert,
     )
 
 
@@ -96,7 +98,9 @@ async def sync_conversation(
         if not batch:
             break
         for stored in batch:
-            ref = await poster.post_reply(thread, _outgoing(stored, label))
+            # Who a timer's line reaches is decided here, once, from the queue's [routing] settings.
+            alert = alert_for(poster.name, stored.kind, record.queue, settings)
+            ref = await poster.post_reply(thread, _outgoing(stored, label, alert))
             # Customer messages and interaction logs (which quote them) keep their platform id, so that
             # anonymizing can reach them later.
             if (stored.sender == "customer" or stored.kind == "log") and ref:

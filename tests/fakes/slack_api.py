@@ -1,6 +1,6 @@
 """A fake Slack Web API: a real aiohttp server on an ephemeral port that records every call.
 
-`/api/{method}` answers the methods Baton uses (auth.test, chat.*, views.*, users.info, conversations.*,
+`/api/{method}` answers the methods Baton uses (auth.test, chat.* including getPermalink, views.*, users.info, conversations.*,
 files.* upload v2, oauth.v2.access, apps.connections.open), checks the bearer token, and can be told to
 fail the next N calls with 429 + Retry-After or 500. `/response_url/{id}` records slash-command answers.
 `wait_for(predicate)` wakes on each recorded call; no sleeping.
@@ -201,6 +201,15 @@ class FakeSlack:
             self.messages.add((args.get("channel"), ts))
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
                     "message": {"text": args.get("text"), "bot_id": BOT_ID}}
+        if method == "chat.getPermalink":
+            # Slack's wire format: GET channel + message_ts; the archive link of a message that exists.
+            channel, ts = args.get("channel"), args.get("message_ts")
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            if (channel, ts) not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": channel,
+                    "permalink": f"https://test.slack.com/archives/{channel}/p{str(ts).replace('.', '')}"}
         if method == "chat.delete":
             if (args.get("channel"), args.get("ts")) not in self.messages:
                 return {"ok": False, "error": "message_not_found"}
