@@ -13,7 +13,7 @@ from storage.customers import create_customer
 from storage.models import Case, Conversation
 from tests.handoff_factory import make_generic_payload
 from tests.slack_signing import selected, view_submission
-from tests.teams_activities import ANA, BEN, card_action, install_and_route, post_activity, teams_baton
+from tests.teams_activities import ANA, BEN, card_action, install_and_route, invoke, post_activity, teams_baton
 from tests.test_conversation_control import AGENT, OTHER, _claimed, _menu, _statuses
 from tests.slack_signing import slack_baton
 
@@ -158,3 +158,19 @@ async def test_teams_priority_inline_form_and_a_transfer_to_a_queue(database_url
                                          conversation=thread))
         conversation = await Conversation.get(id=parse_public_id(conv))
         assert (conversation.status, conversation.queue) == ("queued", "returns")
+
+
+async def test_teams_transfer_as_a_dialog(database_url):
+    async with teams_baton(database_url) as (baton, connector):
+        conv, thread, _ = await _teams_claimed(baton, connector)
+
+        fetched = await _invoke(baton, invoke(connector.url, "task/fetch", {"data": {"form": "transfer", "conversation": conv}},
+                                              conversation=thread))
+
+        task = fetched["task"]["value"]
+        assert task["title"] == "Transfer"
+        submit = task["card"]["content"]["actions"][0]
+        assert submit["type"] == "Action.Submit"
+        await _invoke(baton, invoke(connector.url, "task/submit", {"data": {**submit["data"], "queue": "returns"}},
+                                    conversation=thread))
+        assert (await Conversation.get(id=parse_public_id(conv))).queue == "returns"

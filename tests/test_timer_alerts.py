@@ -110,6 +110,17 @@ async def test_slack_an_escalation_without_escalate_to_is_broadcast_in_the_chann
         assert not world.slack.of("chat.getPermalink")
 
 
+async def test_slack_an_escalation_to_a_supervisor_goes_to_their_dm_with_baton(database_url):
+    clock = Clock()
+    async with slack_baton(database_url, clock=clock, routing={"billing": QueueRoute(escalate_to="U0SUPER")}) as world:
+        _, card_ts = await world.handoff(conversation_id="va-escalate-dm", queue="billing")
+
+        await _sweep_after(world.baton, clock, 16)
+
+        dm = await world.slack.wait_for(lambda s: s.of("chat.postMessage", channel="U0SUPER"))
+        assert card_ts.replace(".", "") in json.dumps(dm[0].args["blocks"])
+
+
 # --------------------------------------------------------------------------- Teams
 
 
@@ -170,6 +181,18 @@ async def test_teams_an_escalation_is_posted_in_escalate_to_with_a_link(database
         assert len(posts) == 1
         assert posts[0].body["channelData"]["channel"]["id"] == SUPERVISORS_TEAMS
         assert _link(root) in posts[0].text
+
+
+async def test_teams_an_escalation_without_escalate_to_is_posted_in_the_threads_channel(database_url):
+    clock = Clock()
+    async with teams_baton(database_url, clock=clock) as (baton, connector):
+        await install_and_route(baton, connector)
+        _, root = await _teams_handoff(baton, connector)
+
+        await _sweep_after(baton, clock, 16)
+
+        posts = await connector.wait_for(lambda c: [x for x in c.ok("create_conversation") if "Escalated" in x.text])
+        assert posts[0].body["channelData"]["channel"]["id"] == CHANNEL and _link(root) in posts[0].text
 
 
 # --------------------------------------------------------------------------- the decision, per platform
