@@ -105,7 +105,8 @@ async def _teams_claimed(baton, connector) -> tuple[str, str, str]:
     claimed = await _invoke(baton, card_action(connector.url, "claim", {"action": "claim", "conversation": conv},
                                                conversation=thread))
     titles = [a.get("title") for a in claimed["value"]["actions"] if a.get("mode") == "secondary"]
-    assert "Transfer…" in titles and "Priority…" in titles
+    assert titles == ["Transfer…", "Unclaim", "Case…"]
+    assert len(claimed["value"]["actions"]) <= 6  # what Teams draws
     return conv, thread, case.number
 
 
@@ -150,6 +151,10 @@ async def test_teams_priority_inline_form_and_a_transfer_to_a_queue(database_url
         await _invoke(baton, card_action(connector.url, submit["verb"], {**submit["data"], "priority": "High"},
                                          conversation=thread))
         assert (await Case.get(number=number)).priority == "High"
+        # The same form closes the case (Teams draws at most 6 actions on the card itself).
+        close = next(a for a in form["value"]["actions"] if a.get("title") == "Close case")
+        await _invoke(baton, card_action(connector.url, close["verb"], close["data"], conversation=thread))
+        assert (await Case.get(number=number)).status == "closed"
 
         form = await _invoke(baton, card_action(connector.url, "transfer", {"action": "transfer", "conversation": conv},
                                                 conversation=thread, user=ANA))

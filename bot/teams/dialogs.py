@@ -215,7 +215,11 @@ def priority_form(conversation: str, case: str, priorities: Sequence[str], curre
          **({"value": current} if current in priorities else {})},
     ]
     actions = [_submit("Set priority", _form_data("priority", conversation=conversation), inline=inline)]
-    if inline:
+    if inline:  # the claimed card's "Case…": the case's close and cancel are here too (see bot/cards/teams.py)
+        for title, verb in (("Close case", act.CASE_CLOSE), ("Cancel case (deletes its comments)", act.CASE_CANCEL)):
+            data = act.teams_data(verb, ActionPayload(conversation=conversation))
+            actions.append({"type": "Action.Execute", "title": title, "verb": verb, "data": data,
+                            "fallback": {"type": "Action.Submit", "title": title, "data": data}})
         actions.append(_cancel(conversation, None))
     return card(body, actions, fallback="Case priority")
 
