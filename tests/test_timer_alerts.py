@@ -121,6 +121,22 @@ async def test_slack_an_escalation_to_a_supervisor_goes_to_their_dm_with_baton(d
         assert card_ts.replace(".", "") in json.dumps(dm[0].args["blocks"])
 
 
+async def test_slack_an_escalate_to_channel_baton_is_not_in_does_not_repeat_the_thread_line(database_url):
+    clock = Clock()
+    async with slack_baton(database_url, clock=clock, routing={"billing": QueueRoute(escalate_to="C0NOTINVITED")}) as world:
+        world.slack.not_in.add("C0NOTINVITED")
+        _, card_ts = await world.handoff(conversation_id="va-escalate-closed", queue="billing")
+
+        await _sweep_after(world.baton, clock, 16)
+
+        await world.slack.wait_for(lambda s: [c for c in s.calls if c.args.get("channel") == "C0NOTINVITED"])
+        await world.baton.worker.drain()
+        clock.at += timedelta(minutes=10)  # past any backoff: a failed sync would run again now
+        await world.baton.worker.drain()
+        lines = [c for c in world.slack.of("chat.postMessage", thread_ts=card_ts) if "Escalated" in json.dumps(c.args)]
+        assert len(lines) == 1
+
+
 # --------------------------------------------------------------------------- Teams
 
 

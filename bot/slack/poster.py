@@ -228,7 +228,14 @@ class SlackPoster:
             **alert_options(message.alert),
         )
         if message.alert is not None and message.alert.elsewhere:
-            await self._post_elsewhere(thread, message)
+            try:
+                await self._post_elsewhere(thread, message)
+            except SlackApiError as error:
+                reason = error.response.get("error")
+                if reason not in REDACTION_DONE:
+                    raise
+                # escalate_to Baton may not post in: retrying would only repeat the thread line.
+                log.warning("escalation of %s to %s not posted (%s)", thread.channel, message.alert.elsewhere, reason)
         return response["ts"]
 
     async def _post_elsewhere(self, thread: ThreadRef, message: OutgoingMessage) -> None:

@@ -94,7 +94,13 @@ class TeamsPoster:
         alert = message.alert
         if alert is not None and (alert.broadcast or alert.elsewhere):
             # A thread reply reaches only the thread's followers: a channel post with a link reaches the channel.
-            await self._channel_post(alert.elsewhere or thread.channel, service_url, thread, message)
+            try:
+                await self._channel_post(alert.elsewhere or thread.channel, service_url, thread, message)
+            except ConnectorError as error:
+                if error.status not in (403, 404):
+                    raise
+                # A channel Baton may not post in: retrying would only repeat the thread line.
+                log.warning("timer post to %s refused (%s)", alert.elsewhere or thread.channel, error.status)
         return sent.get("id")
 
     async def _channel_post(self, channel: str, service_url: str, thread: ThreadRef, message: OutgoingMessage) -> None:

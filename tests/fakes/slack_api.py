@@ -64,6 +64,7 @@ class FakeSlack:
         self.reply_url_failures = 0  # "message" / "status:<state>" in the order they arrived
         self._failures: list[tuple[int, float | None, Callable[[str], bool]]] = []
         self._ts = itertools.count(1)
+        self.not_in: set[str] = set()  # channels Baton was never invited to: chat.postMessage says not_in_channel
         self.messages: set[tuple[str, str]] = set()  # (channel, ts) of the messages that exist, for chat.delete
         self.files: dict[str, tuple[bytes, str]] = {}  # url_private path -> (content, mimetype)
         self.file_requests: list[str | None] = []  # the Authorization header of each file download
@@ -197,6 +198,8 @@ class FakeSlack:
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "baton", "team_id": TEAM_ID,
                     "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
         if method == "chat.postMessage":
+            if args.get("channel") in self.not_in:
+                return {"ok": False, "error": "not_in_channel"}
             ts = self._next_ts()
             self.messages.add((args.get("channel"), ts))
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
