@@ -324,6 +324,19 @@ class PreviousConversation:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """What a timer's thread line must also do to reach people (decided in bot.core.routing.alert_for,
+    rendered by each poster). `broadcast`: show it in the channel, not only the thread (Slack
+    reply_broadcast, a Teams channel post with a link). `mention`: a Slack user group id or a Teams tag
+    to mention. `elsewhere`: a channel or user to post a new message with a link to the thread."""
+
+    kind: str  # reminder | escalation
+    broadcast: bool = False
+    mention: str | None = None
+    elsewhere: str | None = None
+
+
+@dataclass(frozen=True)
 class ConversationFacts:
     public_id: str  # what agents type after '#'
     source: str
@@ -428,7 +441,8 @@ class Form:
 
 
 # The forms the core can open; each edge has one renderer per name.
-FORMS: tuple[str, ...] = ("note", "comment", "wrapup", "profile", "merge_confirm", "anonymize_confirm", "search", "pick")
+FORMS: tuple[str, ...] = ("note", "comment", "wrapup", "profile", "merge_confirm", "anonymize_confirm", "search", "pick",
+                           "transfer", "priority")
 
 # The profile form's fields, in order: (name, label). Each platform adds its own input limits.
 PROFILE_FORM_FIELDS: tuple[tuple[str, str], ...] = (

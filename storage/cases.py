@@ -99,3 +99,8 @@ async def set_priority(case: CaseRef, priority: str, *, now: datetime) -> None:
 async def find_case_by_id(case_id: int) -> CaseRef | None:
     case = await Case.get_or_none(id=case_id)
     return _ref(case) if case else None
+
+
+async def priority_of(case_id: int) -> str | None:
+    rows = await Case.filter(id=case_id).limit(1).values_list("priority", flat=True)
+    return rows[0] if rows else None

@@ -34,6 +34,13 @@ async def agent_for(actor: Actor) -> Agent:
     return agent
 
 
+async def known_agents(platform: str, *, limit: int = 100) -> list[tuple[str, str]]:
+    """(platform user id, name) of the agents Baton has met on `platform`, by name; bounded for a picker."""
+    rows = await Agent.filter(platform=platform).order_by("display_name", "id").limit(limit).values_list(
+        "platform_user_id", "display_name")
+    return [(user_id, name or user_id) for user_id, name in rows]
+
+
 async def exists(conversation_id: int) -> bool:
     return await Conversation.filter(id=conversation_id).exists()
 

@@ -59,13 +59,15 @@ async def running_baton(
     *,
     posters: Mapping[str, Any] | None = None,
     run_worker: bool = False,
+    clock: Any = None,
     **settings_overrides: Any,
 ) -> AsyncIterator[RunningBaton]:
     settings = replace(
         Settings(database_url=database_url, webhook_secret=WEBHOOK_SECRET, webhook_token=WEBHOOK_TOKEN),
         **settings_overrides,
     )
-    app = create_app(settings, posters=posters if posters is not None else {"record": RecordingPoster()}, run_worker=run_worker)
+    app = create_app(settings, posters=posters if posters is not None else {"record": RecordingPoster()}, run_worker=run_worker,
+                     **({"clock": clock} if clock is not None else {}))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -265,7 +265,7 @@ def block_kit_problems(slack: FakeSlack) -> list[str]:
 
 
 @asynccontextmanager
-async def slack_baton(database_url: str, *, rate: float = 50.0, **overrides: Any) -> AsyncIterator[SlackWorld]:
+async def slack_baton(database_url: str, *, rate: float = 50.0, clock: Any = None, **overrides: Any) -> AsyncIterator[SlackWorld]:
     """The real Baton app (worker running) with Slack on, talking to a fresh fake Slack Web API."""
     async with FakeSlack(users=AGENTS) as slack:
         settings = dict(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url,
@@ -273,7 +273,8 @@ async def slack_baton(database_url: str, *, rate: float = 50.0, **overrides: Any
         settings.update(overrides)
         poster = SlackPoster(api_url=slack.api_url, bot_token=settings["slack_bot_token"],
                              default_channel=settings["slack_channel"], rate=rate, burst=3)
-        async with running_baton(database_url, posters={"slack": poster}, run_worker=True, **settings) as baton:
+        async with running_baton(database_url, posters={"slack": poster}, run_worker=True, clock=clock,
+                                 **settings) as baton:
             world = SlackWorld(baton, slack)
             yield world
         assert not block_kit_problems(slack), block_kit_problems(slack)

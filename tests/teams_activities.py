@@ -163,7 +163,7 @@ def bf_customer_message(service_url: str, text: str, conversation_id: str = "dl-
 
 
 @asynccontextmanager
-async def teams_baton(database_url: str, **overrides: Any) -> AsyncIterator[tuple[Any, FakeBotConnector]]:
+async def teams_baton(database_url: str, *, clock: Any = None, **overrides: Any) -> AsyncIterator[tuple[Any, FakeBotConnector]]:
     """Baton with BATON_TEAMS_DEV on loopback, a TeamsPoster and a fake Bot Connector; on exit every card
     the connector received is checked against the Adaptive Cards 1.5 schema and the 40 KB limit."""
     overrides.setdefault("teams_dev", True)
@@ -171,7 +171,8 @@ async def teams_baton(database_url: str, **overrides: Any) -> AsyncIterator[tupl
     async with FakeBotConnector() as connector:
         settings = replace(Settings(database_url=database_url), **overrides)
         poster = TeamsPoster.from_settings(settings)
-        async with running_baton(database_url, posters={"teams": poster}, run_worker=True, **overrides) as baton:
+        async with running_baton(database_url, posters={"teams": poster}, run_worker=True, clock=clock,
+                                 **overrides) as baton:
             yield baton, connector
         # Whatever the test did: every card Baton sent is Adaptive Card 1.5, valid, at most 40 KB.
         for card in connector.all_cards():

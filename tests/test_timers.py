@@ -34,7 +34,7 @@ async def _handoff(conversation_id: str = "va-1") -> int:
 
 async def _system_lines(conversation_id: int) -> list[str]:
     """Baton's lines in the thread (status changes for the customer's side are not thread lines)."""
-    return list(await Message.filter(conversation_id=conversation_id, sender="system", kind="text").values_list("text", flat=True))
+    return list(await Message.filter(conversation_id=conversation_id, sender="system", kind__in=("text", "reminder", "escalation")).values_list("text", flat=True))
 
 
 async def test_an_unclaimed_handoff_is_reannounced_once_then_escalated_once(database):

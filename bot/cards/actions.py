@@ -33,9 +33,11 @@ DETAILS_PAGE = "details_page"  # carries the conversation, customer, filter and 
 UNCLAIM = "unclaim"
 CASE_CLOSE = "case_close"
 CASE_CANCEL = "case_cancel"
+TRANSFER = "transfer"  # opens the transfer form (an agent or a queue)
+CASE_PRIORITY = "case_priority"  # opens the priority form of the linked case
 # Slack: the overflow menu itself; the chosen option's value names one of the menu's verbs.
 MENU = "menu"
-MENU_VERBS: tuple[str, ...] = (UNCLAIM, CASE_CLOSE, CASE_CANCEL)
+MENU_VERBS: tuple[str, ...] = (TRANSFER, UNCLAIM, CASE_PRIORITY, CASE_CLOSE, CASE_CANCEL)
 
 VERBS: tuple[str, ...] = (
     CLAIM,
@@ -55,6 +57,8 @@ VERBS: tuple[str, ...] = (
     UNCLAIM,
     CASE_CLOSE,
     CASE_CANCEL,
+    TRANSFER,
+    CASE_PRIORITY,
     MENU,
 )
 

@@ -379,10 +379,11 @@ def _card_actions(summary: CustomerSummary, *, details: bool = False) -> Block |
 
 
 def _claimed_menu(summary: CustomerSummary, payload: ActionPayload) -> dict[str, Any]:
-    """The claimed card's overflow menu: give the conversation back, and the linked case's close and cancel."""
-    choices = [("Unclaim", act.UNCLAIM)]
+    """The claimed card's overflow menu: transfer or give the conversation back, and the linked case's priority, close and cancel."""
+    choices = [("Transfer…", act.TRANSFER), ("Unclaim", act.UNCLAIM)]
     if summary.issue is not None:
-        choices += [("Close case", act.CASE_CLOSE), ("Cancel case (deletes its comments)", act.CASE_CANCEL)]
+        choices += [("Priority…", act.CASE_PRIORITY), ("Close case", act.CASE_CLOSE),
+                    ("Cancel case (deletes its comments)", act.CASE_CANCEL)]
     return {
         "type": "overflow",
         "action_id": act.slack_action_id(act.MENU),

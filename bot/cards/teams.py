@@ -295,10 +295,11 @@ def _card_actions(summary: CustomerSummary) -> list[Element]:
     secondary = []
     if c is not None and cards.is_claimed(c) and not cards.is_wrapped(c):
         # The claimed card's menu: Teams shows secondary actions under "…".
-        secondary.append(_execute("Unclaim", act.UNCLAIM, payload))
+        # Teams draws at most 6 actions on a card (3 are primary): the case's priority, close and cancel
+        # share one "Case…" form (bot/teams/dialogs.priority_form).
+        secondary += [_execute("Transfer…", act.TRANSFER, payload), _execute("Unclaim", act.UNCLAIM, payload)]
         if summary.issue is not None:
-            secondary += [_execute("Close case", act.CASE_CLOSE, payload),
-                          _execute("Cancel case (deletes its comments)", act.CASE_CANCEL, payload)]
+            secondary.append(_execute("Case…", act.CASE_PRIORITY, payload))
     for action in secondary:
         action["mode"] = action["fallback"]["mode"] = "secondary"
     if p is not None:

@@ -52,25 +52,37 @@ def agent_of(actor: Actor, target: str) -> Actor | None:
 
 async def transfer(services: Services, actor: Actor, conversation_id: int, target: str) -> str:
     """To `<@agent>` (claimed by them at once) or to a queue (unclaimed, in that queue)."""
-    await _may_move(services, actor, conversation_id)
-    ref, now = public_id(conversation_id), services.clock()
     agent = agent_of(actor, target)
     if agent is not None:
-        if (agent.platform, agent.user_id) == (actor.platform, actor.user_id):
-            raise UserError(f"#{ref} is already yours.", field="to")
-        await conversations.transfer(conversation_id, agent, targets=services.targets, now=now)
-        services.wake()
-        return f"#{ref} is now claimed by {agent.label}; their thread replies go to the customer."
+        return await transfer_to_agent(services, actor, conversation_id, agent)
+    return await transfer_to_queue(services, actor, conversation_id, target)
+
+
+async def transfer_to_agent(services: Services, actor: Actor, conversation_id: int, agent: Actor, *,
+                            field: str = "to") -> str:
+    await _may_move(services, actor, conversation_id)
+    ref = public_id(conversation_id)
+    if (agent.platform, agent.user_id) == (actor.platform, actor.user_id):
+        raise UserError(f"#{ref} is already yours.", field=field)
+    await conversations.transfer(conversation_id, agent, targets=services.targets, now=services.clock())
+    services.wake()
+    return f"#{ref} is now claimed by {agent.label}; their thread replies go to the customer."
+
+
+async def transfer_to_queue(services: Services, actor: Actor, conversation_id: int, target: str, *,
+                            field: str = "to") -> str:
+    await _may_move(services, actor, conversation_id)
+    ref, now = public_id(conversation_id), services.clock()
     queue = target.strip().lstrip("#")
     if not _QUEUE.match(queue):
-        raise UserError(f"Transfer to an agent (mention them) or a queue name, not “{target}”.", field="to")
+        raise UserError(f"Transfer to an agent (mention them) or a queue name, not “{target}”.", field=field)
     if not await conversations.unclaim(conversation_id, by=actor.label, queue=queue, targets=services.targets, now=now):
         raise UserError(f"#{ref} is no longer claimed.")
     services.wake()
     return f"#{ref} is now in the {queue} queue, waiting for an agent."
 
 
-async def _linked_case(conversation_id: int) -> cases.CaseRef:
+async def linked_case(conversation_id: int) -> cases.CaseRef:
     record = await load_conversation(conversation_id)
     if record is None or record.case_id is None:
         raise UserError(f"#{public_id(conversation_id)} has no case. Link one with `case <case>` or `case new <title>`.")
@@ -87,7 +99,7 @@ async def _touch(services: Services, case: cases.CaseRef) -> None:
 
 
 async def close_case(services: Services, actor: Actor, conversation_id: int) -> str:
-    case = await _linked_case(conversation_id)
+    case = await linked_case(conversation_id)
     if case.status in ("closed", "canceled"):
         raise UserError(f"Case {case.number} is already {case.status}.")
     await cases.set_status(case, "closed", by=actor.label, now=services.clock())
@@ -96,7 +108,7 @@ async def close_case(services: Services, actor: Actor, conversation_id: int) -> 
 
 
 async def cancel_case(services: Services, actor: Actor, conversation_id: int) -> str:
-    case = await _linked_case(conversation_id)
+    case = await linked_case(conversation_id)
     if case.status == "canceled":
         raise UserError(f"Case {case.number} is already canceled.")
     removed = await cases.set_status(case, "canceled", by=actor.label, now=services.clock())
@@ -109,7 +121,7 @@ async def set_priority(services: Services, actor: Actor, conversation_id: int, p
     chosen = next((p for p in PRIORITIES if p.lower() == priority.strip().lower()), None)
     if chosen is None:
         raise UserError(f"Priority is one of: {', '.join(PRIORITIES)}.", field="priority")
-    case = await _linked_case(conversation_id)
+    case = await linked_case(conversation_id)
     await cases.set_priority(case, chosen, now=services.clock())
     await _touch(services, case)
     return f"Case {case.number} now has priority {chosen}."

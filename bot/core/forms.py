@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from bot.core import actions, page_links, roles, threads
+from bot.core import actions, control, page_links, roles, threads
 from bot.core.services import Services
 from bot.domain import PROFILE_FORM_FIELDS, Actor, CustomerSummary, Form, FormSubmission, Outcome, public_id
 from bot.errors import UserError
+from storage import cases, conversations
 
 
 def _int(value: object) -> int | None:
@@ -73,6 +74,18 @@ async def open_form(services: Services, actor: Actor, name: str, ids: Mapping[st
     if name == "search":
         conversation = _need(ids, "conversation")
         return Form("search", {"conversation": conversation}, {"public_id": public_id(conversation)})
+    if name == "transfer":
+        conversation = _need(ids, "conversation")
+        # The agents Baton has met on the caller's platform (a picker, the same on both), the caller left out.
+        agents = tuple((user_id, label) for user_id, label in await conversations.known_agents(actor.platform)
+                       if user_id != actor.user_id)
+        return Form("transfer", {"conversation": conversation}, {"public_id": public_id(conversation), "agents": agents})
+    if name == "priority":
+        conversation = _need(ids, "conversation")
+        case = await control.linked_case(conversation)  # no case: refused before a form opens
+        return Form("priority", {"conversation": conversation},
+                    {"public_id": public_id(conversation), "case": case.number, "priorities": control.PRIORITIES,
+                     "priority": await cases.priority_of(case.id) or "Normal"})
     raise UserError("That form is not one Baton knows.")
 
 
@@ -109,6 +122,21 @@ async def _search_and_link(services: Services, actor: Actor, conversation: int, 
         return Outcome(form=pick_form(conversation, found, query), candidates=tuple(found), conversation_id=conversation)
     text = await actions.link_customer(services, actor, conversation, found[0].customer_id)
     return Outcome(text=text, card=await _card_of(services, conversation), conversation_id=conversation)
+
+
+async def _transfer(services: Services, actor: Actor, conversation: int, agent: str, queue: str) -> str:
+    """The transfer form: an agent from the picker, or a queue typed; exactly one."""
+    if agent and queue:
+        raise UserError("Choose an agent or type a queue, not both.", field="queue")
+    if queue:
+        return await control.transfer_to_queue(services, actor, conversation, queue, field="queue")
+    if not agent:
+        raise UserError("Choose an agent, or type the queue to put it back in.", field="agent")
+    known = dict(await conversations.known_agents(actor.platform))
+    if agent not in known:
+        raise UserError("That agent is not one Baton knows here; pick one from the list.", field="agent")
+    to = Actor(platform=actor.platform, user_id=agent, display_name=known[agent], role="agent")
+    return await control.transfer_to_agent(services, actor, conversation, to, field="agent")
 
 
 async def submit(services: Services, submission: FormSubmission) -> Outcome:
@@ -148,6 +176,14 @@ async def submit(services: Services, submission: FormSubmission) -> Outcome:
         return Outcome(text=await actions.anonymize(services, actor, _need(ids, "customer")))
     if name == "search":
         return await _search_and_link(services, actor, _need(ids, "conversation"), _text(values, "query"))
+    if name == "transfer":
+        conversation = _need(ids, "conversation")
+        text = await _transfer(services, actor, conversation, _text(values, "agent").strip(), _text(values, "queue").strip())
+        return Outcome(text=text, card=await _card_of(services, conversation), conversation_id=conversation)
+    if name == "priority":
+        conversation = _need(ids, "conversation")
+        text = await control.set_priority(services, actor, conversation, _text(values, "priority"))
+        return Outcome(text=text, card=await _card_of(services, conversation), conversation_id=conversation)
     if name == "pick":
         conversation = _need(ids, "conversation")
         chosen = _int(values.get("customer"))

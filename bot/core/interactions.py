@@ -184,6 +184,16 @@ async def case_cancel(services: Services, action: CardAction) -> Outcome:
     return await _with_card(services, conversation, await control.cancel_case(services, action.actor, conversation))
 
 
+async def transfer(services: Services, action: CardAction) -> Outcome:
+    form = await forms.open_form(services, action.actor, "transfer", {"conversation": _conversation(action)})
+    return Outcome(form=form, conversation_id=action.conversation_id)
+
+
+async def case_priority(services: Services, action: CardAction) -> Outcome:
+    form = await forms.open_form(services, action.actor, "priority", {"conversation": _conversation(action)})
+    return Outcome(form=form, conversation_id=action.conversation_id)
+
+
 VERBS: dict[str, Verb] = {
     verbs.CLAIM: claim,
     verbs.ADD_NOTE: add_note,
@@ -202,6 +212,8 @@ VERBS: dict[str, Verb] = {
     verbs.UNCLAIM: unclaim,
     verbs.CASE_CLOSE: case_close,
     verbs.CASE_CANCEL: case_cancel,
+    verbs.TRANSFER: transfer,
+    verbs.CASE_PRIORITY: case_priority,
 }
 
 

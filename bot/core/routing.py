@@ -10,9 +10,11 @@ customer (SPEC 3.2).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from bot.core.services import Services
+from bot.domain import Alert
 from bot.settings import Settings
 from storage import audit, conversations, outbox, routes
 
@@ -58,3 +60,61 @@ async def cannot_route(services: Services, conversation_id: int) -> bool:
         services.wake()
         log.warning("conversation %s has no channel on any platform: handoff.status failed sent", conversation_id)
     return failed
+
+
+# --------------------------------------------------------------------------- who a timer reaches
+
+ALERT_KINDS = ("reminder", "escalation")  # Message.kind of the timers' thread lines
+_SLACK_ID = re.compile(r"[A-Z0-9]{3,}")
+SLACK_CONVERSATION_PREFIXES = "CGDUW"  # a channel, a private channel, a DM, a user: chat.postMessage takes each
+
+
+def _slack_group(value: str) -> bool:
+    return value[0] == "S" and bool(_SLACK_ID.fullmatch(value))
+
+
+def _slack_conversation(value: str) -> bool:
+    return value[0] in SLACK_CONVERSATION_PREFIXES and bool(_SLACK_ID.fullmatch(value))
+
+
+def _mention_on(platform: str, audience: str | None) -> str | None:
+    """`notify` is one value for every platform: a Slack user group id means something in Slack only,
+    anything else is a Teams tag (never a Slack id or a channel)."""
+    if not audience:
+        return None
+    if platform == "slack":
+        return audience if _slack_group(audience) else None
+    if platform == "teams":
+        slackish = _SLACK_ID.fullmatch(audience) and audience[0] in "S" + SLACK_CONVERSATION_PREFIXES
+        return None if slackish or audience.startswith("19:") else audience
+    return None
+
+
+def _destination_on(platform: str, audience: str | None) -> str | None:
+    if not audience:
+        return None
+    if platform == "slack":
+        return audience if _slack_conversation(audience) else None
+    if platform == "teams":
+        return audience if audience.startswith("19:") else None
+    return None
+
+
+def alert_for(platform: str, kind: str, queue: str | None, settings: Settings) -> Alert | None:
+    """How a reminder or an escalation of `queue` reaches people on `platform` (SPEC 5).
+
+    A reminder mentions the queue's `notify` group when it has one there, else it is shown in the
+    channel. An escalation is posted, with a link to the thread, to `escalate_to` when that is a channel
+    or user of this platform; an `escalate_to` user group is mentioned instead; with neither, the
+    escalation is shown in the channel and mentions `notify` like a reminder."""
+    if kind not in ALERT_KINDS:
+        return None
+    notify = _mention_on(platform, settings.notify_for(queue))
+    if kind == "reminder":
+        return Alert(kind, broadcast=notify is None, mention=notify)
+    escalate_to = settings.escalate_to_for(queue)
+    elsewhere = _destination_on(platform, escalate_to)
+    if elsewhere:
+        return Alert(kind, elsewhere=elsewhere)
+    mention = _mention_on(platform, escalate_to) or notify
+    return Alert(kind, broadcast=True, mention=mention)

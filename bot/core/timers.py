@@ -22,15 +22,16 @@ REMINDED, ESCALATED = 1, 2
 async def sweep_unclaimed(services: Services) -> int:
     settings, now = services.settings, services.clock()
     sent = 0
-    for level, minutes, text in (
-        (REMINDED, settings.timers.reminder_minutes, "Still waiting for an agent after {m:g} minutes. Claim it from the card."),
-        (ESCALATED, settings.timers.escalate_minutes, "Escalated: unclaimed for {m:g} minutes."),
+    # The line's kind says who else it reaches: routing.alert_for decides it per platform at delivery.
+    for level, kind, minutes, text in (
+        (REMINDED, "reminder", settings.timers.reminder_minutes, "Still waiting for an agent after {m:g} minutes. Claim it from the card."),
+        (ESCALATED, "escalation", settings.timers.escalate_minutes, "Escalated: unclaimed for {m:g} minutes."),
     ):
         for conversation_id in await timers.unclaimed_due(level, now - timedelta(minutes=minutes)):
             if await timers.mark_level(conversation_id, level):
                 await conversations.add_message(
                     conversation_id, sender="system", text=text.format(m=minutes), sender_name="Baton",
-                    posted_from=None, internal=True, targets=services.thread_targets, now=now,
+                    posted_from=None, internal=True, targets=services.thread_targets, now=now, kind=kind,
                 )
                 sent += 1
     if sent:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Protocol
 
-from bot.domain import ConversationFacts, CustomerSummary
+from bot.domain import Alert, ConversationFacts, CustomerSummary
 
 
 class RetryLater(Exception):
@@ -53,6 +53,7 @@ class OutgoingMessage:
     internal: bool
     at: datetime
     transcript: bool = False  # a line the handoff brought (may go out with its neighbours as one post)
+    alert: Alert | None = None  # a timer's line that must reach people beyond the thread
 
 
 class ThreadPoster(Protocol):

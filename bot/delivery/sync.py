@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from bot.core.roles import channel_view
+from bot.core.routing import alert_for
 from bot.core.summary import conversation_facts, summary_for_conversation
 from bot.delivery.files import customer_file_link
 from bot.delivery.poster import OutgoingMessage, ThreadPoster, ThreadRef
@@ -48,7 +49,7 @@ def _labeler(record: ConversationRecord, summary: CustomerSummary | None) -> Cal
     return label
 
 
-def _outgoing(stored: posts.StoredMessage, label: Callable[[posts.StoredMessage], str]) -> OutgoingMessage:
+def _outgoing(stored: posts.StoredMessage, label: Callable[[posts.StoredMessage], str], alert=None) -> OutgoingMessage:
     return OutgoingMessage(
         id=stored.id,
         sender=stored.sender,
@@ -58,6 +59,7 @@ def _outgoing(stored: posts.StoredMessage, label: Callable[[posts.StoredMessage]
         internal=stored.internal,
         at=stored.at,
         transcript=stored.transcript_index is not None and not stored.internal,
+        alert=alert,
     )
 
 
@@ -152,7 +154,9 @@ async def sync_conversation(
             if len(group) > 1 or (together and group[0].transcript_index is not None and not group[0].internal):
                 refs = await poster.post_lines(thread, [_outgoing(m, label) for m in group], **mark)
             else:
-                refs = [await poster.post_reply(thread, _outgoing(group[0], label), **mark)]
+                # Who a timer's line reaches is decided here, once, from the queue's [routing] settings.
+                alert = alert_for(poster.name, group[0].kind, record.queue, settings)
+                refs = [await poster.post_reply(thread, _outgoing(group[0], label, alert), **mark)]
             # Customer messages and interaction logs (which quote them) keep their platform id, so that
             # anonymizing can reach them later.
             posted = [(m.id, ref) for m, ref in zip(group, refs) if (m.sender == "customer" or m.kind == "log") and ref]

@@ -37,9 +37,11 @@ ANONYMIZE = "baton_anonymize_modal"
 SEARCH = "baton_search_modal"
 PICK = "baton_pick_modal"
 INFO = "baton_info_modal"
+TRANSFER = "baton_transfer_modal"
+PRIORITY = "baton_priority_modal"
 CALLBACK_IDS: Mapping[str, str] = {
     "note": NOTE, "comment": COMMENT, "wrapup": WRAPUP, "profile": PROFILE, "merge_confirm": MERGE,
-    "anonymize_confirm": ANONYMIZE, "search": SEARCH, "pick": PICK,
+    "anonymize_confirm": ANONYMIZE, "search": SEARCH, "pick": PICK, "transfer": TRANSFER, "priority": PRIORITY,
 }
 FORM_OF_CALLBACK: Mapping[str, str] = {callback: form for form, callback in CALLBACK_IDS.items()}
 
@@ -215,9 +217,39 @@ def pick_modal(form: Form, meta: str) -> View:
     return _modal(PICK, "Link customer", blocks, meta, submit="Link")
 
 
+def _option(text: object, value: str) -> dict[str, Any]:
+    return {"text": plain(text, SLACK_OPTION_TEXT, single_line=True), "value": value[:SLACK_OPTION_VALUE]}
+
+
+def transfer_modal(form: Form, meta: str) -> View:
+    agents: Sequence[tuple[str, str]] = form.values.get("agents") or ()
+    blocks = [_info(f"Give #{form.values.get('public_id')} to another agent (it is theirs at once), "
+                    "or put it back in a queue for the next agent.")]
+    if agents:
+        select = {"type": "static_select", "action_id": "agent", "placeholder": label("Agent"),
+                  "options": [_option(name, user_id) for user_id, name in agents[:SLACK_SELECT_OPTIONS]]}
+        blocks.append({"type": "input", "block_id": "agent", "label": label("To an agent"), "element": select,
+                       "optional": True})
+    blocks.append(_text_input("queue", "Or to a queue", optional=True, placeholder="billing"))
+    return _modal(TRANSFER, "Transfer", blocks, meta, submit="Transfer")
+
+
+def priority_modal(form: Form, meta: str) -> View:
+    options = [_option(p, p) for p in form.values.get("priorities") or ()]
+    select: dict[str, Any] = {"type": "static_select", "action_id": "priority", "placeholder": label("Priority"),
+                              "options": options}
+    current = next((o for o in options if o["value"] == form.values.get("priority")), None)
+    if current:
+        select["initial_option"] = current
+    blocks = [_info(f"The priority of case {form.values.get('case')}, linked to #{form.values.get('public_id')}."),
+              {"type": "input", "block_id": "priority", "label": label("Priority"), "element": select}]
+    return _modal(PRIORITY, "Case priority", blocks, meta, submit="Set priority")
+
+
 FORM_VIEWS: Mapping[str, Callable[[Form, str], View]] = {
     "note": note_modal, "comment": comment_modal, "wrapup": wrapup_modal, "profile": profile_modal,
     "merge_confirm": merge_modal, "anonymize_confirm": anonymize_modal, "search": search_modal, "pick": pick_modal,
+    "transfer": transfer_modal, "priority": priority_modal,
 }
 
 

@@ -37,7 +37,7 @@ from bot.cards.text import (
 )
 from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, RetryLater, ThreadRef, Unroutable
-from bot.domain import ConversationFacts, CustomerFile, CustomerSummary
+from bot.domain import Alert, ConversationFacts, CustomerFile, CustomerSummary
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -178,12 +178,14 @@ class SlackPoster:
                                     timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
             yield response
 
-    async def _call(self, stored_channel: str, method: str, **kwargs: Any) -> Any:
+    async def _call(self, stored_channel: str, method: str, *, read: bool = False, **kwargs: Any) -> Any:
         channel, team = split_channel(stored_channel)
         client = await self._client(team)
-        if method == "chat.postMessage":
+        if method == "chat.postMessage":  # the pace is for posts; reads have their own limits
             await self.pace.wait(channel)
         try:
+            if read:  # read methods (chat.getPermalink) take form arguments, not JSON
+                return await client.api_call(method, http_verb="GET", params={"channel": channel, **kwargs})
             return await client.api_call(method, json={"channel": channel, **kwargs})
         except SlackApiError as error:
             if error.response.status_code == 429:
@@ -227,6 +229,11 @@ class SlackPoster:
         if message.internal:
             label = f"{label} (internal)"
         fallback, blocks = render_transcript_line(label, message.text)
+        if message.alert is not None and message.alert.mention:
+            # The id was checked to be a user group id (routing.alert_for): safe as mrkdwn.
+            mention = f"<!subteam^{message.alert.mention}>"
+            blocks.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": mention}})
+            fallback = f"{mention} {fallback}"
         files = attachment_lines(message.attachments)
         if files:
             blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": files, "emoji": True}]})
@@ -241,7 +248,17 @@ class SlackPoster:
             unfurl_links=False,
             unfurl_media=False,
             **({"metadata": {"event_type": MARK_EVENT, "event_payload": mark}} if mark is not None else {}),
+            **alert_options(message.alert),
         )
+        if message.alert is not None and message.alert.elsewhere:
+            try:
+                await self._post_elsewhere(thread, message)
+            except SlackApiError as error:
+                reason = error.response.get("error")
+                if reason not in REDACTION_DONE:
+                    raise
+                # escalate_to Baton may not post in: retrying would only repeat the thread line.
+                log.warning("escalation of %s to %s not posted (%s)", thread.channel, message.alert.elsewhere, reason)
         return response["ts"]
 
     async def post_file(self, thread: ThreadRef, message: OutgoingMessage, file: CustomerFile, *,
@@ -320,6 +337,17 @@ class SlackPoster:
         found = await self._marked(thread.channel, "conversations.replies", ts=thread.thread_ref)
         return [(int(p["first"]), int(p["last"]), ts) for p, ts in found
                 if p.get("conversation") == conversation_id and "first" in p and "last" in p and ts]
+    async def _post_elsewhere(self, thread: ThreadRef, message: OutgoingMessage) -> None:
+        """An escalation: a new message in `escalate_to` (a channel, or a user's DM with Baton) linking the thread."""
+        alert = message.alert
+        _, team = split_channel(thread.channel)
+        found = await self._call(thread.channel, "chat.getPermalink", read=True, message_ts=thread.root_ref)
+        target = f"{alert.elsewhere}{TEAM_MARK}{team}" if team else alert.elsewhere
+        line = slack_literal(clean(message.text), SLACK_SECTION_TEXT - 200)
+        link = f"<{found['permalink']}|Open the thread>"
+        await self._call(target, "chat.postMessage", text=f"{line} {found['permalink']}",
+                         blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f"{line}\n{link}"}}],
+                         username="Baton", icon_emoji=ICONS["system"], unfurl_links=False, unfurl_media=False)
 
     async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
         """Deleted, not edited: the customer's name is the message's author name, which `chat.update`
@@ -342,6 +370,11 @@ class SlackPoster:
             blocks=render_summary_blocks(summary),
         )
         return None
+
+
+def alert_options(alert: Alert | None) -> dict[str, Any]:
+    """A reminder or escalation shown in the channel too: Slack's reply_broadcast on the thread reply."""
+    return {"reply_broadcast": True} if alert is not None and alert.broadcast else {}
 
 
 def header_message(conversation: ConversationFacts) -> dict[str, Any]:

@@ -32,6 +32,8 @@ FORM_TITLES = {
     "anonymize_confirm": "Anonymize customer",
     "search": "Link customer",
     "pick": "Link customer",
+    "transfer": "Transfer",
+    "priority": "Case priority",
 }
 # Teams input limits of the profile form's fields (the fields themselves: bot.domain.PROFILE_FORM_FIELDS).
 PROFILE_LIMITS = {"first_name": 100, "last_name": 100, "company": 200, "gender": 30, "email": 320,
@@ -185,6 +187,43 @@ def search_form(conversation: str, *, inline: bool = False) -> Card:
     return card(body, actions, fallback="Link customer")
 
 
+def transfer_form(conversation: str, agents: Sequence[tuple[str, str]], *, inline: bool = False) -> Card:
+    body: list[dict[str, Any]] = [
+        heading(f"Transfer #{clean(conversation)}"),
+        plain("Give it to another agent (it is theirs at once), or put it back in a queue for the next agent.", 300,
+              isSubtle=True),
+    ]
+    if agents:
+        choices = [{"title": teams_text(name, 75, single_line=True) or user_id, "value": user_id}
+                   for user_id, name in list(agents)[:100]]
+        body.append({"type": "Input.ChoiceSet", "id": "agent", "label": "To an agent", "style": "compact",
+                     "choices": choices, "placeholder": "Agent"})
+    body.append({"type": "Input.Text", "id": "queue", "label": "Or to a queue", "maxLength": 100,
+                 "placeholder": "billing"})
+    actions = [_submit("Transfer", _form_data("transfer", conversation=conversation), inline=inline)]
+    if inline:
+        actions.append(_cancel(conversation, None))
+    return card(body, actions, fallback="Transfer")
+
+
+def priority_form(conversation: str, case: str, priorities: Sequence[str], current: str | None, *,
+                  inline: bool = False) -> Card:
+    body = [
+        heading(f"Priority of case {clean(case)}"),
+        {"type": "Input.ChoiceSet", "id": "priority", "label": "Priority", "isRequired": True, "style": "expanded",
+         "errorMessage": "Choose a priority.", "choices": [{"title": p, "value": p} for p in priorities],
+         **({"value": current} if current in priorities else {})},
+    ]
+    actions = [_submit("Set priority", _form_data("priority", conversation=conversation), inline=inline)]
+    if inline:  # the claimed card's "Case…": the case's close and cancel are here too (see bot/cards/teams.py)
+        for title, verb in (("Close case", act.CASE_CLOSE), ("Cancel case (deletes its comments)", act.CASE_CANCEL)):
+            data = act.teams_data(verb, ActionPayload(conversation=conversation))
+            actions.append({"type": "Action.Execute", "title": title, "verb": verb, "data": data,
+                            "fallback": {"type": "Action.Submit", "title": title, "data": data}})
+        actions.append(_cancel(conversation, None))
+    return card(body, actions, fallback="Case priority")
+
+
 def form_card(form: Form, *, inline: bool) -> Card:
     """A core form as a Teams card: a dialog (task module) or, `inline`, in place of the clicked card."""
     ids, values = form.ids, form.values
@@ -205,6 +244,11 @@ def form_card(form: Form, *, inline: bool) -> Card:
         return anonymize_form(ids["customer"], values.get("name") or "", inline=inline)
     if form.name == "search":
         return search_form(conversation, inline=inline)
+    if form.name == "transfer":
+        return transfer_form(conversation, values.get("agents") or (), inline=inline)
+    if form.name == "priority":
+        return priority_form(conversation, values.get("case") or "", values.get("priorities") or (),
+                             values.get("priority"), inline=inline)
     if form.name == "pick":
         return link_picker(conversation, values.get("candidates") or (), values.get("query") or "")
     raise ValueError(f"no Teams card for form {form.name!r}")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import logging
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from bot.cards.teams import card_attachment, render_summary_card
+from bot.cards.text import teams_text
 from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, ThreadRef, Unroutable
 from bot.domain import ConversationFacts, CustomerFile, CustomerSummary
@@ -89,9 +91,20 @@ class TeamsPoster:
         return ThreadRef(channel=channel, root_ref=activity_id, thread_ref=thread_id)
 
     async def post_reply(self, thread: ThreadRef, message: OutgoingMessage) -> str | None:
-        sent = await self.connector.send(await self._service_url(thread.channel), thread.thread_ref, _line(message))
+        service_url = await self._service_url(thread.channel)
+        sent = await self.connector.send(service_url, thread.thread_ref, _line(message))
         if not sent.get("id"):
             log.warning("Bot Connector gave no id for message %s: it cannot be redacted later", message.id)
+        alert = message.alert
+        if alert is not None and (alert.broadcast or alert.elsewhere):
+            # A thread reply reaches only the thread's followers: a channel post with a link reaches the channel.
+            try:
+                await self._channel_post(alert.elsewhere or thread.channel, service_url, thread, message)
+            except ConnectorError as error:
+                if error.status not in (403, 404):
+                    raise
+                # A channel Baton may not post in: retrying would only repeat the thread line.
+                log.warning("timer post to %s refused (%s)", alert.elsewhere or thread.channel, error.status)
         return sent.get("id")
 
     async def post_file(self, thread: ThreadRef, message: OutgoingMessage, file: CustomerFile, *,
@@ -109,6 +122,20 @@ class TeamsPoster:
         activity["attachments"] = [{"contentType": file.content_type, "contentUrl": url, "name": file.name}]
         sent = await self.connector.send(await self._service_url(thread.channel), thread.thread_ref, activity)
         return sent.get("id")
+
+    async def _channel_post(self, channel: str, service_url: str, thread: ThreadRef, message: OutgoingMessage) -> None:
+        reference = await installs.teams_reference(thread.channel) or {}
+        tenant = reference.get("tenantId") or (reference.get("conversation") or {}).get("tenantId")
+        link = thread_link(thread, tenant)
+        activity = dialogs.message(f"{dialogs.safe_text(message.text)}\n\n[Open the thread]({link})")
+        parameters = {
+            "isGroup": True,
+            "bot": self._bot(reference),
+            "channelData": {"channel": {"id": channel}, **({"tenant": {"id": tenant}} if tenant else {})},
+            "activity": activity,
+            **({"tenantId": tenant} if tenant else {}),
+        }
+        await self.connector.create_conversation(service_url, parameters, pace=channel)
 
     async def redact_reply(self, thread: ThreadRef, ref: str, message: OutgoingMessage) -> None:
         """Rewritten in place: in Teams the author is always the bot, the name lives in the text."""
@@ -131,8 +158,26 @@ class TeamsPoster:
 
 
 
+def thread_link(thread: ThreadRef, tenant: str | None) -> str:
+    """A Teams deep link to the thread's root message (https://teams.microsoft.com/l/message/…)."""
+    query = {"parentMessageId": thread.root_ref, **({"tenantId": tenant} if tenant else {})}
+    return f"https://teams.microsoft.com/l/message/{quote(thread.channel, safe='')}/{quote(thread.root_ref, safe='')}?{urlencode(query)}"
+
+
+def _mention(tag: str) -> tuple[str, dict[str, Any]]:
+    """A tag mention: the `<at>` text and its entity (Teams notifies the tag's members)."""
+    name = teams_text(tag, 100, single_line=True)
+    text = f"<at>{name}</at>"
+    return text, {"type": "mention", "text": text, "mentioned": {"id": tag, "name": name, "type": "tag"}}
+
+
 def _line(message: OutgoingMessage) -> dict[str, Any]:
     if message.sender == "system":  # Baton's own words (reminders, notices, the interaction log): no attribution
+        if message.alert is not None and message.alert.mention:
+            text, entity = _mention(message.alert.mention)
+            activity = dialogs.message(f"{text} {dialogs.safe_text(message.text)}")
+            activity["entities"] = [entity]
+            return activity
         return dialogs.message(dialogs.safe_text(message.text))
     text = dialogs.thread_line(message.sender_label, message.sender, message.text, internal=message.internal,
                                attachments=message.attachments)

@@ -1,6 +1,6 @@
 """A fake Slack Web API: a real aiohttp server on an ephemeral port that records every call.
 
-`/api/{method}` answers the methods Baton uses (auth.test, chat.*, views.*, users.info, conversations.*,
+`/api/{method}` answers the methods Baton uses (auth.test, chat.* including getPermalink, views.*, users.info, conversations.*,
 files.* upload v2, oauth.v2.access, apps.connections.open), checks the bearer token, and can be told to
 fail the next N calls with 429 + Retry-After or 500. `/response_url/{id}` records slash-command answers.
 `wait_for(predicate)` wakes on each recorded call; no sleeping.
@@ -82,6 +82,7 @@ class FakeSlack:
         self.reply_url_failures = 0  # "message" / "status:<state>" in the order they arrived
         self._failures: list[tuple[int, float | None, Callable[[str], bool]]] = []
         self._ts = itertools.count(1)
+        self.not_in: set[str] = set()  # channels Baton was never invited to: chat.postMessage says not_in_channel
         self.messages: set[tuple[str, str]] = set()  # (channel, ts) of the messages that exist, for chat.delete
         self.files: dict[str, tuple[bytes, str]] = {}  # url_private path -> (content, mimetype)
         self.file_requests: list[str | None] = []  # the Authorization header of each file download
@@ -249,6 +250,8 @@ class FakeSlack:
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "baton", "team_id": TEAM_ID,
                     "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
         if method == "chat.postMessage":
+            if args.get("channel") in self.not_in:
+                return {"ok": False, "error": "not_in_channel"}
             ts = self._next_ts()
             self.messages.add((args.get("channel"), ts))
             self.posted.setdefault(str(args.get("channel")), []).append({
@@ -256,6 +259,15 @@ class FakeSlack:
                 "metadata": args.get("metadata"), "username": args.get("username"), "bot_id": BOT_ID})
             return {"ok": True, "channel": args.get("channel"), "ts": ts,
                     "message": {"text": args.get("text"), "bot_id": BOT_ID}}
+        if method == "chat.getPermalink":
+            # Slack's wire format: GET channel + message_ts; the archive link of a message that exists.
+            channel, ts = args.get("channel"), args.get("message_ts")
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            if (channel, ts) not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": channel,
+                    "permalink": f"https://test.slack.com/archives/{channel}/p{str(ts).replace('.', '')}"}
         if method == "chat.delete":
             if (args.get("channel"), args.get("ts")) not in self.messages:
                 return {"ok": False, "error": "message_not_found"}
