@@ -592,6 +592,8 @@ class StatusEvent:
     state: str
     by: str | None  # the agent, when one made the change
     at: datetime
+    # The disposition of `completed`, kept with the event: the conversation may be read before the wrap-up commits.
+    code: str | None = None
 
 
 # --------------------------------------------------------------------------- stored conversations

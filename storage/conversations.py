@@ -55,11 +55,13 @@ async def current_conversation(actor: Actor) -> int | None:
     return agent.current_conversation_id if agent else None
 
 
-async def record_status(conversation_id: int, state: str, *, by: str | None, now: datetime) -> None:
+async def record_status(conversation_id: int, state: str, *, by: str | None, now: datetime,
+                        code: str | None = None) -> None:
     """A status change the customer's side hears (SPEC 3.1 status / 3.2 handoff.status), queued in the same
-    ordered stream as the agents' replies, inside the caller's transaction."""
+    ordered stream as the agents' replies, inside the caller's transaction. A disposition `code` travels with
+    the event itself (in the row's JSON), never read back from the conversation later."""
     await Message.create(conversation_id=conversation_id, kind="status", sender="system", sender_name=by, text=state,
-                         internal=True, at=now)
+                         internal=True, at=now, attachments=[{"code": code}] if code else [])
 
 
 async def claim(conversation_id: int, actor: Actor, *, targets: Sequence[str], now: datetime) -> ClaimOutcome:
@@ -188,7 +190,7 @@ async def wrap_up(
         )
         if not done:
             return False
-        await record_status(conversation_id, "completed", by=author, now=now)
+        await record_status(conversation_id, "completed", by=author, now=now, code=code)
         row = await Conversation.get(id=conversation_id)
         if row.customer_id is not None:
             await Activity.create(

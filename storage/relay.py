@@ -21,10 +21,15 @@ async def pending_for_source(conversation_id: int, limit: int = 50) -> list[Repl
         .limit(limit)
     )
     return [
-        StatusEvent(m.id, m.text, m.sender_name, m.at) if m.kind == "status"
+        StatusEvent(m.id, m.text, m.sender_name, m.at, code=_code(m.attachments)) if m.kind == "status"
         else Reply(m.id, m.sender_name or "Agent", m.text, tuple(m.attachments or ()), m.at, m.posted_from)
         for m in rows
     ]
+
+
+def _code(stored: Any) -> str | None:
+    first = stored[0] if isinstance(stored, list) and stored else None
+    return first.get("code") if isinstance(first, dict) else None
 
 
 async def shared_file(message_id: int, index: int) -> tuple[str, dict[str, Any]] | None:

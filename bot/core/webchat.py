@@ -258,7 +258,7 @@ async def relay_status(services: Services, conversation: ConversationRecord, eve
     if status == "claimed":
         payload.update(agent=event.by, text=f"{event.by or 'An agent'} joined")
     elif status == "ended":
-        by_visitor = conversation.wrapup_code == END_CODE
+        by_visitor = (event.code or conversation.wrapup_code) == END_CODE
         payload.update(text="You ended the chat." if by_visitor else "The agent ended the chat.",
                        csat=services.settings.webchat.csat)
     else:

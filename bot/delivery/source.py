@@ -40,7 +40,7 @@ def status_detail(conversation: ConversationRecord, event: StatusEvent) -> str |
     """The message of Bot Framework's handoff.status, and the disposition for `completed`."""
     return {
         "accepted": f"Claimed by {event.by or conversation.claimed_by}",
-        "completed": conversation.wrapup_code,
+        "completed": event.code or conversation.wrapup_code,
         "failed": "No agent channel is configured for this queue",
         "queued": "Back in the queue for the next agent",
     }.get(event.state)

@@ -54,7 +54,7 @@ class WebhookChannel:
         if event.by:
             body["agent"] = {"name": event.by}
         if event.state == "completed":
-            body["disposition"] = conversation.wrapup_code
+            body["disposition"] = event.code or conversation.wrapup_code
         await self._post(conversation, body, what=f"status {event.id}")
 
     async def send_reply(self, conversation: ConversationRecord, reply: Reply, files: list[dict[str, Any]]) -> None:
