@@ -33,7 +33,7 @@ from bot.sample_data import (
     QUEUES, BOT,
 )
 from storage import db
-from storage.seeding import BulkWriter, analyze, existing_identity_values
+from storage.seeding import BulkWriter, analyze, database_size_bytes, existing_identity_values
 
 
 HISTORY_DAYS = 730  # orders, cases and conversations happen over the past two years
@@ -56,6 +56,7 @@ class SeedReport:
     featured_customer_id: int | None = None
     seconds: float = 0.0
     write_seconds: float = 0.0
+    database_bytes: int = 0  # the whole database's size after seeding
     customer_ids: tuple[int, ...] = field(default=(), repr=False)
 
     @property
@@ -77,6 +78,7 @@ class SeedReport:
             f"conversations  {self.conversations:>10,}  ({self.messages:,} messages)",
             f"timeline       {self.activities:>10,}",
             f"{self.rows:,} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s; {self.write_seconds:.1f} s writing)",
+            f"database size  {self.database_bytes / 1e6:>10,.1f} MB",
         ]
 
     def _take(self, counts: dict[str, int]) -> None:
@@ -512,6 +514,7 @@ async def seed(
                 progress(index + 1, customers)
     await analyze()
     report._take(writer.counts)
+    report.database_bytes = await database_size_bytes()
     report.customer_ids = tuple(ids)
     report.write_seconds = writer.flush_seconds
     report.seconds = time.perf_counter() - started

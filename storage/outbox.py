@@ -111,6 +111,7 @@ async def renew_all(owner: str, job_ids: list[int], *, now: datetime) -> set[int
 
 _RENEW_SQL = ("UPDATE outbox_job SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_owner LIKE $3 "
               "RETURNING id")
+_TAKEN_SQL = "SELECT id FROM outbox_job WHERE id = ANY($1::bigint[]) AND lease_owner NOT LIKE $2"
 
 
 class LeaseRenewer:
@@ -135,6 +136,18 @@ class LeaseRenewer:
         except Exception:
             await self.close()  # a broken connection: the next beat opens a new one
             raise
+        return {row["id"] for row in rows}
+
+    async def taken(self, owner: str, job_ids: list[int]) -> set[int]:
+        """Which of `job_ids` another worker leases now. A job not renewed may also just have been
+        completed or pushed back by this worker (its lease cleared a moment before the renewal ran):
+        that sync is finishing, not lost, and must not be cancelled."""
+        if not job_ids:
+            return set()
+        if self._conn is None:
+            return set(await OutboxJob.filter(id__in=job_ids, lease_owner__isnull=False)
+                       .exclude(lease_owner__startswith=f"{owner}.").values_list("id", flat=True))
+        rows = await self._conn.fetch(_TAKEN_SQL, job_ids, f"{owner}.%", timeout=RENEW_EVERY.total_seconds() * 2)
         return {row["id"] for row in rows}
 
     async def close(self) -> None:

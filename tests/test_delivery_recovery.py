@@ -196,3 +196,21 @@ async def test_the_heartbeat_renews_while_every_pooled_connection_is_busy(databa
         await renewer.close()
 
     assert await outbox.lease_due("two", now=T0 + outbox.LEASE + timedelta(seconds=1), limit=10, targets=["slack"]) == []
+
+
+async def test_a_sync_that_just_finished_is_not_taken_for_lost(database):
+    """Only a lease another process holds stops a sync; one this worker just completed is not 'lost'."""
+    await _one_handoff()
+    [mine] = await outbox.lease_due("one", now=T0, limit=10, targets=["slack"])
+    renewer = outbox.LeaseRenewer()
+    try:
+        await outbox.complete(mine, "one")
+        assert await renewer.renew_all("one", [mine.job_id], now=T0) == set()
+        assert await renewer.taken("one", [mine.job_id]) == set()
+
+        await _one_handoff()  # the same conversation id: its job is due again
+        await OutboxJob.filter(id=mine.job_id).update(requested_rev=mine.revision + 1)
+        [theirs] = await outbox.lease_due("two", now=T0, limit=10, targets=["slack"])
+        assert await renewer.taken("one", [theirs.job_id]) == {theirs.job_id}
+    finally:
+        await renewer.close()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import subprocess
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import phonenumbers
 
@@ -14,6 +19,8 @@ from bot.seed import add_customer, add_history, run_seed, seed
 from storage import db
 from storage.customers import create_customer, find_by_identities
 from storage.seeding import identity_values, shared_identities, table_counts
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NOW = datetime(2026, 11, 22, 10, 5, tzinfo=timezone.utc)
 CUSTOMERS = 260  # enough for two deliberately shared identities (every 250th customer shares one)
@@ -155,3 +162,16 @@ async def test_run_seed_connects_migrates_seeds_and_disconnects(database_url):
         assert created > max(report.customer_ids)
     finally:
         await db.disconnect()
+
+
+def test_baton_seed_shows_progress_then_the_time_and_the_database_size(database_url):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+    env.update(BATON_DATABASE_URL=database_url, COLUMNS="100")
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "seed", "--customers", "200"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert "seeding customers" in done.stdout and "200/200" in done.stdout  # the rich progress bar
+    assert re.search(r"rows in \d+\.\d s", done.stdout)
+    size = re.search(r"database size\s+([\d,.]+) MB", done.stdout)
+    assert size and float(size.group(1).replace(",", "")) > 0

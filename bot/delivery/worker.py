@@ -155,12 +155,13 @@ class OutboxWorker:
         running = list(self._inflight)
         try:
             held = await renewer.renew_all(self.owner, running, now=self.clock())
+            taken = await renewer.taken(self.owner, [job_id for job_id in running if job_id not in held])
         except Exception:  # the database is away: keep syncing; the next beat tries again
             log.warning("outbox lease renewal failed", exc_info=True)
             return
-        for job_id in running:
+        for job_id in taken:
             task = self._inflight.get(job_id)
-            if job_id not in held and task is not None and not task.done():
+            if task is not None and not task.done():
                 # Another process owns it now: stop before this one posts what that one posts.
                 log.warning("lease on outbox job %s was lost; its sync stops here", job_id)
                 task.cancel()
