@@ -59,7 +59,7 @@ async def load(urls: list[str], payloads: list[dict], rate: float, accepted: dic
                 try:
                     async with session.post(url + "/handoff", data=raw, headers=headers) as response:
                         answer = await response.json(content_type=None)
-                        if response.status == 202:
+                        if response.status in (200, 202):  # 200: a retry of one the dead process had stored
                             accepted[index] = answer["conversation"]
                             return
                 except (aiohttp.ClientError, asyncio.TimeoutError):

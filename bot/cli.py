@@ -48,10 +48,17 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     from bot.seed import run_seed
 
-    report = asyncio.run(run_seed(settings.database_url, args.customers, seed=args.random_seed))
-    print(report)
+    columns = (TextColumn("seeding customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task("seed", total=args.customers)
+        report = asyncio.run(run_seed(settings.database_url, args.customers, seed=args.random_seed,
+                                      progress=lambda done, total: bar.update(task, completed=done)))
+    print("\n".join(report.lines()))
     return 0
 
 

@@ -83,6 +83,18 @@ async def connect(database_url: str, *, migrate: bool = True) -> None:
     log.info("database connected (%s)", dialect())
 
 
+async def side_connection():
+    """A PostgreSQL connection of its own, outside the shared pool, to the database Tortoise is connected to
+    (None on SQLite, which has one connection anyway). The caller closes it."""
+    client = connections.get("default")
+    if client.capabilities.dialect != "postgres":
+        return None
+    import asyncpg
+
+    return await asyncpg.connect(host=client.host, port=client.port, user=client.user, password=client.password,
+                                 database=client.database, server_settings={"application_name": "baton-leases"})
+
+
 async def disconnect() -> None:
     await Tortoise.close_connections()
 

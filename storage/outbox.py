@@ -19,6 +19,7 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
+from storage import db
 from storage.models import OutboxJob
 
 LEASE = timedelta(seconds=6)  # renewed every RENEW_EVERY while held; a dead process's work is free after this
@@ -106,6 +107,56 @@ async def renew_all(owner: str, job_ids: list[int], *, now: datetime) -> set[int
         return set()
     await OutboxJob.filter(id__in=job_ids, lease_owner__startswith=f"{owner}.").update(lease_until=now + LEASE)
     return set(await OutboxJob.filter(id__in=job_ids, lease_owner__startswith=f"{owner}.").values_list("id", flat=True))
+
+
+_RENEW_SQL = ("UPDATE outbox_job SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_owner LIKE $3 "
+              "RETURNING id")
+_TAKEN_SQL = "SELECT id FROM outbox_job WHERE id = ANY($1::bigint[]) AND lease_owner NOT LIKE $2"
+
+
+class LeaseRenewer:
+    """`renew_all` for a worker's heartbeat. On PostgreSQL it runs on a connection of its own: in the
+    shared pool a renewal queued behind hundreds of running syncs' queries, came later than the 6 s
+    lease, and another process took (and posted again) work this one was still posting (the soak run
+    found duplicated transcripts that way). One statement: UPDATE … RETURNING."""
+
+    def __init__(self) -> None:
+        self._conn = None
+
+    async def renew_all(self, owner: str, job_ids: list[int], *, now: datetime) -> set[int]:
+        if not job_ids:
+            return set()
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await db.side_connection()
+        if self._conn is None:  # SQLite: one connection for everything
+            return await renew_all(owner, job_ids, now=now)
+        try:
+            rows = await self._conn.fetch(_RENEW_SQL, now + LEASE, job_ids, f"{owner}.%",
+                                          timeout=RENEW_EVERY.total_seconds() * 2)
+        except Exception:
+            await self.close()  # a broken connection: the next beat opens a new one
+            raise
+        return {row["id"] for row in rows}
+
+    async def taken(self, owner: str, job_ids: list[int]) -> set[int]:
+        """Which of `job_ids` another worker leases now. A job not renewed may also just have been
+        completed or pushed back by this worker (its lease cleared a moment before the renewal ran):
+        that sync is finishing, not lost, and must not be cancelled."""
+        if not job_ids:
+            return set()
+        if self._conn is None:
+            return set(await OutboxJob.filter(id__in=job_ids, lease_owner__isnull=False)
+                       .exclude(lease_owner__startswith=f"{owner}.").values_list("id", flat=True))
+        rows = await self._conn.fetch(_TAKEN_SQL, job_ids, f"{owner}.%", timeout=RENEW_EVERY.total_seconds() * 2)
+        return {row["id"] for row in rows}
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            try:
+                await conn.close(timeout=2)
+            except Exception:  # closing a broken connection: nothing left to do
+                conn.terminate()
 
 
 async def complete(lease: Lease, owner: str) -> None:

@@ -247,6 +247,17 @@ async def analyze(*, vacuum: bool = False) -> None:
 # --------------------------------------------------------------------------- reads for checks
 
 
+async def database_size_bytes() -> int:
+    """The database's size on disk: pages × page size on SQLite, `pg_database_size` on PostgreSQL."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "sqlite":
+        _, [pages] = await conn.execute_query("PRAGMA page_count")
+        _, [size] = await conn.execute_query("PRAGMA page_size")
+        return int(pages[0]) * int(size[0])
+    _, [row] = await conn.execute_query("SELECT pg_database_size(current_database())")
+    return int(row[0])
+
+
 async def existing_identity_values(kinds: Sequence[str]) -> set[tuple[str, str]]:
     """(kind, value) pairs already stored, so a second seeding run does not share identities by chance."""
     return set(await Identity.filter(kind__in=list(kinds)).values_list("kind", "value"))

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.signing import signed_headers
 from bot.slack.poster import SlackPoster
 from storage import outbox, routes
+from storage.db import dialect, unit_of_work
 from storage.models import OutboxJob
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.handoff_factory import make_generic_payload
@@ -164,3 +165,52 @@ async def test_a_renewed_lease_is_not_taken_by_another_process(database):
     assert await outbox.renew_all("one", [held[0].job_id], now=later) == {held[0].job_id}
 
     assert await outbox.lease_due("two", now=T0 + outbox.LEASE + timedelta(seconds=1), limit=10, targets=["slack"]) == []
+
+
+async def test_the_heartbeat_renews_while_every_pooled_connection_is_busy(database):
+    """The worker's renewals use a connection of their own (PostgreSQL): syncs holding the whole shared
+    pool must not delay them past the lease, or another process takes and posts the same work."""
+    await _one_handoff()
+    held = await outbox.lease_due("one", now=T0, limit=10, targets=["slack"])
+    renewer = outbox.LeaseRenewer()
+    later = T0 + outbox.LEASE - timedelta(seconds=1)
+    release = asyncio.Event()
+
+    async def busy() -> None:
+        async with unit_of_work():
+            await OutboxJob.filter(id=0).count()
+            await release.wait()  # holds a pooled connection, as a running sync does
+
+    if dialect() == "postgres":
+        holders = [asyncio.create_task(busy()) for _ in range(20)]
+        await asyncio.sleep(0.5)  # let them take every pooled connection (nothing to wait on)
+    else:
+        holders = []
+    try:
+        renewed = await asyncio.wait_for(renewer.renew_all("one", [held[0].job_id], now=later), timeout=5)
+        assert renewed == {held[0].job_id}
+        assert await renewer.renew_all("two", [held[0].job_id], now=later) == set(), "only the holder renews"
+    finally:
+        release.set()
+        await asyncio.gather(*holders)
+        await renewer.close()
+
+    assert await outbox.lease_due("two", now=T0 + outbox.LEASE + timedelta(seconds=1), limit=10, targets=["slack"]) == []
+
+
+async def test_a_sync_that_just_finished_is_not_taken_for_lost(database):
+    """Only a lease another process holds stops a sync; one this worker just completed is not 'lost'."""
+    await _one_handoff()
+    [mine] = await outbox.lease_due("one", now=T0, limit=10, targets=["slack"])
+    renewer = outbox.LeaseRenewer()
+    try:
+        await outbox.complete(mine, "one")
+        assert await renewer.renew_all("one", [mine.job_id], now=T0) == set()
+        assert await renewer.taken("one", [mine.job_id]) == set()
+
+        await _one_handoff()  # the same conversation id: its job is due again
+        await OutboxJob.filter(id=mine.job_id).update(requested_rev=mine.revision + 1)
+        [theirs] = await outbox.lease_due("two", now=T0, limit=10, targets=["slack"])
+        assert await renewer.taken("one", [theirs.job_id]) == {theirs.job_id}
+    finally:
+        await renewer.close()

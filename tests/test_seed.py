@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import subprocess
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import phonenumbers
 
-from bot import seed as seeding
+from bot import sample_data
 from bot.core.summary import summary_for_customer
 from bot.identity import normalize_email, normalize_phone
 from bot.seed import add_customer, add_history, run_seed, seed
 from storage import db
 from storage.customers import create_customer, find_by_identities
 from storage.seeding import identity_values, shared_identities, table_counts
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NOW = datetime(2026, 11, 22, 10, 5, tzinfo=timezone.utc)
 CUSTOMERS = 260  # enough for two deliberately shared identities (every 250th customer shares one)
@@ -26,12 +33,12 @@ async def _seed(customers: int = CUSTOMERS, *, featured: bool = True, rng_seed: 
 async def test_seeding_creates_the_featured_customer(database):
     report = await _seed()
 
-    assert await find_by_identities([("email", seeding.FEATURED_EMAIL)]) == [report.featured_customer_id]
-    assert await find_by_identities([("phone", seeding.FEATURED_PHONE)]) == [report.featured_customer_id]
-    assert await find_by_identities([("crm", seeding.FEATURED_CRM)]) == [report.featured_customer_id]
+    assert await find_by_identities([("email", sample_data.FEATURED_EMAIL)]) == [report.featured_customer_id]
+    assert await find_by_identities([("phone", sample_data.FEATURED_PHONE)]) == [report.featured_customer_id]
+    assert await find_by_identities([("crm", sample_data.FEATURED_CRM)]) == [report.featured_customer_id]
     summary = await summary_for_customer(report.featured_customer_id, now=NOW, topic_phrases=("damaged",))
-    assert summary.profile.display_name == seeding.FEATURED_NAME
-    assert (summary.profile.company, summary.profile.city) == (seeding.FEATURED_COMPANY, seeding.FEATURED_CITY)
+    assert summary.profile.display_name == sample_data.FEATURED_NAME
+    assert (summary.profile.company, summary.profile.city) == (sample_data.FEATURED_COMPANY, sample_data.FEATURED_CITY)
 
 
 async def test_the_featured_customer_has_the_active_damaged_parcel_case(database):
@@ -40,11 +47,11 @@ async def test_the_featured_customer_has_the_active_damaged_parcel_case(database
     summary = await summary_for_customer(report.featured_customer_id, now=NOW)
 
     newest = summary.recent_cases[0]
-    assert newest.number == seeding.FEATURED_CASE == "CAS-01234"
+    assert newest.number == sample_data.FEATURED_CASE == "CAS-01234"
     assert (newest.title, newest.priority, newest.status, newest.product) == (
         "Parcel arrived damaged", "High", "active", "Ceramic Vase Set",
     )
-    assert [case.number for case in summary.recent_cases] == list(reversed(seeding.FEATURED_CASES))
+    assert [case.number for case in summary.recent_cases] == list(reversed(sample_data.FEATURED_CASES))
 
 
 async def test_the_featured_customer_has_a_rich_history(database):
@@ -52,12 +59,12 @@ async def test_the_featured_customer_has_a_rich_history(database):
 
     summary = await summary_for_customer(report.featured_customer_id, now=NOW, topic_phrases=("damaged", "refund"))
 
-    assert summary.engagement.lifetime_values == (("USD", seeding.FEATURED_LIFETIME_VALUE),)
-    assert summary.engagement.order_count == len(seeding.FEATURED_ORDER_TOTALS)
-    assert summary.engagement.last_order_number == seeding.FEATURED_ORDER
-    assert summary.engagement.csat == round(sum(seeding.FEATURED_CSAT_SCORES) / len(seeding.FEATURED_CSAT_SCORES), 2)
+    assert summary.engagement.lifetime_values == (("USD", sample_data.FEATURED_LIFETIME_VALUE),)
+    assert summary.engagement.order_count == len(sample_data.FEATURED_ORDER_TOTALS)
+    assert summary.engagement.last_order_number == sample_data.FEATURED_ORDER
+    assert summary.engagement.csat == round(sum(sample_data.FEATURED_CSAT_SCORES) / len(sample_data.FEATURED_CSAT_SCORES), 2)
     damaged = summary.sentiment.topics[0]
-    assert summary.sentiment.interactions == seeding.FEATURED_PRIOR_CONVERSATIONS == 6
+    assert summary.sentiment.interactions == sample_data.FEATURED_PRIOR_CONVERSATIONS == 6
     assert (damaged.phrase, damaged.mentions, damaged.percent) == ("damaged", 3, 50)
     assert {entry.kind for entry in summary.timeline} >= {"case", "comment", "note", "conversation"}
 
@@ -126,7 +133,7 @@ async def test_seeding_twice_adds_customers_but_not_a_second_featured_customer(d
     second = await _seed(30)
 
     assert first.featured_customer_id is not None and second.featured_customer_id is None
-    assert await find_by_identities([("email", seeding.FEATURED_EMAIL)]) == [first.featured_customer_id]
+    assert await find_by_identities([("email", sample_data.FEATURED_EMAIL)]) == [first.featured_customer_id]
     assert (await table_counts())["customer"] == 61
     # The same random stream again, yet no identity is shared by chance.
     assert len(await shared_identities()) == first.shared_identities + second.shared_identities
@@ -155,3 +162,16 @@ async def test_run_seed_connects_migrates_seeds_and_disconnects(database_url):
         assert created > max(report.customer_ids)
     finally:
         await db.disconnect()
+
+
+def test_baton_seed_shows_progress_then_the_time_and_the_database_size(database_url):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
+    env.update(BATON_DATABASE_URL=database_url, COLUMNS="100")
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "seed", "--customers", "200"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert "seeding customers" in done.stdout and "200/200" in done.stdout  # the rich progress bar
+    assert re.search(r"rows in \d+\.\d s", done.stdout)
+    size = re.search(r"database size\s+([\d,.]+) MB", done.stdout)
+    assert size and float(size.group(1).replace(",", "")) > 0

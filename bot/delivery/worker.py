@@ -143,20 +143,28 @@ class OutboxWorker:
             self._renewer = None
 
     async def _renew_loop(self) -> None:
-        while True:
-            await asyncio.sleep(outbox.RENEW_EVERY.total_seconds())  # the heartbeat's period
-            running = list(self._inflight)
-            try:
-                held = await outbox.renew_all(self.owner, running, now=self.clock())
-            except Exception:  # the database is away: keep syncing; the next beat tries again
-                log.warning("outbox lease renewal failed", exc_info=True)
-                continue
-            for job_id in running:
-                task = self._inflight.get(job_id)
-                if job_id not in held and task is not None and not task.done():
-                    # Another process owns it now: stop before this one posts what that one posts.
-                    log.warning("lease on outbox job %s was lost; its sync stops here", job_id)
-                    task.cancel()
+        renewer = outbox.LeaseRenewer()  # its own connection: never queued behind the syncs' queries
+        try:
+            while True:
+                await asyncio.sleep(outbox.RENEW_EVERY.total_seconds())  # the heartbeat's period
+                await self._renew(renewer)
+        finally:
+            await renewer.close()
+
+    async def _renew(self, renewer: outbox.LeaseRenewer) -> None:
+        running = list(self._inflight)
+        try:
+            held = await renewer.renew_all(self.owner, running, now=self.clock())
+            taken = await renewer.taken(self.owner, [job_id for job_id in running if job_id not in held])
+        except Exception:  # the database is away: keep syncing; the next beat tries again
+            log.warning("outbox lease renewal failed", exc_info=True)
+            return
+        for job_id in taken:
+            task = self._inflight.get(job_id)
+            if task is not None and not task.done():
+                # Another process owns it now: stop before this one posts what that one posts.
+                log.warning("lease on outbox job %s was lost; its sync stops here", job_id)
+                task.cancel()
 
     async def drain(self, max_passes: int = 100) -> None:
         """Process until nothing is due (tests, the demo, benchmarks)."""
