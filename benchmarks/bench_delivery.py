@@ -81,8 +81,10 @@ class Observed:
 # --------------------------------------------------------------------------- load
 
 
-async def paced_load(url: str, payloads: list[dict], rate: float) -> list[tuple[str, float, int]]:
-    """Open loop: request i leaves at start + i/rate whatever the answers; (public id, sent at, status)."""
+async def paced_load(url: str, payloads: list[dict], rate: float,
+                     accepted: list[str] | None = None) -> list[tuple[str, float, int]]:
+    """Open loop: request i leaves at start + i/rate whatever the answers; (public id, sent at, status).
+    `accepted`, when given, gets each 202's public id as it arrives (for a sampler running alongside)."""
     results: list[tuple[str, float, int]] = []
     connector = aiohttp.TCPConnector(limit=256)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
@@ -93,7 +95,10 @@ async def paced_load(url: str, payloads: list[dict], rate: float) -> list[tuple[
             sent = time.time()
             async with session.post(url + "/handoff", data=raw, headers=headers) as response:
                 answer = await response.json(content_type=None)
-            results.append((str(answer.get("conversation")), sent, response.status))
+            public = str(answer.get("conversation"))
+            results.append((public, sent, response.status))
+            if accepted is not None and response.status == 202:
+                accepted.append(public)
 
         started = time.monotonic()
         tasks = []
@@ -329,7 +334,7 @@ async def _paced_with_notes(proc: BatonProcess, observed: Observed, *, rate: flo
     payloads = [handoff_payload(i, tag, channels, rng) for i in range(int(rate * seconds))]
     ids: list[str] = []
     # The notes pick cards of this run: ids whose answers are in, as they come.
-    loader = asyncio.create_task(_paced_collect(proc.url, payloads, rate, ids))
+    loader = asyncio.create_task(paced_load(proc.url, payloads, rate, ids))
     notes = asyncio.create_task(send_notes(proc.url, observed, ids, count=int(seconds * 4) - 4, every=0.25, sent=sent_notes))
     results = await loader
     await notes
@@ -341,33 +346,6 @@ async def _paced_with_notes(proc: BatonProcess, observed: Observed, *, rate: flo
     for r in results:
         statuses[str(r[2])] = statuses.get(str(r[2]), 0) + 1
     return Paced("Baton", len(payloads), Latency.of(latencies), len(accepted) - len(latencies), statuses)
-
-
-async def _paced_collect(url: str, payloads: list[dict], rate: float, ids: list[str]):
-    results = []
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
-
-        async def one(body: dict) -> None:
-            raw = json.dumps(body).encode()
-            headers = {"Content-Type": "application/json", **signed_headers(WEBHOOK_SECRET, int(time.time()), raw)}
-            sent = time.time()
-            async with session.post(url + "/handoff", data=raw, headers=headers) as response:
-                answer = await response.json(content_type=None)
-            public = str(answer.get("conversation"))
-            results.append((public, sent, response.status))
-            if response.status == 202:
-                ids.append(public)
-
-        started = time.monotonic()
-        tasks = []
-        for index, body in enumerate(payloads):
-            delay = started + index / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)  # the schedule of an open-loop load
-            tasks.append(asyncio.create_task(one(body)))
-        await asyncio.gather(*tasks)
-    return results
 
 
 async def _saturate(procs: list[BatonProcess], observed: Observed, *, handoffs: int, channels: int, tag: str) -> Saturation:

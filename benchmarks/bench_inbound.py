@@ -20,7 +20,6 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import urlencode
 
@@ -29,7 +28,7 @@ from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
-from benchmarks.common import Latency, table, temp_database
+from benchmarks.common import Latency, Run, table, temp_database
 from bot.delivery.recording import RecordingPoster
 from bot.settings import Settings
 from bot.signing import signed_headers
@@ -44,19 +43,6 @@ CONCURRENCY = 16
 WARMUP = 50
 TARGET = 0.70
 CLIENT_TIMEOUT_SECONDS = 300
-
-
-@dataclass(frozen=True)
-class Run:
-    name: str
-    requests: int
-    seconds: float
-    latency: Latency
-    statuses: dict[str, int]
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
 
 
 # --------------------------------------------------------------------------- requests (body, headers)

@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from benchmarks.common import Latency, table
+from benchmarks.common import Latency, Run, table
 from bot.delivery.recording import RecordingPoster
 from bot.settings import Settings
 from bot.signing import signed_headers
@@ -51,19 +51,6 @@ CONVERSATIONS = (
     ("Order status", ["where is my order? it was due monday", "tracking says it is late"]),
     ("Product question", ["does the oak table come in a bigger size?", "great, thanks!"]),
 )
-
-
-@dataclass(frozen=True)
-class Run:
-    name: str
-    requests: int
-    seconds: float
-    latency: Latency
-    statuses: dict[str, int]
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,21 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 @dataclass(frozen=True)
+class Run:
+    """One load against one server: how many requests, how long, their latencies and answer statuses."""
+
+    name: str
+    requests: int
+    seconds: float
+    latency: "Latency"
+    statuses: dict[str, int]
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
 class Latency:
     n: int
     p50_ms: float

@@ -160,10 +160,10 @@ async def _remember_answers(answered: Sequence[tuple[NewHandoff, IntakeResult]])
     """Keep the answer of every keyed request, in the transaction that stored its work: a repeat can then
     never do the work twice, even after a crash right after the commit."""
     rows = [
-        {"source": source, "key": key, "status": 202 if result.created else 200, "body": _body_of(result),
-         "created_at": item.now}
+        {"source": item.handoff.source, "key": item.handoff.idempotency_key, "status": 202 if result.created else 200,
+         "body": _body_of(result), "created_at": item.now}
         for item, result in answered
-        if (keyed := _answer_key(item.handoff)) for source, key in [keyed]
+        if item.handoff.idempotency_key
     ]
     # A concurrent twin with the same key conflicts here and its whole transaction rolls back; its retry
     # then finds this answer.
