@@ -27,6 +27,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from bot.domain import CaseFacts, IdentityFact, TimelineEntry
+from bot.identity import name_keys
 from storage.db import dialect
 from storage.engagement import recompute as recompute_engagement
 from storage.models import (
@@ -157,6 +158,8 @@ class BulkWriter:
 
     def add(self, table: str, **values: Any) -> int:
         """Buffer one row (field name -> Python value); returns its id."""
+        if table == "customer" and "name_key" not in values:
+            values["name_key"], values["surname_key"] = name_keys(values["display_name"])
         if "id" not in values:
             values["id"] = self.new_id(table)
         elif values["id"] >= self._next_id[table]:
