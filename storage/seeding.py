@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from itertools import chain
 from dataclasses import dataclass, field
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -72,6 +73,7 @@ SEED_TABLES: dict[str, type[Model]] = {
 ENGAGEMENT_TABLES = ("order", "survey")
 
 BATCH_ROWS = 50_000  # rows per execute_many call (SQLite; one trip to its thread each)
+ROWS_PER_INSERT = 100  # rows per SQLite INSERT statement (33 columns × 100 stays far below its 32,766 parameters)
 FLUSH_ROWS = 40_000  # buffered rows that trigger a flush (one transaction)
 
 
@@ -146,8 +148,13 @@ class Layout:
         self.sql = (f'INSERT INTO "{table.db_table}" (' + ",".join(f'"{c}"' for c in self.db_columns)
                     + ") VALUES (" + ",".join("?" * len(self.columns)) + ")")
         self.rows: list[Sequence[Any]] = []
+        self._values = "(" + ",".join("?" * len(self.columns)) + ")"
         self._fields = table.model._meta.fields_map
         self._model = table.model
+
+    def sql_of(self, rows: int) -> str:
+        """The INSERT of `rows` rows at once (SQLite placeholders)."""
+        return self.sql.rsplit(" VALUES ", 1)[0] + " VALUES " + ",".join([self._values] * rows)
 
     def encode(self, column: str, value: Any) -> Any:
         """`value` as this column stores it (JSON as text, an enum as its value): for callers to cache."""
@@ -270,8 +277,17 @@ class BulkWriter:
                         self._tables[layout.name].db_table, records=rows, columns=layout.db_columns
                     )
                     continue
-                for start in range(0, len(rows), self.batch_rows):
-                    await connection.execute_many(layout.sql, rows[start : start + self.batch_rows])
+                # SQLite: INSERTs of ROWS_PER_INSERT rows each (measured a third faster than one row per
+                # statement), sent in calls of `batch_rows` rows; the remainder row by row.
+                whole = len(rows) - len(rows) % ROWS_PER_INSERT
+                many = layout.sql_of(ROWS_PER_INSERT)
+                for start in range(0, whole, self.batch_rows):
+                    part = rows[start : min(start + self.batch_rows, whole)]
+                    await connection.execute_many(many, [
+                        list(chain.from_iterable(part[i : i + ROWS_PER_INSERT])) for i in range(0, len(part), ROWS_PER_INSERT)
+                    ])
+                if whole < len(rows):
+                    await connection.execute_many(layout.sql, rows[whole:])
             await recompute_engagement(engaged)
         self.flush_seconds += time.perf_counter() - started
 
