@@ -566,10 +566,13 @@ async def seed(
     rng: random.Random,
     featured: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    set_indexes_aside: bool | None = None,
 ) -> SeedReport:
     """Add `customers` generated customers (plus Dana Whitfield when `featured` and not there yet).
 
     Needs an open connection (`storage.db.connect`). Returns what was written and how long it took.
+    A large seed into a smaller database builds the secondary indexes after the load
+    (`storage.seeding.bulk_load`; `set_indexes_aside` forces the choice either way).
     """
     started = time.perf_counter()
     report = SeedReport()
@@ -577,7 +580,7 @@ async def seed(
     featured = featured and ("email", FEATURED_EMAIL) not in used
     used |= {("email", FEATURED_EMAIL), ("phone", FEATURED_PHONE)}
     ids: list[int] = []
-    async with bulk_load(customers * ROWS_PER_CUSTOMER) as load, BulkWriter() as writer:
+    async with bulk_load(customers * ROWS_PER_CUSTOMER, set_indexes_aside=set_indexes_aside) as load, BulkWriter() as writer:
         generator = _Generator(writer, rng, now, used)
         if featured:
             report.featured_customer_id = generator.featured()

@@ -304,14 +304,14 @@ class BulkLoad:
 
 
 @asynccontextmanager
-async def bulk_load(expected_rows: int) -> AsyncIterator[BulkLoad]:
+async def bulk_load(expected_rows: int, *, set_indexes_aside: bool | None = None) -> AsyncIterator[BulkLoad]:
     """Settings for writing many rows at once; yields what it set aside (and, after, how long the
     indexes took to build again).
 
     SQLite: no fsync per commit (`synchronous = OFF`; a power cut during a seed can lose the seed, not
     what was committed before it) and a 512 MB page cache, both restored after. Both databases: with
-    `expected_rows` ≥ BULK_INDEX_ROWS and more than the seedable tables hold, their non-unique indexes
-    are dropped, then created again when the block ends, whether it succeeded or not. Unique indexes
+    `expected_rows` ≥ BULK_INDEX_ROWS and more than the seedable tables hold (or `set_indexes_aside`),
+    their non-unique indexes are dropped, then created again when the block ends, whether it succeeded or not. Unique indexes
     stay: they are what keeps the data right. Run it while no Baton process is serving the database."""
     conn = connections.get("default")
     sqlite = conn.capabilities.dialect == "sqlite"
@@ -322,7 +322,9 @@ async def bulk_load(expected_rows: int) -> AsyncIterator[BulkLoad]:
     dropped: list[tuple[str, str]] = []
     load = BulkLoad()
     try:
-        if expected_rows >= BULK_INDEX_ROWS and expected_rows > sum((await table_counts()).values()):
+        if set_indexes_aside is None:
+            set_indexes_aside = expected_rows >= BULK_INDEX_ROWS and expected_rows > sum((await table_counts()).values())
+        if set_indexes_aside:
             dropped = await _secondary_indexes(sqlite)
             for name, _ in dropped:
                 await conn.execute_script(f'DROP INDEX "{name}"')
@@ -507,3 +509,8 @@ async def naive_summary_record(customer_id: int, *, timeline_limit: int = 10) ->
             csat_responses=len(surveys),
         ),
     )
+
+
+async def secondary_index_names() -> list[str]:
+    """The non-unique indexes of the seedable tables, sorted: what `bulk_load` sets aside and builds again."""
+    return sorted(name for name, _ in await _secondary_indexes(connections.get("default").capabilities.dialect == "sqlite"))
