@@ -1,11 +1,12 @@
 """Fast bulk writes for generated data (`baton seed`, benchmarks), and the reads that check it.
 
-`BulkWriter` takes plain field dicts for the seedable tables, hands out primary keys itself (so
-children can reference parents before anything is written), and flushes them parents-first, one
-transaction per flush. On SQLite it sends the INSERT statement Tortoise's `bulk_create` would send
-(`execute_many` in batches), on PostgreSQL a COPY; either way with the per-field conversions
-`bulk_create` applies (`Field.to_db_value`), but without building a model instance per row, which
-is most of `bulk_create`'s cost at a few million rows.
+`BulkWriter` takes rows for the seedable tables, hands out primary keys itself (so children can
+reference parents before anything is written), and flushes them parents-first, one transaction per
+flush, in the background while the caller goes on. Rows come either as field dicts (`add`, with the
+per-field conversions `bulk_create` applies, `Field.to_db_value`) or, on the generator's hot path, as
+tuples of stored values in a column order the caller declares (`layout` + `put`). On SQLite a flush
+sends 100-row INSERT statements, on PostgreSQL a COPY. `bulk_load` wraps a large load (SQLite
+settings; secondary indexes built after it).
 
 Ids start after the largest existing one: seed while no Baton process is writing.
 
