@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import itertools
 import random
 import time
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable
+
+import phonenumbers
 
 from bot.core import sentiment as sentiment_scoring
 from bot.domain import ConversationStatus
@@ -116,6 +119,18 @@ def _pick(rng: random.Random, items, weights):
     return items[bisect.bisect(cumulative, rng.random() * total)]
 
 
+@functools.cache
+def _north_american_area_codes() -> tuple[str, ...]:
+    """Area codes where phonenumbers takes +1 AAA 555 XXXX for a valid US or Canadian number (about 400)."""
+    codes = []
+    for code in range(201, 990):
+        number = phonenumbers.parse(f"+1{code}5550123")
+        if (phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in ("US", "CA")
+                and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+            codes.append(str(code))
+    return tuple(codes)
+
+
 def _slug(text: str) -> str:
     """ASCII lower-case letters and digits only: "Cedar & Pine Design Co." -> "cedarpinedesignco"."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -185,6 +200,7 @@ class _Generator:
         self._names: dict[str, tuple[str, str | None]] = {}
         self._json: dict[tuple, str] = {}
         self._tally: _Tally | None = None  # set while a generated customer's history is drawn
+        self._next_phone = 0  # the fallback phone numbers' counter (`_phone`)
         self._ids = writer.new_id  # bound once: called for every row
         self.customers = writer.layout("customer", CUSTOMER_COLUMNS)
         self.identities = writer.layout("identity", IDENTITY_COLUMNS)
@@ -242,7 +258,14 @@ class _Generator:
                 return f"+1{rng.choice(area_codes)}555{rng.randrange(10000):04d}"
 
             def fallback() -> str:
-                return f"+1{rng.choice(('206', '312', '415', '512', '617', '212'))}555{rng.randrange(10000):04d}"
+                # The city's own area codes are full (10,000 numbers each): the next free number of
+                # every US and Canadian area code in turn, so that millions of customers fit.
+                codes = _north_american_area_codes()
+                n = self._next_phone
+                self._next_phone += 1
+                if n >= 10_000 * len(codes):
+                    raise ValueError("every generated North American phone number is taken")
+                return f"+1{codes[n // 10_000]}555{n % 10_000:04d}"
 
         else:
             def make() -> str:
