@@ -89,7 +89,8 @@ class Identity(Model):
     class Meta:
         table = "identity"
         unique_together = (("customer", "kind", "value"),)
-        indexes = (Index(fields=("kind", "value"), name="identity_lookup"),)
+        # By value alone: `lookup` tries the words it is given as any identity (a CRM or channel id).
+        indexes = (Index(fields=("kind", "value"), name="identity_lookup"), Index(fields=("value",), name="identity_by_value"))
 
 
 class Agent(Model):

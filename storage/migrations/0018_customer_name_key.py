@@ -80,4 +80,8 @@ class Migration(migrations.Migration):
             model_name='Customer',
             index=Index(fields=['surname_key', 'id'], name='customer_by_surname'),
         ),
+        ops.AddIndex(
+            model_name='Identity',
+            index=Index(fields=['value'], name='identity_by_value'),
+        ),
     ]
