@@ -177,8 +177,8 @@ async def anonymize(customer_id: int, *, now: datetime, notice: str) -> list[int
             name = f"Anonymized customer {cid}"
             name_key, surname_key = name_keys(name)
             await Customer.filter(id=cid).update(
-                display_name=name, name_key=name_key, surname_key=surname_key, first_name=None, last_name=None, company=None,
-                job_title=None, city=None, primary_contact=None, gender=None, email=None, mobile_phone=None,
+                display_name=name, name_key=name_key, surname_key=surname_key, first_name=None, last_name=None,
+                company=None, job_title=None, city=None, primary_contact=None, gender=None, email=None, mobile_phone=None,
                 home_phone=None, tags=[], notes=None, anonymized_at=now, updated_at=now,
             )
         for identity in await Identity.filter(customer_id__in=customer_ids):

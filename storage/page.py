@@ -85,7 +85,8 @@ async def identities(customer_id: int, limit: int = 100) -> list[tuple[str, str]
 
 
 async def search(query: str, limit: int = 20) -> list[Customer]:
-    """Customers whose name or surname starts with the query (case and accents ignored), or who hold it as an identity value (exact, normalized)."""
+    """Customers whose name or surname starts with the query (case and accents ignored), or who hold it as
+    an identity value (exact, normalized)."""
     text = query.strip()
     if not text:
         return []
