@@ -175,7 +175,8 @@ class BulkWriter:
         self.batch_rows = batch_rows
         self.flush_rows = flush_rows
         self.counts: dict[str, int] = {name: 0 for name in SEED_TABLES}
-        self.flush_seconds = 0.0
+        self.flush_seconds = 0.0  # the writes' own durations (they overlap the generation)
+        self.wait_seconds = 0.0  # how long the caller waited for a write to end
         self._buffered = 0
         self._engaged: set[int] = set()  # customers whose orders or surveys are buffered
         self._next_id: dict[str, int] = {}
@@ -254,7 +255,11 @@ class BulkWriter:
     async def _settle(self) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
-            await pending
+            started = time.perf_counter()
+            try:
+                await pending
+            finally:
+                self.wait_seconds += time.perf_counter() - started
 
     async def _start_flush(self) -> None:
         await self._settle()
