@@ -338,11 +338,13 @@ async def bulk_load(expected_rows: int, *, set_indexes_aside: bool | None = None
         yield load
     finally:
         started = time.perf_counter()
-        for _, statement in dropped:
-            await conn.execute_script(statement)
-        load.rebuild_seconds = time.perf_counter() - started
-        if sqlite:
-            await conn.execute_script(f"PRAGMA synchronous = NORMAL; PRAGMA cache_size = {cache_size};")
+        try:
+            for _, statement in dropped:
+                await conn.execute_script(statement)
+        finally:
+            load.rebuild_seconds = time.perf_counter() - started
+            if sqlite:
+                await conn.execute_script(f"PRAGMA synchronous = NORMAL; PRAGMA cache_size = {cache_size};")
 
 
 async def _secondary_indexes(sqlite: bool) -> list[tuple[str, str]]:
