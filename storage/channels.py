@@ -75,6 +75,7 @@ async def mail_id_known(conversation_id: int, mail_id: str) -> bool:
 async def remember_mail(conversation_id: int, mail_id: str, *, outbound: bool, now: datetime, message_id: int | None = None,
                         subject: str | None = None, references: Sequence[str] = (), reply_to: str | None = None,
                         reply_name: str | None = None, full_text: str | None = None) -> None:
+    """Keep a mail's Message-ID (inside the caller's transaction, when there is one)."""
     await EmailId.create(conversation_id=conversation_id, message_id=message_id, mail_id=mail_id[:998], outbound=outbound,
                          subject=subject, references=list(references), reply_to=reply_to, reply_name=reply_name,
                          full_text=full_text, created_at=now)

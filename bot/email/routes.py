@@ -70,10 +70,10 @@ def setup(app: web.Application, services: Services) -> None:
         if duplicate:
             return web.json_response({"status": "duplicate"})
         own_id = mail.message_id or f"<{uuid.uuid4().hex}@baton.invalid>"
-        written = await channels.customer_wrote(services, handoff_of(mail, thread or own_id, queue=request.query.get("queue") or None))
-        await channels.remember_mail(written.conversation_id, own_id, outbound=False, now=services.clock(),
-                                     message_id=written.message_id, subject=mail.subject, references=mail.references,
-                                     reply_to=mail.reply_to, reply_name=mail.from_name, full_text=mail.text)
+        received = channels.ReceivedMail(own_id, subject=mail.subject, references=mail.references, reply_to=mail.reply_to,
+                                         reply_name=mail.from_name, full_text=mail.text)
+        written = await channels.customer_wrote(services, handoff_of(mail, thread or own_id, queue=request.query.get("queue") or None),
+                                                mail=received)
         log.info("email (%s) %s conversation c%s", raw.provider, "opened" if written.created else "joined",
                  written.conversation_id)
         return web.json_response({"conversation": f"c{written.conversation_id}",
