@@ -27,6 +27,13 @@ from bot.errors import invalid, malformed
 from bot.identity import normalize_email
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# The usual address header, `Dana Whitfield <dana@example.com>` or `dana@example.com`: plain ASCII words, no
+# quotes, comments, encoded words or lists. What the full parser would read from it, read directly (the
+# header parser takes a fifth of a mail's time); anything else goes to the full parser.
+_SIMPLE_ADDRESS = re.compile(
+    r"[ \t]*(?:(?P<name>[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+(?:[ \t]+[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)*)[ \t]*)?"
+    r"<(?P<angle>[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*"
+    r"|[ \t]*(?P<bare>[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)[ \t]*")
 _BARE_ADDRESS = re.compile(r"[^\s<>\"',;:()]+@[^\s<>\"',;:()]+")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 # Every language mail-parser-reply knows: customers write (and quote) in theirs.
@@ -121,6 +128,14 @@ def _ids(value: str | None) -> list[str]:
 
 def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
     """(display name, address) pairs of an address header, decoded where possible."""
+    raw = _raw_header(message, name)
+    if raw is None:
+        return []
+    simple = _SIMPLE_ADDRESS.fullmatch(raw)
+    if simple is not None and "=?" not in raw:
+        if simple["bare"]:
+            return [("", simple["bare"])]
+        return [(" ".join((simple["name"] or "").split()), simple["angle"])]
     try:
         header = message.get(name)
         groups = getattr(header, "addresses", None)
@@ -128,7 +143,6 @@ def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
             return [(a.display_name, a.addr_spec) for a in groups]
     except Exception:  # see _header
         pass
-    raw = _raw_header(message, name)
     return [(n, a) for n, a in getaddresses([raw])] if raw else []
 
 
@@ -282,9 +296,9 @@ def parse_email(raw: bytes) -> InboundEmail:
     except Exception:  # see _header
         date = None
     return InboundEmail(
-        message_id=next(iter(_ids(_header(message, "Message-ID"))), None),
-        in_reply_to=next(iter(_ids(_header(message, "In-Reply-To"))), None),
-        references=tuple(dict.fromkeys(_ids(_header(message, "References")))),
+        message_id=next(iter(_ids(_raw_header(message, "Message-ID"))), None),
+        in_reply_to=next(iter(_ids(_raw_header(message, "In-Reply-To"))), None),
+        references=tuple(dict.fromkeys(_ids(_raw_header(message, "References")))),
         from_address=from_address,
         from_name=from_name.strip() if from_name and from_name.strip() else None,
         reply_to=reply_to,
