@@ -19,7 +19,8 @@ from bot.core import channels
 from bot.core.services import Services
 from bot.domain import BotContext, CustomerInput, Handoff, TranscriptLine
 from bot.email.inbound import read_inbound
-from bot.email.message import InboundEmail, parse_email
+from bot.email.message import InboundEmail
+from bot.email.parsing import parse_off_loop, shutdown
 from bot.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def setup(app: web.Application, services: Services) -> None:
         raw = read_inbound(request.headers, body, webhook_secret=settings.webhook_secret,
                            webhook_token=settings.webhook_token, mailgun_signing_key=settings.mailgun_signing_key,
                            now=services.clock().timestamp())
-        mail = parse_email(raw.raw)
+        mail = await parse_off_loop(raw.raw)
         if mail.automated:
             log.info("inbound email from a robot ignored (%s)", mail.automated)
             return web.json_response({"status": "ignored", "reason": mail.automated})
@@ -80,5 +81,9 @@ def setup(app: web.Application, services: Services) -> None:
                                   "status": "queued" if written.created else "appended"},
                                  status=202 if written.created else 200)
 
+    async def stop_parsing(_app: web.Application) -> None:
+        await shutdown()
+
+    app.on_cleanup.append(stop_parsing)
     app.router.add_post("/inbound/email", inbound_email)
     app.router.add_post("/inbound/email/mime", inbound_email)  # Mailgun posts the raw message only to "…mime"
