@@ -8,7 +8,7 @@ import hmac
 import json
 import time
 
-from storage.models import Conversation, EmailId, Message
+from storage.models import Conversation, CustomerFile, EmailId, Message
 from tests.channel_worlds import email_world
 from tests.email_messages import CUSTOMER, make_email
 from tests.harness import WEBHOOK_SECRET
@@ -187,3 +187,49 @@ async def test_a_mail_server_refusal_is_given_up_and_the_thread_says_why(databas
 
         note = await mail.thread_with(card_ts, "Not sent to the customer: the mail server refused the recipient: 550")
         assert CUSTOMER not in json.dumps(note.args)
+
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
+LOGO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 600
+
+
+async def test_attachments_become_real_files_in_the_slack_thread_and_the_rest_are_named(database_url):
+    async with email_world(database_url) as mail:
+        raw = first_mail(html="<p>Photo attached</p><img src='cid:logo@acme'>",
+                         inline=[("logo.png", "image/png", LOGO, "logo@acme")],
+                         attachments=[("invoice 1042.pdf", "application/pdf", PDF),
+                                      ("box.jpg", "application/octet-stream", b"\xff\xd8\xff" + b"1" * 3000),
+                                      ("setup.exe", "application/x-msdownload", b"MZ" + b"0" * 100)])
+        status, answer = await mail.mail(raw)
+        assert status == 202, answer
+        conversation_id = int(answer["conversation"][1:])
+        card_ts = (await mail.card_of(conversation_id)).response["ts"]
+
+        shared = await mail.slack.wait_for(lambda s: s.shared_files if len(s.shared_files) >= 2 else None, timeout=20)
+        assert sorted((f["name"], f["thread_ts"]) for f in shared) == [("box.jpg", card_ts), ("invoice 1042.pdf", card_ts)]
+        assert next(f["content"] for f in shared if f["name"] == "invoice 1042.pdf") == PDF
+        line = await mail.thread_with(card_ts, "setup.exe")
+        assert "not passed on" in json.dumps(line.args)
+        assert not any(f["name"] == "logo.png" for f in mail.slack.shared_files)  # the signature's picture
+
+        # A later mail of the thread brings its file along with its text.
+        later = make_email("Here is the label too.", subject="Re: My order #1042", message_id="<CAF=mail-2@mail.example.com>",
+                           in_reply_to="<CAF=mail-1@mail.example.com>", references="<CAF=mail-1@mail.example.com>",
+                           attachments=[("label.pdf", "application/pdf", b"%PDF-1.7 label")])
+        status, _ = await mail.mail(later)
+        assert status == 200
+        await mail.slack.wait_for(lambda s: any(f["name"] == "label.pdf" and f["thread_ts"] == card_ts
+                                                for f in s.shared_files), timeout=20)
+        assert len(mail.slack.shared_files) == 3, "nothing uploaded twice"
+        assert await Conversation.filter(source=SOURCE).count() == 1
+
+
+async def test_an_attachment_over_10_mb_is_named_and_not_stored(database_url):
+    async with email_world(database_url) as mail:
+        raw = first_mail(attachments=[("scan.pdf", "application/pdf", b"%PDF" + b"0" * (10 * 1024 * 1024))])
+        status, answer = await mail.mail(raw)
+        assert status == 202, answer
+        card_ts = (await mail.card_of(int(answer["conversation"][1:]))).response["ts"]
+        line = await mail.thread_with(card_ts, "scan.pdf")
+        assert "over 10 MB" in json.dumps(line.args)
+        assert await CustomerFile.filter().count() == 0 and mail.slack.shared_files == []

@@ -1,9 +1,11 @@
-"""Raw mail parsed off the event loop, in a worker process of its own (`parse_off_loop`).
+"""Large raw mail parsed off the event loop, in a worker process of its own (`parse_mail`).
 
-Reading a mail (the standard library's MIME parser, then mail-parser-reply's regexes over every language)
-costs several times what the rest of its request does, and it is pure Python: in a thread it would hold the
-GIL all the same, so it runs in a separate process. The loop then keeps answering webhooks while a mail is
-read, and a machine with more cores reads mail on another one (benchmarks/README.md: inbound).
+Reading a mail is pure Python (the standard library's MIME parser, base64 decoding of its attachments,
+mail-parser-reply's regexes over every language); in a thread it would hold the GIL all the same. A text
+mail takes about half a millisecond and is read in place: handing it to another process costs the loop
+more than half of that again (pickling, the pool's queues), measured in benchmarks/README.md (inbound).
+A mail of `OFF_LOOP_BYTES` or more — attachments, a long quoted history — can take tens of milliseconds,
+which every other webhook (Slack's 3-second ack) would wait out: it is read in a worker process.
 
 The pool is started on the first mail (`spawn`: nothing of the server's state, sockets or threads is copied)
 and shut down with the app. A worker that dies (a mail that exhausts its memory), or a pool that cannot
@@ -27,6 +29,7 @@ from bot.errors import ApiError
 log = logging.getLogger(__name__)
 
 WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
+OFF_LOOP_BYTES = 256 * 1024
 RETRY_POOL_SECONDS = 60.0
 _pool: ProcessPoolExecutor | None = None
 _failed_at: float | None = None
@@ -47,9 +50,12 @@ def _executor() -> ProcessPoolExecutor:
     return _pool
 
 
-async def parse_off_loop(raw: bytes) -> InboundEmail:
-    """`parse_email(raw)`, run in the worker process; the same answer and the same ApiErrors."""
+async def parse_mail(raw: bytes) -> InboundEmail:
+    """`parse_email(raw)`: in place for a small mail, in the worker process for a large one; the same answer
+    and the same ApiErrors either way."""
     global _pool, _failed_at
+    if len(raw) < OFF_LOOP_BYTES:
+        return parse_email(raw)
     if _failed_at is not None and time.monotonic() - _failed_at < RETRY_POOL_SECONDS:
         return parse_email(raw)
     try:
