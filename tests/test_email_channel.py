@@ -7,12 +7,15 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime, timezone
 
 from storage.models import Conversation, CustomerFile, EmailId, Message
 from tests.channel_worlds import email_world
+from tests.slack_signing import click
 from tests.email_messages import CUSTOMER, make_email
 from tests.harness import WEBHOOK_SECRET
 from bot.signing import signed_headers
+from storage.customers import create_customer
 
 SOURCE = "baton:email"
 MAILGUN_KEY = "key-mailgun-test-1234"
@@ -233,3 +236,22 @@ async def test_an_attachment_over_10_mb_is_named_and_not_stored(database_url):
         line = await mail.thread_with(card_ts, "scan.pdf")
         assert "over 10 MB" in json.dumps(line.args)
         assert await CustomerFile.filter().count() == 0 and mail.slack.shared_files == []
+
+
+async def test_an_email_no_agent_has_claimed_shows_as_queued_on_the_customers_timeline_until_claimed(database_url):
+    async with email_world(database_url) as mail:
+        dana = await create_customer(display_name="Dana Whitfield", identities=[("email", CUSTOMER)], email=CUSTOMER,
+                                     now=datetime.now(timezone.utc))
+        status, answer = await mail.mail(first_mail())
+        assert status == 202, answer
+        conversation_id = int(answer["conversation"][1:])
+        card_ts = (await mail.card_of(conversation_id)).response["ts"]
+        queued = "Conversation via email (queued: no agent has claimed it yet)"
+
+        await click(mail.world, f"c{conversation_id}", "details", user="W222", card_ts=card_ts, customer=dana)
+        assert queued in json.dumps(await mail.world.opened_view("baton_details"))
+
+        await mail.claim(conversation_id, card_ts)
+        await click(mail.world, f"c{conversation_id}", "details", user="W222", card_ts=card_ts, customer=dana)
+        after = json.dumps(await mail.world.opened_view("baton_details", nth=1))
+        assert "Conversation via email" in after and queued not in after
