@@ -97,6 +97,13 @@ async def _sum_attempts() -> int:
     return sum(await OutboxJob.filter(target="source").values_list("attempts", flat=True))
 
 
+def _said_once(log_path, *starts: str) -> None:
+    """`baton serve` says once at start whether each channel is on."""
+    lines = [line.split(": ", 1)[-1] for line in open(log_path, encoding="utf-8").read().splitlines()]
+    for start in starts:
+        assert sum(line.startswith(start) for line in lines) == 1, (start, [l for l in lines if " is " in l])
+
+
 def _env(**extra: str) -> dict[str, str]:
     return {"BATON_SLACK_CHANNEL": HANDOFF_CHANNEL, "BATON_PUBLIC_URL": PUBLIC_URL, "BATON_WEBHOOK_TOKEN": TOKEN, **extra}
 
@@ -144,6 +151,8 @@ async def test_sms_replies_survive_twilio_429_500_and_refused_connections_with_a
         finally:
             second.stop()
 
+    _said_once(tmp_path / "first.log", "SMS is on: Twilio's webhook at /inbound/sms",
+               "Email is on for incoming mail; replies are off")
     sent: dict[str, list[str]] = {}
     for call in twilio.sent:
         assert call.one("From") == BATON_NUMBER
@@ -194,6 +203,7 @@ async def test_email_replies_survive_a_mail_server_refusing_connections_with_a_k
         finally:
             second.stop()
 
+    _said_once(tmp_path / "second.log", "SMS is off: set TWILIO_ACCOUNT_SID", "Email is on: mail in at /inbound/email")
     by_customer: dict[str, list] = {}
     for mail in received:
         by_customer.setdefault(mail.rcpt_tos[0], []).append(mail.message)
