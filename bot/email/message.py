@@ -21,6 +21,7 @@ from typing import Iterator
 
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.constants import MAIL_LANGUAGES
+from mailparser_reply.parser import EmailMessage as RepliedMail
 
 from bot.email.html_text import html_to_text
 from bot.errors import invalid, malformed
@@ -38,6 +39,13 @@ _BARE_ADDRESS = re.compile(r"[^\s<>\"',;:()]+@[^\s<>\"',;:()]+")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 # Every language mail-parser-reply knows: customers write (and quote) in theirs.
 _REPLIES = EmailReplyParser(languages=list(MAIL_LANGUAGES))
+# `EmailReplyParser.read` builds and compiles its three patterns (every language's alternatives) again for
+# every mail, a third of its time; they depend on the languages only, so they are built once here and handed
+# to each message through the dataclass's own fields (mail-parser-reply 1.36; tests/test_email_message.py
+# holds what it must strip).
+_BUILT = RepliedMail(text="", languages=list(_REPLIES.languages))
+_PATTERNS = {"_header_regex": _BUILT.HEADER_REGEX, "_disclaimers_regex": _BUILT.DISCLAIMERS_REGEX,
+             "_signature_regex": _BUILT.SIGNATURE_REGEX}
 ROBOT_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 BULK_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
 
@@ -255,7 +263,7 @@ def new_text_of(text: str) -> str:
     """The text without quoted history and signature (mail-parser-reply); the whole text when that
     leaves nothing, so an agent never sees an empty message for a mail that said something."""
     try:
-        replies = _REPLIES.read(text).replies
+        replies = RepliedMail(text=text, languages=list(_REPLIES.languages), **_PATTERNS).read().replies
     except Exception:  # a regex library on strangers' text: never let it refuse a message
         return text.strip()
     latest = replies[0].body.strip() if replies else ""
