@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from storage.models import Conversation, CustomerFile, EmailId, Message
 from tests.channel_worlds import email_world
-from tests.slack_signing import click
+from tests.slack_signing import HANDOFF_CHANNEL, click, thread_message
 from tests.email_messages import CUSTOMER, make_email
 from tests.harness import WEBHOOK_SECRET
 from bot.signing import signed_headers
@@ -255,3 +255,26 @@ async def test_an_email_no_agent_has_claimed_shows_as_queued_on_the_customers_ti
         await click(mail.world, f"c{conversation_id}", "details", user="W222", card_ts=card_ts, customer=dana)
         after = json.dumps(await mail.world.opened_view("baton_details", nth=1))
         assert "Conversation via email" in after and queued not in after
+
+
+async def test_the_agents_file_is_attached_to_the_reply_and_one_over_the_cap_goes_as_its_signed_link(database_url):
+    async with email_world(database_url, link_secret="link-secret-for-files") as mail:
+        status, answer = await mail.mail(first_mail())
+        assert status == 202, answer
+        conversation_id = int(answer["conversation"][1:])
+        card_ts = (await mail.card_of(conversation_id)).response["ts"]
+        await mail.claim(conversation_id, card_ts)
+        label = mail.slack.share_file("return label.pdf", b"%PDF-1.7 the label", "application/pdf")
+        big = mail.slack.share_file("manual.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024), "application/pdf")
+
+        status, _ = await mail.world.event(thread_message("Here is your label", user="W111", channel=HANDOFF_CHANNEL,
+                                                          thread_ts=card_ts, ts=mail.world.next_ts(), subtype="file_share",
+                                                          files=[label, big]))
+        assert status == 200
+        [sent] = await mail.received(1, timeout=30)
+        message = sent.message
+        [attached] = list(message.iter_attachments())
+        assert attached.get_filename() == "return label.pdf" and attached.get_content() == b"%PDF-1.7 the label"
+        text = message.get_body(("plain",)).get_content()
+        assert "manual.pdf: https://baton.example.com/files/" in text
+        assert label["url_private"] not in message.as_string() and big["url_private"] not in message.as_string()
