@@ -3,6 +3,7 @@ external and channel ids as given."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from email.utils import parseaddr
@@ -35,6 +36,13 @@ def normalize_phone(raw: object, default_region: str = "US") -> str | None:
     """"(415) 555-0123" → "+14155550123"; None when `phonenumbers` finds no valid number."""
     if not isinstance(raw, str) or not raw.strip():
         return None
+    return _e164(raw, default_region)
+
+
+@functools.lru_cache(maxsize=4096)
+def _e164(raw: str, default_region: str) -> str | None:
+    """`phonenumbers` is slow (about 50 µs a number) and a channel's edge and the intake both ask for the
+    same number: it is asked once."""
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:
