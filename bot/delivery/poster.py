@@ -18,6 +18,16 @@ class RetryLater(Exception):
         self.reason = reason
 
 
+class Paced(Exception):
+    """Baton's own pacing, before anything was posted: the channel has no posting slot for a thread reply
+    now (its slots go to root cards first). The worker puts the job back for `seconds`, behind every
+    job with card work, with no attempt counted: nothing failed."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"paced for {seconds:.2f}s")
+        self.seconds = seconds
+
+
 class GiveUp(Exception):
     """The platform refused for good (an opted-out number, an address that does not exist): retrying
     cannot help. `reason` is fit to show an agent and holds no personal data; `code` is the platform's

@@ -5,6 +5,10 @@ waiting for a platform (its answer, or a channel's pacing), so a slow channel ho
 threads. New work is leased as soon as a slot frees (no batch barrier). While syncs run, one statement
 per `outbox.RENEW_EVERY` renews every lease this process holds; a sync whose lease was lost (this
 process stalled past `outbox.LEASE` and another took the job) is stopped before it posts again.
+
+Root cards and card edits come first: jobs are leased card work first (`outbox.lease_due`), and a sync
+whose thread replies find their channel without a posting slot is put back (`Paced`, `outbox.defer`)
+instead of sleeping in a slot that a card or an edit could use.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Mapping
 
 from bot.clock import Clock, utc_now
 from bot.core import routing
-from bot.delivery.poster import DeliveryTarget, GiveUp, RetryLater, ThreadPoster, Unroutable
+from bot.delivery.poster import DeliveryTarget, GiveUp, Paced, RetryLater, ThreadPoster, Unroutable
 from bot.delivery.sync import ThreadSyncTarget
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -183,6 +187,11 @@ class OutboxWorker:
             try:
                 await target.sync(lease.conversation_id, settings=self.settings, now=self.clock(), keep_alive=keep_alive,
                                   lease=lease)
+            except Paced as paced:  # a reply waits for its channel's slot, behind the cards (not a failure)
+                await outbox.defer(lease, self.owner, now=self.clock(), delay=paced.seconds)
+                self._count(lease.target, "paced")
+                asyncio.get_running_loop().call_later(paced.seconds, self._wake.set)
+                return
             except RetryLater as wait:
                 delay = backoff_seconds(lease.attempts, wait.seconds)
                 await outbox.retry_later(lease, self.owner, now=self.clock(), delay=delay, error=wait.reason)
