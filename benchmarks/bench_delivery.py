@@ -197,7 +197,8 @@ def _baseline_main(database_url: str, port: int, slack_api: str) -> None:
         async def handoff(request: web.Request) -> web.Response:
             body = json.loads(await request.read())
             channel = "C" + str(body["queue"])[1:].zfill(5)
-            _, rows = await conn.execute_query(f"INSERT INTO bench_baseline (channel) VALUES ({mark}) RETURNING id", [channel])
+            # execute_query_dict: asyncpg's execute_query does not fetch an INSERT's RETURNING rows.
+            rows = await conn.execute_query_dict(f"INSERT INTO bench_baseline (channel) VALUES ({mark}) RETURNING id", [channel])
             wake.set()
             return web.json_response({"conversation": f"b{rows[0]['id']}", "status": "queued"}, status=202)
 

@@ -194,11 +194,16 @@ class LeaseRenewer:
                 conn.terminate()
 
 
+_COMPLETE = ("UPDATE outbox_job SET done_rev = {}, lease_owner = NULL, lease_until = NULL, attempts = 0, "
+             "last_error = NULL WHERE id = {} AND lease_owner = {}")
+_COMPLETE_SQL = (_COMPLETE.format("?", "?", "?"), _COMPLETE.format("$1", "$2", "$3"))  # SQLite, PostgreSQL
+
+
 async def complete(lease: Lease, owner: str) -> None:
     """Record the revision reached; work requested meanwhile keeps the job due."""
-    await OutboxJob.filter(id=lease.job_id, lease_owner=lease.token or owner).update(
-        done_rev=lease.revision, lease_owner=None, lease_until=None, attempts=0, last_error=None
-    )
+    conn = connections.get("default")
+    await conn.execute_query(_COMPLETE_SQL[conn.capabilities.dialect == "postgres"],
+                             [lease.revision, lease.job_id, lease.token or owner])
 
 
 async def retry_later(
