@@ -238,13 +238,14 @@ async def retry_later(
     return not dead
 
 
-async def defer(lease: Lease, owner: str, *, now: datetime, delay: float) -> None:
-    """The sync stopped before a thread reply because its channel had no posting slot (pacing): the
-    job is due again when the slot comes, behind every job with card work (priority), with no attempt
-    counted. Nothing was posted without its record, so the next sync need not check the platform."""
+async def defer(lease: Lease, owner: str, *, now: datetime, delay: float, card: bool = False) -> None:
+    """The sync stopped before a post because its channel had no posting slot (pacing): the job is due
+    again when the slot comes, with no attempt counted; as card work (`card`: its root card waits), else
+    behind every job with card work. Nothing was posted without its record, so the next sync need not
+    check the platform."""
     await OutboxJob.filter(id=lease.job_id, lease_owner=lease.token or owner).update(
         available_at=now + timedelta(seconds=delay), lease_owner=None, lease_until=None, last_error=None,
-        priority=REPLIES_ONLY,
+        priority=CARD_WORK if card else REPLIES_ONLY,
     )
 
 

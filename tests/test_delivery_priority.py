@@ -58,9 +58,11 @@ def test_a_reply_leaves_a_slot_for_the_next_card_and_never_goes_before_a_waiting
     assert pace.take("C1") == 0.0  # 2 left: it may take one and leave one for a card
     wait = pace.take("C1")
     assert 1.5 < wait <= 2.0  # 1 left: that one is the next card's; a reply is told to come back
-    pace._waiting["C1"] = 1  # a card is waiting for this channel's slot (what `Pace.wait` records)
+    assert pace.take("C1", card=True) == 0.0  # a card takes the last slot
+    assert pace.take("C1", card=True) > 1.5  # and the next card is told to come back when one is free
+    pace._waiting["C1"] = 1  # a post is waiting for this channel's slot (what `Pace.wait` records)
     pace._buckets["C1"] = [3.0, time.monotonic()]
-    assert pace.take("C1") > 0  # a reply never goes before it, however many slots there are
+    assert pace.take("C1") > 0 and pace.take("C1", card=True) > 0  # nothing goes before it
 
 
 async def test_a_card_edit_overtakes_a_transcript_waiting_for_its_channel(database):
@@ -100,6 +102,24 @@ async def test_a_card_edit_overtakes_a_transcript_waiting_for_its_channel(databa
         assert order == ["chat.postMessage", "chat.update", "chat.postMessage"]
         job = await OutboxJob.get(target="slack")
         assert job.done_rev == job.requested_rev
+
+
+async def test_a_card_with_no_slot_in_its_channel_is_put_back_as_card_work_without_posting(database):
+    async with FakeSlack() as slack:
+        worker = _worker(slack, rate=0.1, burst=1)
+        try:
+            first = await _handoff(1)
+            second = await _handoff(2)
+            await worker.run_once()  # both leased: one card takes the channel's slot, the other waits
+        finally:
+            await _close(worker)
+        assert len(slack.roots()) == 1 and len(slack.of("chat.postMessage")) == 1
+        jobs = {job.conversation_id: job for job in await OutboxJob.all()}
+        posted = first if slack.roots()[0]["text"].split("#c", 1)[1].split(" ", 1)[0] == str(first) else second
+        waiting = jobs[second if posted == first else first]
+        assert waiting.priority == outbox.CARD_WORK and waiting.available_at > T0
+        assert waiting.attempts == 0 and waiting.last_error is None and waiting.done_rev == 0
+        assert jobs[posted].priority == outbox.REPLIES_ONLY  # its transcript waits too, behind the cards
 
 
 async def test_card_work_is_leased_before_older_jobs_left_with_only_replies(database):

@@ -19,13 +19,14 @@ class RetryLater(Exception):
 
 
 class Paced(Exception):
-    """Baton's own pacing, before anything was posted: the channel has no posting slot for a thread reply
-    now (its slots go to root cards first). The worker puts the job back for `seconds`, behind every
-    job with card work, with no attempt counted: nothing failed."""
+    """Baton's own pacing, before anything was posted: the channel has no posting slot now (its slots go
+    to root cards first). The worker puts the job back for `seconds` with no attempt counted (nothing
+    failed): as card work when a root card waits (`card`), else behind every job with card work."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, *, card: bool = False):
         super().__init__(f"paced for {seconds:.2f}s")
         self.seconds = seconds
+        self.card = card
 
 
 class GiveUp(Exception):

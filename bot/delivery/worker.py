@@ -7,8 +7,8 @@ per `outbox.RENEW_EVERY` renews every lease this process holds; a sync whose lea
 process stalled past `outbox.LEASE` and another took the job) is stopped before it posts again.
 
 Root cards and card edits come first: jobs are leased card work first (`outbox.lease_due`), and a sync
-whose thread replies find their channel without a posting slot is put back (`Paced`, `outbox.defer`)
-instead of sleeping in a slot that a card or an edit could use.
+whose post finds its channel without a posting slot is put back (`Paced`, `outbox.defer`; a transcript
+behind every job with card work) instead of sleeping in a worker slot that a card or an edit could use.
 """
 
 from __future__ import annotations
@@ -187,8 +187,8 @@ class OutboxWorker:
             try:
                 await target.sync(lease.conversation_id, settings=self.settings, now=self.clock(), keep_alive=keep_alive,
                                   lease=lease)
-            except Paced as paced:  # a reply waits for its channel's slot, behind the cards (not a failure)
-                await outbox.defer(lease, self.owner, now=self.clock(), delay=paced.seconds)
+            except Paced as paced:  # a post waits for its channel's slot (not a failure)
+                await outbox.defer(lease, self.owner, now=self.clock(), delay=paced.seconds, card=paced.card)
                 self._count(lease.target, "paced")
                 asyncio.get_running_loop().call_later(paced.seconds, self._wake.set)
                 return

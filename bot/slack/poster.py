@@ -3,7 +3,7 @@
 Called by the outbox worker only. A 429 becomes `RetryLater(Retry-After)` so the outbox, not this
 process, waits; any other Slack error is raised and the worker backs off. Posts are paced per channel
 (Slack allows about one message a second per channel, with short bursts; Baton takes 0.9), root cards
-first: a thread reply with no slot free is deferred (`Paced`) rather than slept on. Edits and reads are
+first: a post with no slot free is deferred (`Paced`) rather than slept on. Edits and reads are
 not paced (chat.update and conversations.* have per-workspace tiers, not the per-channel posting limit).
 
 Every post carries message metadata (`baton_post`: outbox job, conversation, message ids), so a sync
@@ -62,11 +62,12 @@ RATE = 0.9  # posts a second per channel: a little under Slack's 1 a second (see
 class Pace:
     """A token bucket per channel: `burst` posts at once, then `rate` a second.
 
-    A root card waits for its slot (`wait`), and goes first: a thread reply takes a slot only when no
-    card is waiting and one slot is left over for the next card (`take`, `RESERVE`); otherwise it is told
-    how long until there may be one, and its sync is deferred (`Paced`) instead of holding a worker slot
-    while it sleeps. The rate is a little under Slack's (`RATE`), so that clock skew between the two
-    buckets rarely ends in a 429."""
+    Nothing sleeps in a worker slot for its turn: a post with no slot free is told how long until there
+    may be one (`take`), and its sync is deferred (`Paced`). Root cards go first: a card takes any free
+    slot, a thread reply only one that leaves a slot over for the next card (`RESERVE`) and none while
+    another post of this process waits. Only a post that must follow one just made (the rest of a
+    transcript, an escalation's second message) waits for its slot (`wait`). The rate is a little under
+    Slack's (`RATE`), so that clock skew between the two buckets rarely ends in a 429."""
 
     RESERVE = 1.0  # slots a reply leaves in the bucket for the next root card
 
@@ -99,16 +100,17 @@ class Pace:
             if not self._waiting[channel]:
                 del self._waiting[channel]
 
-    def take(self, channel: str) -> float:
-        """A slot for a thread reply: 0.0 when taken, else the seconds until one may be free for it."""
+    def take(self, channel: str, *, card: bool = False) -> float:
+        """A slot for a root card (`card`) or a thread reply: 0.0 when taken, else the seconds until one may
+        be free for it."""
         if self.rate <= 0:
             return 0.0
         now = time.monotonic()
         tokens = self._tokens(channel, now)
-        cards = self._waiting.get(channel, 0)
-        if cards:  # after the cards waiting now
-            return max(0.05, (cards + 1.0 - tokens) / self.rate)
-        need = min(1.0 + self.RESERVE, float(self.burst))
+        waiting = self._waiting.get(channel, 0)
+        if waiting:  # after the posts waiting now
+            return max(0.05, (waiting + 1.0 - tokens) / self.rate)
+        need = 1.0 if card else min(1.0 + self.RESERVE, float(self.burst))
         if tokens < need:
             return max(0.05, (need - tokens) / self.rate)
         self._buckets[channel] = [tokens - 1.0, now]
@@ -213,16 +215,17 @@ class SlackPoster:
                                     timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
             yield response
 
-    async def _call(self, stored_channel: str, method: str, *, read: bool = False, defer: bool = False,
+    async def _call(self, stored_channel: str, method: str, *, read: bool = False, defer: str | None = None,
                     **kwargs: Any) -> Any:
-        """`defer`: a thread reply that may be put off when the channel has no slot for it (`Pace.take`);
-        only ever the first post of a call, so that nothing is posted that its sync does not record."""
+        """`defer` ("card" or "reply"): a post that may be put off when the channel has no slot for it
+        (`Pace.take`); only ever the first post of a call, so that nothing is posted that its sync does
+        not record."""
         channel, team = split_channel(stored_channel)
         client = await self._client(team)
         if method == "chat.postMessage" and defer:
-            seconds = self.pace.take(channel)
+            seconds = self.pace.take(channel, card=defer == "card")
             if seconds > 0:
-                raise Paced(seconds)
+                raise Paced(seconds, card=defer == "card")
         elif method == "chat.postMessage":  # the pace is for posts; reads have their own limits
             await self.pace.wait(channel)
         try:
@@ -258,7 +261,8 @@ class SlackPoster:
         if mark is not None:
             message["metadata"] = {"event_type": MARK_EVENT, "event_payload": mark}
         try:
-            response = await self._call(stored, "chat.postMessage", unfurl_links=False, unfurl_media=False, **message)
+            response = await self._call(stored, "chat.postMessage", defer="card", unfurl_links=False, unfurl_media=False,
+                                        **message)
         except SlackApiError as error:
             if error.response.get("error") in CHANNEL_ERRORS:
                 raise Unroutable(f"no channel usable: {error.response.get('error')} in {stored}; invite Baton or `route here`") from None
@@ -282,7 +286,7 @@ class SlackPoster:
         response = await self._call(
             thread.channel,
             "chat.postMessage",
-            defer=True,
+            defer="reply",
             thread_ts=thread.thread_ref,
             text=fallback,
             blocks=blocks,
@@ -345,7 +349,7 @@ class SlackPoster:
         for lines, fallbacks, blocks in chunks:
             chunk_mark = dict(mark or {}, first=lines[0].id, last=lines[-1].id) if mark is not None else None
             response = await self._call(
-                thread.channel, "chat.postMessage", defer=not refs, thread_ts=thread.thread_ref,
+                thread.channel, "chat.postMessage", defer=None if refs else "reply", thread_ts=thread.thread_ref,
                 text=slack_literal("\n".join(fallbacks), SLACK_FALLBACK_TEXT), blocks=blocks,
                 username=TRANSCRIPT_NAME, icon_emoji=":scroll:", unfurl_links=False, unfurl_media=False,
                 **({"metadata": {"event_type": MARK_EVENT, "event_payload": chunk_mark}} if chunk_mark else {}),
