@@ -67,12 +67,6 @@ async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
 
 
 
-def _due(now: datetime) -> Q:
-    return Q(dead=False, available_at__lte=now, done_rev__lt=F("requested_rev")) & (
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    )
-
-
 _DUE_SQL = ("dead = {false} AND available_at <= {now} AND done_rev < requested_rev "
             "AND (lease_until IS NULL OR lease_until < {now})")
 EXPIRED = "lease expired"  # last_error of a job leased again after its previous lease ran out

@@ -186,7 +186,6 @@ async def sync_conversation(
             await keep_alive()
 
 
-
 async def _post_with_files(poster: ThreadPoster, thread: ThreadRef, root: posts.RootPost, stored: posts.StoredMessage,
                            label: Callable[[posts.StoredMessage], str], anonymized: bool, *, settings: Settings,
                            now: datetime) -> None:

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import random
 import uuid
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from bot.clock import Clock, utc_now
@@ -62,6 +63,8 @@ class OutboxWorker:
         self._limit = asyncio.Semaphore(CONCURRENCY)
         self._inflight: dict[int, asyncio.Task] = {}  # job id -> its running sync
         self._renewer: asyncio.Task | None = None
+        # Jobs put back for their channel's pace: (event-loop time their slot comes, their available_at).
+        self._paced: dict[int, tuple[float, datetime]] = {}
         # Set by create_app once the services exist: the core decides what an unroutable handoff means.
         self.services = None
 
@@ -103,7 +106,15 @@ class OutboxWorker:
         free = CONCURRENCY - len(self._inflight)
         if not self.posters or free <= 0:
             return 0  # a finishing sync sets the wake-up
-        leases = await outbox.lease_due(self.owner, now=self.clock(), limit=min(BATCH, free), targets=self.targets,
+        now = self.clock()
+        loop_now = asyncio.get_running_loop().time()
+        for job_id, (slot_at, available_at) in list(self._paced.items()):
+            if slot_at <= loop_now:
+                # A channel's pace runs in real time: once the slot came, the job is due whatever the
+                # app's clock says (the same moment in production; a test's clock may stand still).
+                now = max(now, available_at)
+                del self._paced[job_id]
+        leases = await outbox.lease_due(self.owner, now=now, limit=min(BATCH, free), targets=self.targets,
                                         skip=frozenset(self._inflight))
         for lease in leases:
             task = asyncio.create_task(self._process(lease), name=f"baton-sync-{lease.job_id}")
@@ -188,9 +199,12 @@ class OutboxWorker:
                 await target.sync(lease.conversation_id, settings=self.settings, now=self.clock(), keep_alive=keep_alive,
                                   lease=lease)
             except Paced as paced:  # a post waits for its channel's slot (not a failure)
-                await outbox.defer(lease, self.owner, now=self.clock(), delay=paced.seconds, card=paced.card)
+                now = self.clock()
+                await outbox.defer(lease, self.owner, now=now, delay=paced.seconds, card=paced.card)
                 self._count(lease.target, "paced")
-                asyncio.get_running_loop().call_later(paced.seconds, self._wake.set)
+                loop = asyncio.get_running_loop()
+                self._paced[lease.job_id] = (loop.time() + paced.seconds, now + timedelta(seconds=paced.seconds))
+                loop.call_later(paced.seconds, self._wake.set)
                 return
             except RetryLater as wait:
                 delay = backoff_seconds(lease.attempts, wait.seconds)

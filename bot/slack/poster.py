@@ -76,7 +76,7 @@ class Pace:
         self.burst = burst
         self._buckets: dict[str, list[float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}  # root cards waiting for a slot, per channel
+        self._waiting: dict[str, int] = {}  # posts waiting in `wait` for a slot, per channel
 
     def _tokens(self, channel: str, now: float) -> float:
         tokens, updated = self._buckets.get(channel, [float(self.burst), now])
