@@ -82,10 +82,11 @@ class Observed:
 
 
 async def paced_load(url: str, payloads: list[dict], rate: float,
-                     accepted: list[str] | None = None) -> list[tuple[str, float, int]]:
-    """Open loop: request i leaves at start + i/rate whatever the answers; (public id, sent at, status).
+                     accepted: list[str] | None = None) -> list[tuple[str, float, int, float]]:
+    """Open loop: request i leaves at start + i/rate whatever the answers; (public id, sent at, status,
+    answered at).
     `accepted`, when given, gets each 202's public id as it arrives (for a sampler running alongside)."""
-    results: list[tuple[str, float, int]] = []
+    results: list[tuple[str, float, int, float]] = []
     connector = aiohttp.TCPConnector(limit=256)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
 
@@ -96,7 +97,7 @@ async def paced_load(url: str, payloads: list[dict], rate: float,
             async with session.post(url + "/handoff", data=raw, headers=headers) as response:
                 answer = await response.json(content_type=None)
             public = str(answer.get("conversation"))
-            results.append((public, sent, response.status))
+            results.append((public, sent, response.status, time.time()))
             if accepted is not None and response.status == 202:
                 accepted.append(public)
 
@@ -196,7 +197,8 @@ def _baseline_main(database_url: str, port: int, slack_api: str) -> None:
         async def handoff(request: web.Request) -> web.Response:
             body = json.loads(await request.read())
             channel = "C" + str(body["queue"])[1:].zfill(5)
-            _, rows = await conn.execute_query(f"INSERT INTO bench_baseline (channel) VALUES ({mark}) RETURNING id", [channel])
+            # execute_query_dict: asyncpg's execute_query does not fetch an INSERT's RETURNING rows.
+            rows = await conn.execute_query_dict(f"INSERT INTO bench_baseline (channel) VALUES ({mark}) RETURNING id", [channel])
             wake.set()
             return web.json_response({"conversation": f"b{rows[0]['id']}", "status": "queued"}, status=202)
 
@@ -271,6 +273,9 @@ class Paced:
     latency: Latency
     missing: int
     statuses: dict[str, int]
+    accept: Latency | None = None  # request sent -> its 202 (intake's share of handoff -> card)
+    thirds: tuple[float, ...] = ()  # p99 ms of handoff -> card for the first, second and last third sent
+    rate_limited: int = 0  # chat.postMessage answered 429 during the phase
 
 
 @dataclass
@@ -325,7 +330,8 @@ async def _paced(name: str, proc: BatonProcess, observed: Observed, *, rate: flo
     statuses: dict[str, int] = {}
     for r in results:
         statuses[str(r[2])] = statuses.get(str(r[2]), 0) + 1
-    return Paced(name, len(payloads), Latency.of(latencies), len(ids) - len(latencies), statuses)
+    return Paced(name, len(payloads), Latency.of(latencies), len(ids) - len(latencies), statuses,
+                 Latency.of([r[3] - r[1] for r in results]))
 
 
 async def _paced_with_notes(proc: BatonProcess, observed: Observed, *, rate: float, seconds: float, channels: int,
@@ -345,7 +351,11 @@ async def _paced_with_notes(proc: BatonProcess, observed: Observed, *, rate: flo
     statuses: dict[str, int] = {}
     for r in results:
         statuses[str(r[2])] = statuses.get(str(r[2]), 0) + 1
-    return Paced("Baton", len(payloads), Latency.of(latencies), len(accepted) - len(latencies), statuses)
+    by_time = [observed.roots[i][0] - sent[i] for i in sorted((i for i in accepted if i in observed.roots), key=sent.get)]
+    third = max(1, len(by_time) // 3)
+    thirds = tuple(Latency.of(by_time[k * third:(k + 1) * third]).p99_ms for k in range(3))
+    return Paced("Baton", len(payloads), Latency.of(latencies), len(accepted) - len(latencies), statuses,
+                 Latency.of([r[3] - r[1] for r in results]), thirds)
 
 
 async def _saturate(procs: list[BatonProcess], observed: Observed, *, handoffs: int, channels: int, tag: str) -> Saturation:
@@ -393,8 +403,10 @@ async def run(kind: str, *, seconds: float = 20.0, rate: float = 100.0, channels
             procs.append(baton)
             notes: list[tuple[str, float]] = []
             print(f"  paced: Baton, {rate:.0f}/s for {seconds:.0f} s over {channels} channels, with !notes at 4/s", flush=True)
+            limited = fake.counts.get(("chat.postMessage", 429), 0)
             result.paced.append(await _paced_with_notes(baton, observed, rate=rate, seconds=seconds, channels=channels,
                                                         tag=f"p{os.getpid()}", sent_notes=notes))
+            result.paced[-1].rate_limited = fake.counts.get(("chat.postMessage", 429), 0) - limited
             result.notes = Latency.of(note_latencies(observed, notes))
             await asyncio.sleep(4)  # Slack's per-channel buckets refill before the baseline's turn
             baseline = await BaselineProcess(url, fake.api_url, log_path=f"{log_dir}/{kind}-baseline.log").start()
@@ -421,9 +433,15 @@ async def run(kind: str, *, seconds: float = 20.0, rate: float = 100.0, channels
 
 
 def report(result: DeliveryBench) -> str:
-    rows = [(p.name, p.handoffs, p.latency.p50_ms, p.latency.p99_ms, p.missing,
+    rows = [(p.name, p.handoffs, p.latency.p50_ms, p.latency.p99_ms, p.accept.p50_ms if p.accept else 0.0,
+             p.accept.p99_ms if p.accept else 0.0, p.missing,
              " ".join(f"{k}x{v}" for k, v in sorted(p.statuses.items()))) for p in result.paced]
-    lines = [table(("handoff -> card (paced)", "handoffs", "p50 ms", "p99 ms", "no card", "statuses"), rows)]
+    lines = [table(("handoff -> card (paced)", "handoffs", "p50 ms", "p99 ms", "202 p50 ms", "202 p99 ms", "no card",
+                    "statuses"), rows)]
+    for p in result.paced:
+        if p.thirds:
+            lines.append(f"{p.name}: p99 by thirds of the run {' / '.join(f'{t:.0f}' for t in p.thirds)} ms; "
+                         f"{p.rate_limited} chat.postMessage answered 429")
     if result.notes:
         lines.append(f"card edit (!note -> chat.update) under that load: p50 {result.notes.p50_ms:.0f} ms, "
                      f"p99 {result.notes.p99_ms:.0f} ms over {result.notes.n} notes (target p99 <= 200 ms)")

@@ -342,11 +342,15 @@ class OutboxJob(Model):
     attempts = fields.IntField(default=0)
     last_error = fields.CharField(max_length=500, null=True)
     dead = fields.BooleanField(default=False)
+    # 0: card work (a root card, an edit, anything just requested); 1: only thread replies are left and
+    # the channel had no posting slot, so the job waits its turn behind every channel's card work.
+    priority = fields.SmallIntField(default=0, db_default=0)
 
     class Meta:
         table = "outbox_job"
         unique_together = (("target", "conversation"),)
-        indexes = (Index(fields=("available_at",), name="outbox_due"),)
+        indexes = (Index(fields=("available_at",), name="outbox_due"),
+                   Index(fields=("priority", "available_at"), name="outbox_due_first"))
 
 
 class PlatformPost(Model):

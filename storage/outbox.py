@@ -5,7 +5,8 @@ number of Baton processes can share one database without two of them syncing the
 
 Leases are short (`LEASE`) and the worker renews every lease it holds in one statement while its syncs
 run (`renew_all`): a process killed with `kill -9` stops renewing, and its work is due again within
-seconds instead of minutes. A batch of due jobs is leased with three statements whatever its size.
+seconds instead of minutes. A batch of due jobs is leased with one statement whatever its size, card
+work (root cards, edits) first: a job left with only thread replies waits behind it (`defer`, `priority`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise import connections
+from tortoise.expressions import Case, F, Q, Value, When
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -25,6 +27,8 @@ from storage.models import OutboxJob
 LEASE = timedelta(seconds=6)  # renewed every RENEW_EVERY while held; a dead process's work is free after this
 RENEW_EVERY = timedelta(seconds=1.5)
 MAX_ATTEMPTS = 25
+CARD_WORK, REPLIES_ONLY = 0, 1  # OutboxJob.priority
+_AT = OutboxJob._meta.fields_map["available_at"]
 _batches = itertools.count(1)
 
 
@@ -43,8 +47,11 @@ class Lease:
 
 async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
     """Ask for the conversation to be brought up to date on `target` (keeps any Retry-After delay)."""
+    # New work is card work (priority 0). A job that only waited for its channel's posting slot
+    # (priority 1, see `defer`) is due at once: the edit it now needs is not paced.
     bumped = await OutboxJob.filter(target=target, conversation_id=conversation_id).update(
-        requested_rev=F("requested_rev") + 1, dead=False
+        requested_rev=F("requested_rev") + 1, dead=False, priority=CARD_WORK,
+        available_at=Case(When(priority=REPLIES_ONLY, then=Value(now)), default=F("available_at")),
     )
     if bumped:
         return
@@ -60,35 +67,57 @@ async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
 
 
 
-def _due(now: datetime) -> Q:
-    return Q(dead=False, available_at__lte=now, done_rev__lt=F("requested_rev")) & (
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+_DUE_SQL = ("dead = {false} AND available_at <= {now} AND done_rev < requested_rev "
+            "AND (lease_until IS NULL OR lease_until < {now})")
+EXPIRED = "lease expired"  # last_error of a job leased again after its previous lease ran out
+
+
+def _lease_sql(dialect: str, targets: int, skip: int) -> str:
+    """One compare-and-set UPDATE … RETURNING for a whole batch: card work first, then the oldest.
+
+    Only one process's UPDATE matches a row that is still unleased (on PostgreSQL the candidates are
+    locked with SKIP LOCKED, so two leasers take different rows instead of waiting on each other). A
+    job whose previous lease ran out (its process died or stalled mid-sync) gets `EXPIRED` as its
+    last_error in the same statement, so the sync knows to check the platform before posting."""
+    if dialect == "postgres":
+        due = _DUE_SQL.format(false="false", now="$1")
+        return (
+            f"UPDATE outbox_job SET lease_owner = $2, lease_until = $3, "
+            f"last_error = CASE WHEN lease_owner IS NULL THEN last_error ELSE '{EXPIRED}' END "
+            f"WHERE id IN (SELECT id FROM outbox_job WHERE {due} AND target = ANY($4::text[]) "
+            f"AND NOT (id = ANY($5::int[])) ORDER BY priority, available_at, id LIMIT $6 FOR UPDATE SKIP LOCKED) "
+            f"AND {due} RETURNING id, target, conversation_id, requested_rev, attempts, last_error"
+        )
+    due = _DUE_SQL.format(false="0", now="?1")
+    targets_in = ",".join(f"?{4 + i}" for i in range(targets))
+    skip_in = ",".join(f"?{4 + targets + i}" for i in range(skip)) or "0"
+    return (
+        f"UPDATE outbox_job SET lease_owner = ?2, lease_until = ?3, "
+        f"last_error = CASE WHEN lease_owner IS NULL THEN last_error ELSE '{EXPIRED}' END "
+        f"WHERE id IN (SELECT id FROM outbox_job WHERE {due} AND target IN ({targets_in}) "
+        f"AND id NOT IN ({skip_in}) ORDER BY priority, available_at, id LIMIT ?{4 + targets + skip}) "
+        f"AND {due} RETURNING id, target, conversation_id, requested_rev, attempts, last_error"
     )
 
 
 async def lease_due(owner: str, *, now: datetime, limit: int, targets: list[str],
                     skip: frozenset[int] = frozenset()) -> list[Lease]:
-    """Lease up to `limit` due jobs (not those in `skip`, which this worker is syncing already)."""
-    candidates = (
-        await OutboxJob.filter(_due(now), target__in=targets)
-        .exclude(id__in=list(skip) or [0])
-        .order_by("available_at", "id")
-        .limit(limit)
-        .values("id", "target", "conversation_id", "requested_rev", "attempts", "lease_owner", "last_error")
-    )
-    if not candidates:
+    """Lease up to `limit` due jobs (not those in `skip`, which this worker is syncing already): one statement."""
+    if not targets or limit <= 0:
         return []
-    # Compare-and-set for the whole batch: only one process's UPDATE matches a row that is still unleased.
-    # The batch's own token then tells which rows this process won.
+    conn = connections.get("default")
+    dialect = conn.capabilities.dialect
     token = f"{owner}.{next(_batches)}"
-    ids = [row["id"] for row in candidates]
-    await OutboxJob.filter(_due(now), id__in=ids).update(lease_owner=token, lease_until=now + LEASE)
-    won = set(await OutboxJob.filter(id__in=ids, lease_owner=token).values_list("id", flat=True))
-    return [
-        Lease(row["id"], row["target"], row["conversation_id"], row["requested_rev"], row["attempts"],
-              suspect=row["lease_owner"] is not None or _unsure(row["last_error"]), token=token)
-        for row in candidates if row["id"] in won
-    ]
+    at = _AT.to_db_value(now, OutboxJob)
+    until = _AT.to_db_value(now + LEASE, OutboxJob)
+    if dialect == "postgres":
+        values = [at, token, until, list(targets), sorted(skip), limit]
+    else:
+        values = [at, token, until, *targets, *sorted(skip), limit]
+    rows = await conn.execute_query_dict(_lease_sql(dialect, len(targets), len(skip)), values)
+    leases = [Lease(row["id"], row["target"], row["conversation_id"], row["requested_rev"], row["attempts"],
+                    suspect=_unsure(row["last_error"]), token=token) for row in rows]
+    return sorted(leases, key=lambda lease: lease.job_id)
 
 
 def _unsure(error: str | None) -> bool:
@@ -159,11 +188,16 @@ class LeaseRenewer:
                 conn.terminate()
 
 
+_COMPLETE = ("UPDATE outbox_job SET done_rev = {}, lease_owner = NULL, lease_until = NULL, attempts = 0, "
+             "last_error = NULL WHERE id = {} AND lease_owner = {}")
+_COMPLETE_SQL = (_COMPLETE.format("?", "?", "?"), _COMPLETE.format("$1", "$2", "$3"))  # SQLite, PostgreSQL
+
+
 async def complete(lease: Lease, owner: str) -> None:
     """Record the revision reached; work requested meanwhile keeps the job due."""
-    await OutboxJob.filter(id=lease.job_id, lease_owner=lease.token or owner).update(
-        done_rev=lease.revision, lease_owner=None, lease_until=None, attempts=0, last_error=None
-    )
+    conn = connections.get("default")
+    await conn.execute_query(_COMPLETE_SQL[conn.capabilities.dialect == "postgres"],
+                             [lease.revision, lease.job_id, lease.token or owner])
 
 
 async def retry_later(
@@ -196,6 +230,17 @@ async def retry_later(
         dead=dead,
     )
     return not dead
+
+
+async def defer(lease: Lease, owner: str, *, now: datetime, delay: float, card: bool = False) -> None:
+    """The sync stopped before a post because its channel had no posting slot (pacing): the job is due
+    again when the slot comes, with no attempt counted; as card work (`card`: its root card waits), else
+    behind every job with card work. Nothing was posted without its record, so the next sync need not
+    check the platform."""
+    await OutboxJob.filter(id=lease.job_id, lease_owner=lease.token or owner).update(
+        available_at=now + timedelta(seconds=delay), lease_owner=None, lease_until=None, last_error=None,
+        priority=CARD_WORK if card else REPLIES_ONLY,
+    )
 
 
 async def pending_counts() -> dict[str, int]:

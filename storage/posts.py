@@ -1,4 +1,9 @@
-"""Bookkeeping of what Baton already posted on each platform, so nothing is posted twice."""
+"""Bookkeeping of what Baton already posted on each platform, so nothing is posted twice.
+
+The statements every sync sends (the root, the replies to post, the thread's progress) are written as
+SQL and built once: building them through the ORM cost more CPU per card than the rest of the sync's
+bookkeeping (benchmarks/README.md, Delivery). Values still go through each field's own conversion.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from storage.fastinsert import insert_rows
 from storage.models import Conversation, Customer, Message, PlatformPost
 
 ITEM_LENGTH = PlatformPost._meta.fields_map["item"].max_length
+_ROOT_SQL = ("SELECT id, target, conversation_id, channel, ref, thread_ref, revision, last_message_id "
+             "FROM platform_post WHERE target = ? AND item = ?")
+_ADVANCE_SQL = "UPDATE platform_post SET last_message_id = ? WHERE id = ?"
+_MESSAGE_COLUMNS = ("id", "sender", "sender_name", "text", "attachments", "internal", "at", "kind", "transcript_index")
+_AFTER_SQL = (f"SELECT {', '.join(_MESSAGE_COLUMNS)} FROM message WHERE conversation_id = ? AND id > ? "
+              "AND kind <> 'status' AND (posted_from IS NULL OR posted_from <> ?) ORDER BY id LIMIT ?")
+_MESSAGE_FIELDS = {name: Message._meta.fields_map[name] for name in ("attachments", "internal", "at")}
+_sql_cache: dict[tuple[str, str], str] = {}
+
+
+def _sql(sql: str, dialect: str) -> str:
+    """`?` placeholders as the dialect wants them ($1, $2 … on PostgreSQL)."""
+    key = (sql, dialect)
+    if key not in _sql_cache:
+        if dialect == "postgres":
+            parts = sql.split("?")
+            sql = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+        _sql_cache[key] = sql
+    return _sql_cache[key]
+
+
+async def _rows(sql: str, values: list[Any]) -> list[dict[str, Any]]:
+    conn = connections.get("default")  # inside in_transaction(): the transaction's client
+    return await conn.execute_query_dict(_sql(sql, conn.capabilities.dialect), values)
 
 
 @dataclass(frozen=True)
@@ -70,14 +100,13 @@ def _stored(m: Message) -> StoredMessage:
                          m.transcript_index)
 
 
-def _root(row: PlatformPost) -> RootPost:
-    return RootPost(row.id, row.target, row.conversation_id, row.channel, row.ref, row.thread_ref, row.revision,
-                    row.last_message_id)
-
-
 async def get_root(target: str, conversation_id: int) -> RootPost | None:
-    row = await PlatformPost.get_or_none(target=target, item=_root_item(conversation_id))
-    return _root(row) if row else None
+    rows = await _rows(_ROOT_SQL, [target, _root_item(conversation_id)])
+    if not rows:
+        return None
+    row = rows[0]
+    return RootPost(row["id"], row["target"], row["conversation_id"], row["channel"], row["ref"], row["thread_ref"],
+                    row["revision"], row["last_message_id"])
 
 
 async def record_root(
@@ -91,18 +120,11 @@ async def record_root(
     payload: Any,
     now: datetime,
 ) -> RootPost:
-    row = await PlatformPost.create(
-        conversation_id=conversation_id,
-        target=target,
-        item=_root_item(conversation_id),
-        channel=channel,
-        ref=ref,
-        thread_ref=thread_ref,
-        revision=revision,
-        payload=payload,
-        created_at=now,
-    )
-    return _root(row)
+    [row] = await insert_rows(connections.get("default"), PlatformPost, [dict(
+        conversation_id=conversation_id, target=target, item=_root_item(conversation_id), channel=channel, ref=ref,
+        thread_ref=thread_ref, revision=revision, last_message_id=0, payload=payload, redact=False, created_at=now,
+    )], returning=("id",))
+    return RootPost(row["id"], target, conversation_id, channel, ref, thread_ref, revision, 0)
 
 
 async def set_revision(root: RootPost, revision: int, payload: Any = None) -> None:
@@ -171,18 +193,17 @@ async def advance_many(
     """`advance` for a whole post (or several): replies are posted up to `through_id`, and each
     (customer message id, platform ref) in `posted` is kept for anonymizing, in one transaction."""
     if not posted:
-        await PlatformPost.filter(id=root.id).update(last_message_id=through_id)
+        await _rows(_ADVANCE_SQL, [through_id, root.id])
         return
     async with in_transaction():
         anonymized = await _lock_customer_state(root.conversation_id)
-        await PlatformPost.bulk_create(
-            [PlatformPost(conversation_id=root.conversation_id, target=root.target,
-                          item=_message_item(root.conversation_id, message_id, ref), channel=root.channel,
-                          ref=ref, thread_ref=root.thread_ref, redact=anonymized and not saw_anonymized,
-                          created_at=now) for message_id, ref in posted],
-            ignore_conflicts=True,
-        )
-        await PlatformPost.filter(id=root.id).update(last_message_id=through_id)
+        await insert_rows(connections.get("default"), PlatformPost, [dict(
+            conversation_id=root.conversation_id, target=root.target,
+            item=_message_item(root.conversation_id, message_id, ref), channel=root.channel, ref=ref,
+            thread_ref=root.thread_ref, revision=0, last_message_id=0, payload=None,
+            redact=anonymized and not saw_anonymized, created_at=now,
+        ) for message_id, ref in posted], skip_conflicts_on=("target", "item"))  # a retried sync: still one row
+        await _rows(_ADVANCE_SQL, [through_id, root.id])
 
 
 async def _lock_customer_state(conversation_id: int) -> bool:
@@ -218,14 +239,12 @@ async def redacted(post_id: int) -> None:
 
 
 async def messages_after(conversation_id: int, after_id: int, *, exclude_from: str, limit: int = 50) -> list[StoredMessage]:
-    rows = (
-        await Message.filter(conversation_id=conversation_id, id__gt=after_id)
-        .exclude(kind="status")  # for the customer's side only
-        .filter(Q(posted_from__isnull=True) | ~Q(posted_from=exclude_from))
-        .order_by("id")
-        .limit(limit)
-    )
-    return [_stored(m) for m in rows]
+    # Not status lines (for the customer's side only), nor what came from this platform itself.
+    rows = await _rows(_AFTER_SQL, [conversation_id, after_id, exclude_from, limit])
+    attachments, internal, at = (_MESSAGE_FIELDS[name].to_python_value for name in ("attachments", "internal", "at"))
+    return [StoredMessage(row["id"], row["sender"], row["sender_name"], row["text"], attachments(row["attachments"]) or [],
+                          bool(internal(row["internal"])), at(row["at"]), row["kind"], row["transcript_index"])
+            for row in rows]
 
 
 async def find_conversation_by_thread(target: str, thread_ref: str) -> int | None:

@@ -18,6 +18,17 @@ class RetryLater(Exception):
         self.reason = reason
 
 
+class Paced(Exception):
+    """Baton's own pacing, before anything was posted: the channel has no posting slot now (its slots go
+    to root cards first). The worker puts the job back for `seconds` with no attempt counted (nothing
+    failed): as card work when a root card waits (`card`), else behind every job with card work."""
+
+    def __init__(self, seconds: float, *, card: bool = False):
+        super().__init__(f"paced for {seconds:.2f}s")
+        self.seconds = seconds
+        self.card = card
+
+
 class GiveUp(Exception):
     """The platform refused for good (an opted-out number, an address that does not exist): retrying
     cannot help. `reason` is fit to show an agent and holds no personal data; `code` is the platform's

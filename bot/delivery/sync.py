@@ -26,6 +26,7 @@ from storage import customer_files, posts
 from storage.summary import load_conversation
 
 
+REPLY_BATCH = 50  # messages read per query while replying
 CUSTOMER_LABEL = "Customer"  # a customer whose name Baton does not know (or may no longer show)
 
 
@@ -135,9 +136,17 @@ async def sync_conversation(
     if check:
         last_id = await _recover_replies(poster, thread, root, conversation_id, last_id, now=now,
                                          saw_anonymized=record.customer_anonymized)
+    # The card edit before the replies: an edit is not paced like posts are, and must not wait behind a
+    # transcript that waits for its channel's posting slot (the poster may defer replies: `Paced`).
+    if shows_card and root.revision < record.revision:
+        current = await summary()
+        if current is not None:
+            payload = await poster.update_card(thread, current)
+            await posts.set_revision(root, record.revision, payload)
+
     together = hasattr(poster, "post_lines")
     while True:
-        batch = await posts.messages_after(conversation_id, last_id, exclude_from=poster.name)
+        batch = await posts.messages_after(conversation_id, last_id, exclude_from=poster.name, limit=REPLY_BATCH)
         if not batch:
             break
         for group in _groups(batch, together):
@@ -163,20 +172,18 @@ async def sync_conversation(
             await posts.advance_many(root, last, posted, now=now, saw_anonymized=record.customer_anonymized)
             last_id = last
             await keep_alive()
+        if len(batch) < REPLY_BATCH:
+            break  # that was the last of them: a message added since bumped the job, which runs again
 
-    # After the replies, so that a reply found anonymized while it was being posted goes too.
-    while pending := await posts.pending_redactions(poster.name, conversation_id):
+    # After the replies. Only a customer anonymized when this sync began has posts to redact: anonymizing
+    # marks them and queues a sync in the same transaction, so one that lands later gets its own pass
+    # (with the reply flagged while it was being posted, see `posts.advance_many`).
+    while record.customer_anonymized and (pending := await posts.pending_redactions(poster.name, conversation_id)):
         for posted in pending:  # the customer was anonymized after these were posted
             # Never the labeler: `record` may predate the anonymization and still hold the name.
             await poster.redact_reply(thread, posted.ref, _outgoing(posted.message, lambda _: CUSTOMER_LABEL))
             await posts.redacted(posted.post_id)
             await keep_alive()
-
-    if shows_card and root.revision < record.revision:
-        current = await summary()
-        if current is not None:
-            payload = await poster.update_card(thread, current)
-            await posts.set_revision(root, record.revision, payload)
 
 
 async def _post_with_files(poster: ThreadPoster, thread: ThreadRef, root: posts.RootPost, stored: posts.StoredMessage,

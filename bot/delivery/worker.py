@@ -5,6 +5,10 @@ waiting for a platform (its answer, or a channel's pacing), so a slow channel ho
 threads. New work is leased as soon as a slot frees (no batch barrier). While syncs run, one statement
 per `outbox.RENEW_EVERY` renews every lease this process holds; a sync whose lease was lost (this
 process stalled past `outbox.LEASE` and another took the job) is stopped before it posts again.
+
+Root cards and card edits come first: jobs are leased card work first (`outbox.lease_due`), and a sync
+whose post finds its channel without a posting slot is put back (`Paced`, `outbox.defer`; a transcript
+behind every job with card work) instead of sleeping in a worker slot that a card or an edit could use.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import asyncio
 import logging
 import random
 import uuid
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from bot.clock import Clock, utc_now
 from bot.core import routing
-from bot.delivery.poster import DeliveryTarget, GiveUp, RetryLater, ThreadPoster, Unroutable
+from bot.delivery.poster import DeliveryTarget, GiveUp, Paced, RetryLater, ThreadPoster, Unroutable
 from bot.delivery.sync import ThreadSyncTarget
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -58,6 +63,8 @@ class OutboxWorker:
         self._limit = asyncio.Semaphore(CONCURRENCY)
         self._inflight: dict[int, asyncio.Task] = {}  # job id -> its running sync
         self._renewer: asyncio.Task | None = None
+        # Jobs put back for their channel's pace: (event-loop time their slot comes, their available_at).
+        self._paced: dict[int, tuple[float, datetime]] = {}
         # Set by create_app once the services exist: the core decides what an unroutable handoff means.
         self.services = None
 
@@ -99,7 +106,15 @@ class OutboxWorker:
         free = CONCURRENCY - len(self._inflight)
         if not self.posters or free <= 0:
             return 0  # a finishing sync sets the wake-up
-        leases = await outbox.lease_due(self.owner, now=self.clock(), limit=min(BATCH, free), targets=self.targets,
+        now = self.clock()
+        loop_now = asyncio.get_running_loop().time()
+        for job_id, (slot_at, available_at) in list(self._paced.items()):
+            if slot_at <= loop_now:
+                # A channel's pace runs in real time: once the slot came, the job is due whatever the
+                # app's clock says (the same moment in production; a test's clock may stand still).
+                now = max(now, available_at)
+                del self._paced[job_id]
+        leases = await outbox.lease_due(self.owner, now=now, limit=min(BATCH, free), targets=self.targets,
                                         skip=frozenset(self._inflight))
         for lease in leases:
             task = asyncio.create_task(self._process(lease), name=f"baton-sync-{lease.job_id}")
@@ -183,6 +198,14 @@ class OutboxWorker:
             try:
                 await target.sync(lease.conversation_id, settings=self.settings, now=self.clock(), keep_alive=keep_alive,
                                   lease=lease)
+            except Paced as paced:  # a post waits for its channel's slot (not a failure)
+                now = self.clock()
+                await outbox.defer(lease, self.owner, now=now, delay=paced.seconds, card=paced.card)
+                self._count(lease.target, "paced")
+                loop = asyncio.get_running_loop()
+                self._paced[lease.job_id] = (loop.time() + paced.seconds, now + timedelta(seconds=paced.seconds))
+                loop.call_later(paced.seconds, self._wake.set)
+                return
             except RetryLater as wait:
                 delay = backoff_seconds(lease.attempts, wait.seconds)
                 await outbox.retry_later(lease, self.owner, now=self.clock(), delay=delay, error=wait.reason)

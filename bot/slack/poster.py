@@ -2,8 +2,9 @@
 
 Called by the outbox worker only. A 429 becomes `RetryLater(Retry-After)` so the outbox, not this
 process, waits; any other Slack error is raised and the worker backs off. Posts are paced per channel
-(Slack allows about one message a second per channel, with short bursts); edits and reads are not
-(chat.update and conversations.* have per-workspace tiers, not the per-channel posting limit).
+(Slack allows about one message a second per channel, with short bursts; Baton takes 0.9), root cards
+first: a post with no slot free is deferred (`Paced`) rather than slept on. Edits and reads are
+not paced (chat.update and conversations.* have per-workspace tiers, not the per-channel posting limit).
 
 Every post carries message metadata (`baton_post`: outbox job, conversation, message ids), so a sync
 that may have posted just before a crash finds its post in the channel or thread instead of posting
@@ -36,7 +37,7 @@ from bot.cards.text import (
     slack_plain,
 )
 from bot.core import installs, routing
-from bot.delivery.poster import OutgoingMessage, RetryLater, ThreadRef, Unroutable
+from bot.delivery.poster import OutgoingMessage, Paced, RetryLater, ThreadRef, Unroutable
 from bot.domain import Alert, ConversationFacts, CustomerFile, CustomerSummary
 from bot.settings import Settings
 
@@ -55,29 +56,65 @@ TEAM_MARK = "@"  # a channel stored as "C123@T456" belongs to workspace T456 (OA
 MARK_EVENT = "baton_post"  # the metadata event_type of every message Baton posts
 HISTORY_PAGES = 5  # how far back a check reads: 5 pages of 200 top-level messages, or of thread replies
 TRANSCRIPT_NAME = "Transcript"
+RATE = 0.9  # posts a second per channel: a little under Slack's 1 a second (see `Pace`)
 
 
 class Pace:
-    """A token bucket per channel: `burst` posts at once, then `rate` a second."""
+    """A token bucket per channel: `burst` posts at once, then `rate` a second.
+
+    Nothing sleeps in a worker slot for its turn: a post with no slot free is told how long until there
+    may be one (`take`), and its sync is deferred (`Paced`). Root cards go first: a card takes any free
+    slot, a thread reply only one that leaves a slot over for the next card (`RESERVE`) and none while
+    another post of this process waits. Only a post that must follow one just made (the rest of a
+    transcript, an escalation's second message) waits for its slot (`wait`). The rate is a little under
+    Slack's (`RATE`), so that clock skew between the two buckets rarely ends in a 429."""
+
+    RESERVE = 1.0  # slots a reply leaves in the bucket for the next root card
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
         self.burst = burst
         self._buckets: dict[str, list[float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}  # posts waiting in `wait` for a slot, per channel
+
+    def _tokens(self, channel: str, now: float) -> float:
+        tokens, updated = self._buckets.get(channel, [float(self.burst), now])
+        return min(float(self.burst), tokens + (now - updated) * self.rate)
 
     async def wait(self, channel: str) -> None:
         if self.rate <= 0:
             return
         lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            now = time.monotonic()
-            tokens, updated = self._buckets.get(channel, [float(self.burst), now])
-            tokens = min(float(self.burst), tokens + (now - updated) * self.rate)
-            if tokens < 1.0:
-                await asyncio.sleep((1.0 - tokens) / self.rate)
-                tokens, now = 1.0, time.monotonic()
-            self._buckets[channel] = [tokens - 1.0, now]
+        self._waiting[channel] = self._waiting.get(channel, 0) + 1
+        try:
+            async with lock:
+                now = time.monotonic()
+                tokens = self._tokens(channel, now)
+                if tokens < 1.0:
+                    await asyncio.sleep((1.0 - tokens) / self.rate)
+                    tokens, now = 1.0, time.monotonic()
+                self._buckets[channel] = [tokens - 1.0, now]
+        finally:
+            self._waiting[channel] -= 1
+            if not self._waiting[channel]:
+                del self._waiting[channel]
+
+    def take(self, channel: str, *, card: bool = False) -> float:
+        """A slot for a root card (`card`) or a thread reply: 0.0 when taken, else the seconds until one may
+        be free for it."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        tokens = self._tokens(channel, now)
+        waiting = self._waiting.get(channel, 0)
+        if waiting:  # after the posts waiting now
+            return max(0.05, (waiting + 1.0 - tokens) / self.rate)
+        need = 1.0 if card else min(1.0 + self.RESERVE, float(self.burst))
+        if tokens < need:
+            return max(0.05, (need - tokens) / self.rate)
+        self._buckets[channel] = [tokens - 1.0, now]
+        return 0.0
 
     def hold(self, channel: str, seconds: float) -> None:
         """Slack said 429: the channel gets no tokens for `seconds`."""
@@ -110,7 +147,7 @@ class SlackPoster:
         bot_token: str | None = None,
         client_id: str | None = None,
         default_channel: str | None = None,
-        rate: float = 1.0,
+        rate: float = RATE,
         burst: int = 3,
         settings: Settings | None = None,
     ) -> None:
@@ -178,10 +215,18 @@ class SlackPoster:
                                     timeout=aiohttp.ClientTimeout(total=None, sock_read=30)) as response:
             yield response
 
-    async def _call(self, stored_channel: str, method: str, *, read: bool = False, **kwargs: Any) -> Any:
+    async def _call(self, stored_channel: str, method: str, *, read: bool = False, defer: str | None = None,
+                    **kwargs: Any) -> Any:
+        """`defer` ("card" or "reply"): a post that may be put off when the channel has no slot for it
+        (`Pace.take`); only ever the first post of a call, so that nothing is posted that its sync does
+        not record."""
         channel, team = split_channel(stored_channel)
         client = await self._client(team)
-        if method == "chat.postMessage":  # the pace is for posts; reads have their own limits
+        if method == "chat.postMessage" and defer:
+            seconds = self.pace.take(channel, card=defer == "card")
+            if seconds > 0:
+                raise Paced(seconds, card=defer == "card")
+        elif method == "chat.postMessage":  # the pace is for posts; reads have their own limits
             await self.pace.wait(channel)
         try:
             if read:  # read methods (chat.getPermalink) take form arguments, not JSON
@@ -216,7 +261,8 @@ class SlackPoster:
         if mark is not None:
             message["metadata"] = {"event_type": MARK_EVENT, "event_payload": mark}
         try:
-            response = await self._call(stored, "chat.postMessage", unfurl_links=False, unfurl_media=False, **message)
+            response = await self._call(stored, "chat.postMessage", defer="card", unfurl_links=False, unfurl_media=False,
+                                        **message)
         except SlackApiError as error:
             if error.response.get("error") in CHANNEL_ERRORS:
                 raise Unroutable(f"no channel usable: {error.response.get('error')} in {stored}; invite Baton or `route here`") from None
@@ -240,6 +286,7 @@ class SlackPoster:
         response = await self._call(
             thread.channel,
             "chat.postMessage",
+            defer="reply",
             thread_ts=thread.thread_ref,
             text=fallback,
             blocks=blocks,
@@ -267,7 +314,10 @@ class SlackPoster:
         the upload URL, files.completeUploadExternal with the thread (PROTOCOLS.md 8; files.upload is gone)."""
         channel, team = split_channel(thread.channel)
         client = await self._client(team)
-        await self.pace.wait(channel)
+        # Deferred like a reply: the line is recorded already and the file is recorded once it is up.
+        seconds = self.pace.take(channel)
+        if seconds > 0:
+            raise Paced(seconds)
         try:
             response = await client.files_upload_v2(
                 content=file.data, filename=file.name, title=file.name, channel=channel, thread_ts=thread.thread_ref,
@@ -299,7 +349,7 @@ class SlackPoster:
         for lines, fallbacks, blocks in chunks:
             chunk_mark = dict(mark or {}, first=lines[0].id, last=lines[-1].id) if mark is not None else None
             response = await self._call(
-                thread.channel, "chat.postMessage", thread_ts=thread.thread_ref,
+                thread.channel, "chat.postMessage", defer=None if refs else "reply", thread_ts=thread.thread_ref,
                 text=slack_literal("\n".join(fallbacks), SLACK_FALLBACK_TEXT), blocks=blocks,
                 username=TRANSCRIPT_NAME, icon_emoji=":scroll:", unfurl_links=False, unfurl_media=False,
                 **({"metadata": {"event_type": MARK_EVENT, "event_payload": chunk_mark}} if chunk_mark else {}),
