@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('baton', '0017_customer_page')]
+    dependencies = [('baton', '0018_customer_name_key')]
 
     initial = False
 
