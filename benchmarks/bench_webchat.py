@@ -92,99 +92,95 @@ async def _start(session: aiohttp.ClientSession, base: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 1. visitor → thread
 
 
-async def visitor_to_thread(url: str, samples: int) -> list[tuple]:
+async def visitor_to_thread(url: str, samples: int, slack) -> list[tuple]:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from tests.fakes.slack_api import FakeSlack
-
     rows = []
-    async with FakeSlack() as slack:
-        runner, base, _ = await _baton(url, slack)
-        session = aiohttp.ClientSession()
-        try:
-            chat = await _start(session, base)
-            token = {"Authorization": f"Bearer {chat['token']}"}
-            await slack.wait_for(lambda s: s.of("chat.postMessage"), timeout=30)
+    runner, base, _ = await _baton(url, slack)
+    session = aiohttp.ClientSession()
+    try:
+        chat = await _start(session, base)
+        token = {"Authorization": f"Bearer {chat['token']}"}
+        await slack.wait_for(lambda s: s.of("chat.postMessage"), timeout=30)
 
-            async def baton_once(i: int) -> float:
-                text = f"visitor line {i}"
-                started = time.perf_counter()
-                async with session.post(base + "/inbound/webchat", headers=token,
-                                        json={"type": "message", "text": text, "client_id": f"b{i}"}) as response:
-                    assert response.status == 200
-                await slack.wait_for(lambda s: any(c.method == "chat.postMessage" and text in json.dumps(c.args)
-                                                   for c in s.calls[-5:]), timeout=30)
-                return time.perf_counter() - started
+        async def baton_once(i: int) -> float:
+            text = f"visitor line {i}"
+            started = time.perf_counter()
+            async with session.post(base + "/inbound/webchat", headers=token,
+                                    json={"type": "message", "text": text, "client_id": f"b{i}"}) as response:
+                assert response.status == 200
+            await slack.wait_for(lambda s: any(c.method == "chat.postMessage" and text in json.dumps(c.args)
+                                               for c in s.calls[-5:]), timeout=30)
+            return time.perf_counter() - started
 
-            client = AsyncWebClient(token="xoxb-test-baton", base_url=slack.api_url)
+        client = AsyncWebClient(token="xoxb-test-baton", base_url=slack.api_url)
 
-            async def bare(request: web.Request) -> web.Response:
-                body = await request.json()
-                await client.chat_postMessage(channel=CHANNEL, thread_ts="1700000000.000001", text=body["text"])
-                return web.json_response({"ok": True})
+        async def bare(request: web.Request) -> web.Response:
+            body = await request.json()
+            await client.chat_postMessage(channel=CHANNEL, thread_ts="1700000000.000001", text=body["text"])
+            return web.json_response({"ok": True})
 
-            bare_app = web.Application()
-            bare_app.router.add_post("/send", bare)
-            bare_runner, bare_base = await _serve(bare_app)
+        bare_app = web.Application()
+        bare_app.router.add_post("/send", bare)
+        bare_runner, bare_base = await _serve(bare_app)
 
-            async def bare_once(i: int) -> float:
-                text = f"bare line {i}"
-                started = time.perf_counter()
-                async with session.post(bare_base + "/send", json={"text": text}) as response:
-                    assert response.status == 200
-                await slack.wait_for(lambda s: any(c.args.get("text") == text for c in s.calls[-5:]), timeout=30)
-                return time.perf_counter() - started
+        async def bare_once(i: int) -> float:
+            text = f"bare line {i}"
+            started = time.perf_counter()
+            async with session.post(bare_base + "/send", json={"text": text}) as response:
+                assert response.status == 200
+            await slack.wait_for(lambda s: any(c.args.get("text") == text for c in s.calls[-5:]), timeout=30)
+            return time.perf_counter() - started
 
-            for name, once in (("Baton visitor message → thread", baton_once), ("baseline: handler posts to Slack", bare_once)):
-                for i in range(5):
-                    await once(-i - 1)
-                times = [await once(i) for i in range(samples)]
-                figure = Latency.of(times)
-                rows.append((name, figure.n, figure.p50_ms, figure.p99_ms))
-            await bare_runner.cleanup()
-        finally:
-            await session.close()
-            await runner.cleanup()
+        for name, once in (("Baton visitor message → thread", baton_once), ("baseline: handler posts to Slack", bare_once)):
+            for i in range(5):
+                await once(-i - 1)
+            times = [await once(i) for i in range(samples)]
+            figure = Latency.of(times)
+            rows.append((name, figure.n, figure.p50_ms, figure.p99_ms))
+        await bare_runner.cleanup()
+    finally:
+        await session.close()
+        await runner.cleanup()
     return rows
 
 
 # --------------------------------------------------------------------------- 2. agent → N visitors
 
 
-async def agent_to_visitors(url: str, visitors: int, samples: int) -> list[tuple]:
-    from tests.fakes.slack_api import FakeSlack
-
+async def agent_to_visitors(url: str, visitors: int, samples: int, slack) -> list[tuple]:
     rows = []
-    async with FakeSlack(users={"W111": "Ana Agent"}) as slack:
-        runner, base, app = await _baton(url, slack)
-        services = services_of(app)
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        try:
-            chats = []
-            for _ in range(visitors):
-                chats.append(await _start(session, base))
-            agent = Actor(platform="slack", user_id="W111", display_name="Ana Agent")
-            for chat in chats:
-                await actions.claim(services, agent, parse_public_id(chat["conversation"]))
-            await slack.wait_for(lambda s: len([c for c in s.of("chat.postMessage") if "thread_ts" not in c.args]) >= visitors,
-                                 timeout=600)
-            # The claims' card edits and "joined" relays are done before anything is timed.
-            deadline = time.monotonic() + 600
-            while sum((await outbox.pending_counts()).values()) and time.monotonic() < deadline:
-                await asyncio.sleep(0.5)
-            targets = []
-            for chat in chats:
-                root = await posts.get_root("slack", parse_public_id(chat["conversation"]))
-                targets.append({"token": chat["token"], "thread_ts": root.thread_ref})
-            before = rss_mb()
-            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
-                json.dump(targets, spec)  # 1,000 tokens are too long for one command-line argument
-            baton = await _child(["baton", base, spec.name, str(samples)], lambda: rss_mb())
-            os.unlink(spec.name)
-            rows.append(("Baton agent reply → visitor", *baton[0], before, baton[1]))
-        finally:
-            await session.close()
-            await runner.cleanup()
+    runner, base, app = await _baton(url, slack)
+    services = services_of(app)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    try:
+        cards_before = len(slack.roots())
+        chats = []
+        for _ in range(visitors):
+            chats.append(await _start(session, base))
+        agent = Actor(platform="slack", user_id="W111", display_name="Ana Agent")
+        for chat in chats:
+            await actions.claim(services, agent, parse_public_id(chat["conversation"]))
+        await slack.wait_for(lambda s: len(s.roots()) >= cards_before + visitors, timeout=600)
+        # The claims' card edits and "joined" relays are done before anything is timed.
+        deadline = time.monotonic() + 600
+        while sum((await outbox.pending_counts()).values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        targets = []
+        for chat in chats:
+            root = await posts.get_root("slack", parse_public_id(chat["conversation"]))
+            targets.append({"token": chat["token"], "thread_ts": root.thread_ref,
+                            "conversation": parse_public_id(chat["conversation"])})
+        before = rss_mb()
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+            json.dump(targets, spec)  # 1,000 tokens are too long for one command-line argument
+        baton = await _child(["baton", base, spec.name, str(samples)], lambda: rss_mb(),
+                             lambda lost: _diagnose(lost, targets, app))
+        os.unlink(spec.name)
+        rows.append(("Baton agent reply → visitor", *baton[0], before, baton[1]))
+    finally:
+        await session.close()
+        await runner.cleanup()
 
     streams: list[web.StreamResponse | None] = [None] * visitors
 
@@ -223,7 +219,30 @@ async def agent_to_visitors(url: str, visitors: int, samples: int) -> list[tuple
     return rows
 
 
-async def _child(args: list[str], measure) -> tuple[tuple, float]:
+async def _diagnose(lost: dict[str, Any], targets: list[dict[str, Any]], app) -> None:
+    """A reply the client did not see: where it stopped (stored? relayed? in the visitor's stream? is the
+    stream still subscribed?), printed to stderr, so a lost reply is a finding with a place."""
+    from storage.models import Message, PlatformPost, WebchatEvent
+
+    conversation = targets[lost["stream"]]["conversation"]
+    message = await Message.filter(text=lost["text"]).first()
+    roots = await PlatformPost.filter(target="slack", thread_ref=targets[lost["stream"]]["thread_ts"]).values_list(
+        "conversation_id", "channel", "item")
+    events = await WebchatEvent.filter(conversation_id=conversation).order_by("id").values_list("id", "kind", "payload")
+    hub = next((c.hub for c in services_of(app).customer_channels if getattr(c, "name", "") == "webchat"), None)
+    waiters = len(hub._waiters.get(conversation, ())) if hub is not None else None
+    print(json.dumps({
+        **lost, "conversation": conversation,
+        "thread_roots": roots,
+        "message": message and {"id": message.id, "conversation": message.conversation_id, "sender": message.sender,
+                                "internal": message.internal,
+                                "relayed_at": str(message.relayed_at)},
+        "events": [(i, k, (p or {}).get("text")) for i, k, p in events],
+        "stream_subscribed": waiters, "outbox_pending": await outbox.pending_counts(),
+    }, default=str), file=sys.stderr, flush=True)
+
+
+async def _child(args: list[str], measure, diagnose=None) -> tuple[tuple, float]:
     """Run the clients in a child process; returns ((n, p50, p99), RSS here while the streams were open)."""
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "benchmarks.bench_webchat", "--client", *args,
                                                    stdout=asyncio.subprocess.PIPE)
@@ -234,6 +253,9 @@ async def _child(args: list[str], measure) -> tuple[tuple, float]:
         text = line.decode().strip()
         if text == "streams open":
             rss_open = measure()
+        elif text.startswith('{"lost"'):
+            if diagnose is not None:
+                await diagnose(json.loads(text))
         elif text.startswith("{"):
             result = json.loads(text)
     await process.wait()
@@ -254,6 +276,7 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
         targets = [None] * int(spec)
         urls = [(f"{base}/events?i={i}", {}) for i in range(len(targets))]
     opened = asyncio.Semaphore(0)
+    seen_ids: list[list[str]] = [[] for _ in urls]  # the SSE ids each stream delivered, for a lost reply's report
 
     async def read(index: int, url: str, headers: dict[str, str]) -> None:
         async with session.get(url, headers=headers) as response:
@@ -261,7 +284,9 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
             data = None
             async for raw in response.content:
                 line = raw.decode().rstrip("\n")
-                if line.startswith("data:"):
+                if line.startswith("id:"):
+                    seen_ids[index].append(line[3:].strip())
+                elif line.startswith("data:"):
                     data = line[5:].strip()
                 elif not line and data:
                     queues[index].put_nowait(json.loads(data))
@@ -300,7 +325,10 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
                     break
         except asyncio.TimeoutError:  # counted, never hidden: a lost reply is a finding
             alive = sum(not t.done() for t in tasks)
-            print(json.dumps({"lost": k, "stream": index, "streams_alive": alive}), file=sys.stderr, flush=True)
+            task = tasks[index]
+            ended = task.done() and (repr(task.exception()) if task.exception() else "ended")
+            print(json.dumps({"lost": k, "stream": index, "text": text, "streams_alive": alive,
+                              "this_stream_ended": ended, "ids_seen": seen_ids[index][-10:]}), flush=True)
             lost += 1
             continue
         if k >= 5:  # warm-up left out
@@ -312,13 +340,18 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
 
 
 async def run(kind: str, visitors: int, samples: int) -> None:
-    async with temp_database(kind) as url:
+    from tests.fakes.slack_api import FakeSlack
+
+    # One fake Slack for both parts, as one workspace: a second fake would count its ts from 1 again, and
+    # its first card would share the thread ts of the first part's chat in the same channel (a reply to it
+    # went to that older chat as an internal line: the "lost" reply of the 1,000-stream runs).
+    async with temp_database(kind) as url, FakeSlack(users={"W111": "Ana Agent"}) as slack:
         await db.connect(url, migrate=True)
         try:
             print(banner(f"{kind}: visitor message → Slack thread reply ({samples} messages, one at a time)"), flush=True)
-            print(table(("what", "n", "p50 ms", "p99 ms"), await visitor_to_thread(url, samples)), flush=True)
+            print(table(("what", "n", "p50 ms", "p99 ms"), await visitor_to_thread(url, samples, slack)), flush=True)
             print(banner(f"{kind}: agent reply → visitor, {visitors:,} streams open ({samples} replies)"), flush=True)
-            rows = await agent_to_visitors(url, visitors, samples)
+            rows = await agent_to_visitors(url, visitors, samples, slack)
             print(table(("what", "n", "lost", "p50 ms", "p99 ms", "RSS MB before", "RSS MB streams open"), rows), flush=True)
         finally:
             await db.disconnect()
