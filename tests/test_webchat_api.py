@@ -15,10 +15,12 @@ from aiohttp import web
 from bot.config import Webchat
 from bot.delivery.recording import RecordingPoster
 
-from bot.core import actions
-from bot.domain import Actor, parse_public_id
+from bot.core import actions, webchat
+from bot.domain import Actor, Reply, parse_public_id
 from bot.web.app import create_app, services_of
 from storage.customers import create_customer
+from storage.db import unit_of_work
+from storage.summary import load_conversation
 from storage.models import Conversation, CustomerFile, Message, Survey, WebchatSession
 from tests.slack_signing import HANDOFF_CHANNEL, block_action, slack_baton, thread_message
 from tests.webchat_client import Visitor, messages, statuses
@@ -134,6 +136,47 @@ async def test_a_reconnect_with_last_event_id_replays_only_what_was_missed(datab
         assert [e["event"] for e in missed] == ["status", "message"]
         assert messages(missed)[0]["text"] == "Welcome back"
         assert len(replay) == len(first) + len(missed)
+
+
+async def test_a_visitor_message_that_commits_after_a_later_reply_still_reaches_the_open_stream(database_url):
+    """Event ids come from one sequence, but transactions commit in any order (PostgreSQL): a visitor
+    message whose transaction is still open while an agent's reply is relayed must not fall behind the
+    stream's cursor (its Last-Event-ID), or the page never shows it. The visitor's message is the real
+    `webchat.send`, its commit held back by the caller's transaction (a busy pool, a slow disk); the reply
+    is relayed meanwhile by the web chat's channel, as the outbox's `source` target does. On SQLite one
+    writer at a time keeps this in order by itself; on PostgreSQL one writer per conversation at a time."""
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+        await claim(world, answer["conversation"], card_ts)
+        services = services_of(world.baton.app)
+        session = await webchat.verify(services, visitor.token)
+        [channel] = [c for c in services.customer_channels if c.name == "webchat"]
+        listening = asyncio.create_task(visitor.events(
+            lambda es: messages(es, "agent") and messages(es, "visitor"), timeout=20))
+        await visitor.events(lambda es: "claimed" in statuses(es))
+        record = await load_conversation(session.conversation_id)
+        stored, commit = asyncio.Event(), asyncio.Event()
+
+        async def slow_visitor_message() -> None:
+            async with unit_of_work():
+                await webchat.send(services, session, "Typed before the answer", client_id="slow-1")
+                stored.set()
+                await commit.wait()
+
+        writer = asyncio.create_task(slow_visitor_message())
+        await asyncio.wait_for(stored.wait(), 10)
+        relayed = asyncio.create_task(channel.send_reply(
+            record, Reply(0, "Ana Agent", "Here is the answer", (), datetime.now(timezone.utc), "slack"), []))
+        await asyncio.sleep(1.5)  # the relay and the stream run meanwhile (or wait for the open transaction)
+        commit.set()
+        await writer
+        await relayed
+        events = await listening
+
+        assert [m["text"] for m in messages(events)] == ["Typed before the answer", "Here is the answer"]
+        assert [e["sse_id"] for e in events] == sorted(e["sse_id"] for e in events)
 
 
 async def test_a_resend_with_the_same_client_id_is_one_message(database_url):
