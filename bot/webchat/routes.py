@@ -290,14 +290,19 @@ class WebchatRoutes:
         }))
         await response.prepare(request)
         wake = self.hub.subscribe(session.conversation_id)
+        log.debug("web chat stream of conversation %s open after id %s", session.conversation_id, cursor)
         try:
             await response.write(b"retry: 2000\n\n")
             while not self.hub.closing:
-                wake.clear()
-                for event in await webchat.events_after(session, cursor):
+                wake.clear()  # before the read: a wake-up during the read makes the next wait return at once
+                events = await webchat.events_after(session, cursor)
+                for event in events:
                     data = json.dumps({**event.payload, "id": event.id, "client_id": event.client_id}, ensure_ascii=False)
                     await response.write(f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode())
                     cursor = event.id
+                if events and log.isEnabledFor(logging.DEBUG):
+                    log.debug("web chat stream of conversation %s sent ids %s", session.conversation_id,
+                              [e.id for e in events])
                 try:
                     await asyncio.wait_for(wake.wait(), PING_SECONDS)
                 except asyncio.TimeoutError:
@@ -326,7 +331,8 @@ def _file_name(raw: str | None) -> str:
 
 def setup(app: web.Application, services: Services) -> EventHub:
     """Mount the web chat and register its way back to visitors; returns the hub (its lifecycle is the app's)."""
-    hub = EventHub(webchat.recent_events, webchat.newest_event_id, poll_seconds=0.25)
+    hub = EventHub(webchat.recent_events, webchat.newest_event_id, poll_seconds=0.25, listen=webchat.listen_events,
+                   in_order=webchat.ids_commit_in_order)
     services.customer_channels.append(WebchatChannel(services, hub))
     routes = WebchatRoutes(services, hub)
 
