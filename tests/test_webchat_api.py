@@ -10,6 +10,7 @@ import re
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from aiohttp import web
 
 from bot.config import Webchat
@@ -360,6 +361,11 @@ async def test_an_agents_file_reaches_the_visitor_as_a_signed_baton_link(databas
         assert shared["url_private"] not in json.dumps(events)
 
 
+def hub_of(app):
+    [channel] = [c for c in services_of(app).customer_channels if c.name == "webchat"]
+    return channel.hub
+
+
 @asynccontextmanager
 async def second_process(settings):
     """Another Baton on the same database, without a worker: it only serves visitors (its own hub)."""
@@ -369,13 +375,13 @@ async def second_process(settings):
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", app
     finally:
         await runner.cleanup()
 
 
 async def test_a_visitor_on_one_process_gets_the_reply_another_process_relayed(database_url):
-    async with slack_baton(database_url) as world, second_process(world.baton.settings) as other_url:
+    async with slack_baton(database_url) as world, second_process(world.baton.settings) as (other_url, other):
         relaying = visitor_of(world)
         _, answer = await relaying.start()
         card_ts = await card_of(world, answer["conversation"])
@@ -389,6 +395,40 @@ async def test_a_visitor_on_one_process_gets_the_reply_another_process_relayed(d
         events = await listening
 
         assert messages(events, "agent")[0]["text"] == "Answered from elsewhere"
+        # PostgreSQL: heard through LISTEN/NOTIFY, nothing polled; SQLite: the one poll of the process.
+        assert hub_of(other).listening is database_url.startswith("postgres")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has no LISTEN to drop
+async def test_a_process_whose_listen_connection_dropped_connects_again_and_misses_nothing(database_url):
+    import asyncpg
+
+    async with slack_baton(database_url) as world, second_process(world.baton.settings) as (other_url, other):
+        relaying = visitor_of(world)
+        _, answer = await relaying.start()
+        card_ts = await card_of(world, answer["conversation"])
+        visitor = Visitor(other_url, world.baton.session, token=relaying.token)
+        listening = asyncio.create_task(visitor.events(lambda es: messages(es, "agent"), timeout=20))
+        await claim(world, answer["conversation"], card_ts)
+        # The server ends every LISTEN connection (a failover, an idle-connection reaper) ...
+        admin = await asyncpg.connect(database_url)
+        try:
+            ended = await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                         "WHERE application_name = 'baton-webchat' AND datname = current_database()")
+        finally:
+            await admin.close()
+        assert ended >= 2  # both processes' listeners
+        # ... and the reply is relayed while the other process has no listener.
+        await world.event(thread_message("Answered across the gap", user="W111", channel=HANDOFF_CHANNEL,
+                                         thread_ts=card_ts, ts=world.next_ts()))
+        events = await listening
+
+        assert messages(events, "agent")[0]["text"] == "Answered across the gap"
+        for _ in range(100):
+            if hub_of(other).listening:
+                break
+            await asyncio.sleep(0.05)
+        assert hub_of(other).listening
 
 
 async def test_the_visitor_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(database_url):
