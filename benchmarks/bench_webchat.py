@@ -175,9 +175,9 @@ async def agent_to_visitors(url: str, visitors: int, samples: int, slack) -> lis
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
             json.dump(targets, spec)  # 1,000 tokens are too long for one command-line argument
         baton = await _child(["baton", base, spec.name, str(samples)], lambda: rss_mb(),
-                             lambda lost: _diagnose(lost, targets, app))
+                             lambda lost: _diagnose(lost, targets, app), count=True)
         os.unlink(spec.name)
-        rows.append(("Baton agent reply → visitor", *baton[0], before, baton[1]))
+        rows.append(("Baton agent reply → visitor", *baton[0], before, baton[1], *baton[2]))
     finally:
         await session.close()
         await runner.cleanup()
@@ -213,7 +213,7 @@ async def agent_to_visitors(url: str, visitors: int, samples: int, slack) -> lis
     try:
         before = rss_mb()
         bare = await _child(["echo", echo_base, str(visitors), str(samples)], lambda: rss_mb())
-        rows.append(("baseline: bare aiohttp SSE echo", *bare[0], before, bare[1]))
+        rows.append(("baseline: bare aiohttp SSE echo", *bare[0], before, bare[1], *bare[2]))
     finally:
         await echo_runner.cleanup()
     return rows
@@ -242,25 +242,57 @@ async def _diagnose(lost: dict[str, Any], targets: list[dict[str, Any]], app) ->
     }, default=str), file=sys.stderr, flush=True)
 
 
-async def _child(args: list[str], measure, diagnose=None) -> tuple[tuple, float]:
-    """Run the clients in a child process; returns ((n, p50, p99), RSS here while the streams were open)."""
+IDLE_SECONDS = 5.0  # the streams open and idle, before the replies: CPU and the web chat's statements then
+
+
+def _event_statements(counter) -> int:
+    """Statements of the visitors' event streams (the event table, its lock and NOTIFY), not the rest of
+    Baton (the outbox worker's own poll runs in the same process)."""
+    return sum(1 for _, sql in counter.statements if "webchat_event" in sql or "pg_notify" in sql or "pg_advisory" in sql)
+
+
+async def _child(args: list[str], measure, diagnose=None, *, count: bool = False) -> tuple[tuple, float, tuple]:
+    """Run the clients in a child process; returns ((n, lost, p50, p99), RSS here while the streams were
+    open, (idle CPU % of one core, event statements a second while idle, event statements per reply))."""
+    from storage.querycount import count_queries
+
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "benchmarks.bench_webchat", "--client", *args,
                                                    stdout=asyncio.subprocess.PIPE)
     rss_open = float("nan")
     assert process.stdout is not None
     result = None
-    while line := await process.stdout.readline():
-        text = line.decode().strip()
-        if text == "streams open":
-            rss_open = measure()
-        elif text.startswith('{"lost"'):
-            if diagnose is not None:
-                await diagnose(json.loads(text))
-        elif text.startswith("{"):
-            result = json.loads(text)
+    counting = count_queries(keep_sql=True) if count else None
+    counter = None
+    idle = ("-", "-")
+    cpu_start = wall_start = 0.0
+    try:
+        while line := await process.stdout.readline():
+            text = line.decode().strip()
+            if text == "streams open":
+                rss_open = measure()
+                if counting is not None:
+                    counter = await counting.__aenter__()
+                cpu_start, wall_start = time.process_time(), time.perf_counter()
+            elif text == "idle done":
+                wall = time.perf_counter() - wall_start
+                cpu = f"{100 * (time.process_time() - cpu_start) / wall:.1f}"
+                idle = (cpu, f"{_event_statements(counter) / wall:.1f}" if counter is not None else "-")
+                if counter is not None:
+                    counter.reset()
+            elif text.startswith('{"lost"'):
+                if diagnose is not None:
+                    await diagnose(json.loads(text))
+            elif text.startswith("{"):
+                result = json.loads(text)
+    finally:
+        if counting is not None and counter is not None:
+            per_reply = _event_statements(counter)
+            await counting.__aexit__(None, None, None)
     await process.wait()
     figure = Latency.of(result["seconds"])
-    return (figure.n, result["lost"], figure.p50_ms, figure.p99_ms), rss_open
+    replies = len(result["seconds"]) + result["lost"] + 5
+    extra = (*idle, f"{per_reply / replies:.1f}" if counter is not None else "-")
+    return (figure.n, result["lost"], figure.p50_ms, figure.p99_ms), rss_open, extra
 
 
 async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
@@ -298,7 +330,8 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
     for _ in urls:
         await opened.acquire()
     print("streams open", flush=True)
-    await asyncio.sleep(1)
+    await asyncio.sleep(IDLE_SECONDS)
+    print("idle done", flush=True)
     rng = random.Random(11)
     seconds = []
     lost = 0
@@ -352,7 +385,8 @@ async def run(kind: str, visitors: int, samples: int) -> None:
             print(table(("what", "n", "p50 ms", "p99 ms"), await visitor_to_thread(url, samples, slack)), flush=True)
             print(banner(f"{kind}: agent reply → visitor, {visitors:,} streams open ({samples} replies)"), flush=True)
             rows = await agent_to_visitors(url, visitors, samples, slack)
-            print(table(("what", "n", "lost", "p50 ms", "p99 ms", "RSS MB before", "RSS MB streams open"), rows), flush=True)
+            print(table(("what", "n", "lost", "p50 ms", "p99 ms", "RSS MB before", "RSS MB streams open",
+                         "idle CPU %", "event SQL/s idle", "event SQL/reply"), rows), flush=True)
         finally:
             await db.disconnect()
 
