@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -262,6 +263,17 @@ async def _child(args: list[str], measure, diagnose=None, *, count: bool = False
     assert process.stdout is not None
     result = None
     counting = count_queries(keep_sql=True) if count else None
+    pauses: list[float] = []  # this process's full (generation 2) collections during the replies, seconds
+    started_gc = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            started_gc[0] = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - started_gc[0])
+
     counter = None
     idle = ("-", "-")
     cpu_start = wall_start = 0.0
@@ -279,16 +291,21 @@ async def _child(args: list[str], measure, diagnose=None, *, count: bool = False
                 idle = (cpu, f"{_event_statements(counter) / wall:.1f}" if counter is not None else "-")
                 if counter is not None:
                     counter.reset()
+                gc.callbacks.append(on_gc)
             elif text.startswith('{"lost"'):
                 if diagnose is not None:
                     await diagnose(json.loads(text))
             elif text.startswith("{"):
                 result = json.loads(text)
     finally:
+        if on_gc in gc.callbacks:
+            gc.callbacks.remove(on_gc)
         if counting is not None and counter is not None:
             per_reply = _event_statements(counter)
             await counting.__aexit__(None, None, None)
     await process.wait()
+    print(f"{args[0]}: {len(pauses)} full garbage collections in this process during the replies, longest "
+          f"{max(pauses, default=0) * 1000:.0f} ms", flush=True)
     figure = Latency.of(result["seconds"])
     replies = len(result["seconds"]) + result["lost"] + 5
     extra = (*idle, f"{per_reply / replies:.1f}" if counter is not None else "-")
