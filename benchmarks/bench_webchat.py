@@ -35,6 +35,7 @@ import aiohttp
 from aiohttp import web
 
 from benchmarks.common import Latency, banner, table, temp_database
+from bot.cli import freeze_startup_heap
 from bot.config import Webchat
 from bot.core import actions
 from bot.domain import Actor, parse_public_id
@@ -80,6 +81,7 @@ async def _baton(url: str, slack) -> tuple[web.AppRunner, str, Any]:
                        webchat=Webchat(starts_per_minute=10_000, messages_per_minute=10_000))
     poster = SlackPoster(api_url=slack.api_url, bot_token="xoxb-test-baton", default_channel=CHANNEL, rate=0)
     app = create_app(settings, posters={"slack": poster}, run_worker=True, manage_database=False)
+    app.on_startup.append(freeze_startup_heap)  # as `baton serve` does
     runner, base = await _serve(app)
     return runner, base, app
 
@@ -243,7 +245,10 @@ async def _diagnose(lost: dict[str, Any], targets: list[dict[str, Any]], app) ->
     }, default=str), file=sys.stderr, flush=True)
 
 
-IDLE_SECONDS = 5.0  # the streams open and idle, before the replies: CPU and the web chat's statements then
+# The streams open, settle (their first reads), then idle for longer than a keepalive period, before the
+# replies: the CPU of this process and the event streams' statements a second are measured then.
+SETTLE_SECONDS = 3.0
+IDLE_SECONDS = 20.0
 
 
 def _event_statements(counter) -> int:
@@ -282,6 +287,7 @@ async def _child(args: list[str], measure, diagnose=None, *, count: bool = False
             text = line.decode().strip()
             if text == "streams open":
                 rss_open = measure()
+            elif text == "idle start":
                 if counting is not None:
                     counter = await counting.__aenter__()
                 cpu_start, wall_start = time.process_time(), time.perf_counter()
@@ -347,6 +353,8 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
     for _ in urls:
         await opened.acquire()
     print("streams open", flush=True)
+    await asyncio.sleep(SETTLE_SECONDS)
+    print("idle start", flush=True)
     await asyncio.sleep(IDLE_SECONDS)
     print("idle done", flush=True)
     rng = random.Random(11)
