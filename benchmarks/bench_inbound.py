@@ -2,12 +2,14 @@
 
 One Baton app (the real `create_app`, a recording poster, no delivery worker) on a loopback port, on a fresh
 database. Each endpoint gets the same number of first contacts (every request a new customer thread, so each
-opens a conversation: the costly path), at the same concurrency, from a load generator in a child process:
+opens a conversation: the costly path), at the same concurrency, from a load generator in a child process,
+in `--rounds` interleaved rounds (handoff, SMS, email, handoff, …) so that a shared machine's changing load
+falls on all three alike; each round's share of /handoff is printed beside the totals:
 - `/handoff`: signed generic JSON with a two-line transcript;
 - `/inbound/sms`: Twilio's form (every parameter of the real webhook), signed as Twilio signs;
 - `/inbound/email`: a raw RFC 5322 reply with quoted history and a signature, Basic `baton:<token>`.
 
-    .venv/bin/python -m benchmarks.bench_inbound [--database sqlite|postgres|both] [--requests N]
+    .venv/bin/python -m benchmarks.bench_inbound [--database sqlite|postgres|both] [--requests N] [--rounds R]
 """
 
 from __future__ import annotations
@@ -123,13 +125,15 @@ def _encoded(items: list[tuple[bytes, dict[str, str]]]) -> list[tuple[str, dict[
     return [(base64.b64encode(body).decode("ascii"), headers) for body, headers in items]
 
 
-async def _load(path: str, base_url: str, count: int, tag: str) -> Run:
+async def _load(path: str, base_url: str, count: int, tag: str) -> dict:
     build = BUILDERS[path]
+    built_at = time.process_time()
     spec = {"url": base_url + path, "concurrency": CONCURRENCY,
             "warmup": _encoded([build(i, f"{tag}w") for i in range(WARMUP)]),
             "requests": _encoded([build(i, tag) for i in range(count)])}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
         json.dump(spec, handle)
+    built = time.process_time() - built_at
     try:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "benchmarks.bench_inbound", "--client", handle.name,
@@ -140,11 +144,38 @@ async def _load(path: str, base_url: str, count: int, tag: str) -> Run:
             raise RuntimeError(f"{path}: load generator failed: {err.decode()[-2000:]}")
     finally:
         os.unlink(handle.name)
-    result = json.loads(out)
-    return Run(path, count, result["seconds"], Latency.of(result["latencies"]), result["statuses"])
+    return {**json.loads(out), "build_seconds": built}
 
 
-async def run(database_url: str, *, requests: int) -> list[Run]:
+def _cpu_seconds() -> float:
+    """CPU time of this process (the server, its database thread) and of the mail parsing workers."""
+    total = time.process_time()
+    from bot.email import parsing  # noqa: PLC0415
+
+    pool = parsing._pool
+    for pid in list(getattr(pool, "_processes", None) or {}):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def _combined(path: str, results: list[dict]) -> Run:
+    statuses: dict[str, int] = {}
+    for result in results:
+        for status, n in result["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    latencies = [x for result in results for x in result["latencies"]]
+    return Run(path, len(latencies), sum(r["seconds"] for r in results), Latency.of(latencies), statuses)
+
+
+async def run(database_url: str, *, requests: int, rounds: int = 3) -> tuple[list[Run], list[list[float]], list[float]]:
+    """The totals per endpoint, each round's requests per second per endpoint (in BUILDERS order), and the
+    server's CPU milliseconds per request of each endpoint (the server process with its database thread, and
+    the mail parsing workers)."""
     await db.connect(database_url, migrate=True)
     try:
         settings = Settings(database_url=database_url, webhook_secret=SECRET, webhook_token=TOKEN, public_url=PUBLIC_URL,
@@ -156,24 +187,43 @@ async def run(database_url: str, *, requests: int) -> list[Run]:
         await site.start()
         base_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
         tag = f"b{os.getpid()}{int(time.time()) % 100000}"
+        per_round = max(1, requests // rounds)
+        results: dict[str, list[dict]] = {path: [] for path in BUILDERS}
         try:
-            return [await _load(path, base_url, requests, f"{tag}{n}") for n, path in enumerate(BUILDERS)]
+            for n, path in enumerate(BUILDERS):  # started once (the mail parsing worker), not in the figures
+                await _load(path, base_url, 1, f"{tag}s{n}")
+            for r in range(rounds):
+                for n, path in enumerate(BUILDERS):
+                    cpu = _cpu_seconds()
+                    result = await _load(path, base_url, per_round, f"{tag}r{r}e{n}")
+                    # The requests were built before the load started: only serving them (and the warm-up) counts.
+                    result["cpu_seconds"] = _cpu_seconds() - cpu - result.pop("build_seconds", 0.0)
+                    result["cpu_requests"] = per_round + WARMUP
+                    results[path].append(result)
         finally:
             await runner.cleanup()
     finally:
         await db.disconnect()
+    rates = [[len(results[path][r]["latencies"]) / results[path][r]["seconds"] for path in BUILDERS] for r in range(rounds)]
+    cpu_ms = [1000 * sum(r["cpu_seconds"] for r in results[path]) / sum(r["cpu_requests"] for r in results[path])
+              for path in BUILDERS]
+    return [_combined(path, results[path]) for path in BUILDERS], rates, cpu_ms
 
 
-def report(runs: list[Run], *, database: str) -> str:
+def report(runs: list[Run], rates: list[list[float]], cpu_ms: list[float], *, database: str) -> str:
     baseline = runs[0].per_second
     rows = [(r.name, r.requests, f"{r.per_second:.0f}", f"{r.per_second / baseline:.0%}" if baseline else "-",
-             f"{r.latency.p50_ms:.1f}", f"{r.latency.p99_ms:.1f}", " ".join(f"{k}x{v}" for k, v in sorted(r.statuses.items())))
-            for r in runs]
+             f"{r.latency.p50_ms:.1f}", f"{r.latency.p99_ms:.1f}", f"{cpu:.2f}",
+             " ".join(f"{k}x{v}" for k, v in sorted(r.statuses.items())))
+            for r, cpu in zip(runs, cpu_ms)]
     lines = [f"{database}: first contacts at concurrency {CONCURRENCY}",
-             table(("endpoint", "requests", "per s", "of /handoff", "p50 ms", "p99 ms", "statuses"), rows)]
+             table(("endpoint", "requests", "per s", "of /handoff", "p50 ms", "p99 ms", "CPU ms/req", "statuses"), rows)]
     for r in runs[1:]:
         ratio = r.per_second / baseline if baseline else 0.0
         lines.append(f"{r.name} reaches {ratio:.0%} of /handoff (target >= {TARGET:.0%}: {'met' if ratio >= TARGET else 'NOT met'})")
+    for n, r in enumerate(runs[1:], start=1):
+        lines.append(f"  {r.name} each round: " + " ".join(f"{row[n] / row[0]:.0%}" for row in rates if row[0])
+                     + (f"; by server CPU per request: {cpu_ms[0] / cpu_ms[n]:.0%} of /handoff" if cpu_ms[n] else ""))
     return "\n".join(lines)
 
 
@@ -181,14 +231,17 @@ async def _main(args: argparse.Namespace) -> int:
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     for kind in kinds:
         async with temp_database(kind) as url:
-            print(report(await run(url, requests=args.requests), database=kind), flush=True)
+            runs, rates, cpu_ms = await run(url, requests=args.requests, rounds=args.rounds)
+            print("load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+            print(report(runs, rates, cpu_ms, database=kind), flush=True)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000, help="per endpoint, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     return asyncio.run(_main(parser.parse_args(argv)))
 
 

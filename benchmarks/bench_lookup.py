@@ -6,8 +6,8 @@ For each scale: a fresh database filled by the real `python -m bot.cli seed --cu
 progress bar, seeding time and database size are printed), then the real `baton serve` against the fake
 Slack; signed `/baton lookup <email | phone | name>` slash commands for random seeded customers, one at
 a time. `ack` is the HTTP answer to Slack's POST (Bolt acks first); `answer` is the time until the
-lookup's reply reaches its `response_url`, which is the part that reads the database. Target: answer
-p99 ≤ 100 ms at the largest scale and ≤ 1.3× the p99 at the smallest.
+lookup's reply reaches its `response_url`, which is the part that reads the database. Target (issue 13.5):
+ack p99 ≤ 100 ms at the largest scale and ≤ 1.3× the p99 at the smallest; the answer is held to the same.
 """
 
 from __future__ import annotations
@@ -158,11 +158,12 @@ def main() -> int:
             print(f"  {r['customers']:>10,} {r['seed_s']:>8.1f} {r['size_mb']:>9.1f} "
                   f"{r['ack'][0]:>7.1f}/{r['ack'][1]:<8.1f} {r['answer'][0]:>8.1f}/{r['answer'][1]:<9.1f} "
                   + " ".join(f"{r[k][0]:>6.1f}/{r[k][1]:<7.1f}" for k in KINDS))
-        small, large = rows[0]["answer"][1], rows[-1]["answer"][1]
-        ok = large <= 100 and large <= 1.3 * small
-        failed |= not ok
-        print(f"  answer p99 at {rows[-1]['customers']:,}: {large:.1f} ms ({large / small:.2f}× the p99 at "
-              f"{rows[0]['customers']:,}); target ≤ 100 ms and ≤ 1.3×: {'met' if ok else 'NOT met'}")
+        for what in ("ack", "answer"):  # the issue's target is the ack; the answer is the stricter reading
+            small, large = rows[0][what][1], rows[-1][what][1]
+            ok = large <= 100 and large <= 1.3 * small
+            failed |= not ok
+            print(f"  {what} p99 at {rows[-1]['customers']:,}: {large:.1f} ms ({large / small:.2f}× the p99 at "
+                  f"{rows[0]['customers']:,}); target ≤ 100 ms and ≤ 1.3×: {'met' if ok else 'NOT met'}")
     return 1 if failed else 0
 
 

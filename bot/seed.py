@@ -9,7 +9,9 @@ lists, phrases and the demo customer Dana Whitfield (`FEATURED_*`) are `bot.samp
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import functools
 import itertools
 import random
 import time
@@ -19,8 +21,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable
 
+import phonenumbers
+
 from bot.core import sentiment as sentiment_scoring
 from bot.domain import ConversationStatus
+from bot.identity import name_keys
 from bot.sample_data import (
     FEATURED_NAME, FEATURED_FIRST_NAME, FEATURED_LAST_NAME, FEATURED_EMAIL, FEATURED_PHONE, FEATURED_CRM,
     FEATURED_COMPANY, FEATURED_CITY, FEATURED_CASE, FEATURED_CASE_TITLE, FEATURED_CASE_PRIORITY,
@@ -33,11 +38,12 @@ from bot.sample_data import (
     QUEUES, BOT,
 )
 from storage import db
-from storage.seeding import BulkWriter, analyze, database_size_bytes, existing_identity_values
+from storage.seeding import BulkWriter, analyze, bulk_load, database_size_bytes, existing_identity_values
 
 
 HISTORY_DAYS = 730  # orders, cases and conversations happen over the past two years
 SHARE_EVERY = 250  # every 250th generated customer shares one identity with the one before it
+ROWS_PER_CUSTOMER = 20  # about what a generated customer brings (identities, history, timeline)
 
 
 @dataclass
@@ -55,8 +61,9 @@ class SeedReport:
     activities: int = 0
     featured_customer_id: int | None = None
     seconds: float = 0.0
-    write_seconds: float = 0.0
+    write_seconds: float = 0.0  # the generator waiting for the database (writes overlap it), index builds included
     database_bytes: int = 0  # the whole database's size after seeding
+    indexes_rebuilt: int = 0  # secondary indexes set aside during a large load and built again after it
     customer_ids: tuple[int, ...] = field(default=(), repr=False)
 
     @property
@@ -77,7 +84,8 @@ class SeedReport:
             f"CSAT surveys   {self.surveys:>10,}",
             f"conversations  {self.conversations:>10,}  ({self.messages:,} messages)",
             f"timeline       {self.activities:>10,}",
-            f"{self.rows:,} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s; {self.write_seconds:.1f} s writing)",
+            f"{self.rows:,} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s; {self.write_seconds:.1f} s waiting for the database"
+            + (f", {self.indexes_rebuilt} indexes built after the load" if self.indexes_rebuilt else "") + ")",
             f"database size  {self.database_bytes / 1e6:>10,.1f} MB",
         ]
 
@@ -111,14 +119,77 @@ def _pick(rng: random.Random, items, weights):
     return items[bisect.bisect(cumulative, rng.random() * total)]
 
 
+@functools.cache
+def _north_american_area_codes() -> tuple[str, ...]:
+    """Area codes where phonenumbers takes +1 AAA 555 XXXX for a valid US or Canadian number (about 400)."""
+    codes = []
+    for code in range(201, 990):
+        number = phonenumbers.parse(f"+1{code}5550123")
+        if (phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in ("US", "CA")
+                and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+            codes.append(str(code))
+    return tuple(codes)
+
+
 def _slug(text: str) -> str:
     """ASCII lower-case letters and digits only: "Cedar & Pine Design Co." -> "cedarpinedesignco"."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
 
 
+class _Tally:
+    """A generated customer's engagement totals, added up while its orders and surveys are drawn, so that
+    its row is written with them (what `storage.engagement.recompute` would compute, without the UPDATE)."""
+
+    __slots__ = ("count", "cents", "first", "last", "last_number", "last_currency", "per_currency", "points", "responses")
+
+    def __init__(self) -> None:
+        self.count = self.cents = self.points = self.responses = 0
+        self.first = self.last = self.last_number = self.last_currency = None
+        self.per_currency: dict[str, int] = {}
+
+    def order(self, at: datetime, cents: int, number: str, currency: str) -> None:
+        self.count += 1
+        self.cents += cents
+        self.per_currency[currency] = self.per_currency.get(currency, 0) + cents
+        if self.first is None or at < self.first:
+            self.first = at
+        if self.last is None or at >= self.last:  # ids grow: a tie goes to the later order
+            self.last, self.last_number, self.last_currency = at, number, currency
+
+
+# Column orders of the rows the generator writes (`BulkWriter.layout`); the rest take their defaults.
+CUSTOMER_COLUMNS = (
+    "id", "display_name", "name_key", "surname_key", "first_name", "last_name", "company", "job_title",
+    "relationship_type", "city", "category", "primary_contact", "preferred_channel", "gender", "email",
+    "mobile_phone", "home_phone", "tags", "notes", "created_at", "updated_at", "order_count", "order_total_cents",
+    "first_order_at", "last_order_at", "last_order_number", "last_order_currency", "order_totals", "csat_points",
+    "csat_responses",
+)
+IDENTITY_COLUMNS = ("id", "customer_id", "kind", "value", "created_at")
+CASE_COLUMNS = ("id", "number", "customer_id", "title", "priority", "status", "product", "owner", "created_at", "updated_at")
+COMMENT_COLUMNS = ("id", "case_id", "author", "text", "created_at")
+ORDER_COLUMNS = ("id", "customer_id", "number", "total", "currency", "placed_at")
+NOTE_COLUMNS = ("id", "customer_id", "author", "text", "created_at")
+SURVEY_COLUMNS = ("id", "customer_id", "conversation_id", "score", "at")
+ACTIVITY_COLUMNS = ("id", "customer_id", "at", "category", "kind", "title", "detail", "case_id", "conversation_id")
+CONVERSATION_COLUMNS = (
+    "id", "source", "external_id", "channel", "kind", "queue", "status", "customer_id", "case_id", "customer_input",
+    "bot", "wrapup_code", "claimed_at", "wrapped_at", "sentiment", "topic_text", "revision", "last_activity_at",
+    "created_at",
+)
+MESSAGE_COLUMNS = ("id", "conversation_id", "sender", "sender_name", "text", "transcript_index", "relayed_at", "at")
+
+_ORDER_ITEMS = ((1, 2, 3, 4), (55, 25, 12, 8))
+_COMMENT_COUNT = ((0, 1, 2), (40, 40, 20))
+_CSAT = ((1, 2, 3, 4, 5), (6, 8, 14, 32, 40))
+
+
 class _Generator:
-    """Turns a random stream into rows; one instance per seeding run."""
+    """Turns a random stream into rows; one instance per seeding run.
+
+    Rows go to the writer as tuples in the column orders above, their values already as stored: the
+    seeding of a million customers spends its time in the database, not in building dicts."""
 
     def __init__(self, writer: BulkWriter, rng: random.Random, now: datetime, used: set[tuple[str, str]]) -> None:
         self.w = writer
@@ -126,6 +197,22 @@ class _Generator:
         self.now = now
         self.used = used
         self._sentiment_cache: dict[str, float] = {}
+        self._names: dict[str, tuple[str, str | None]] = {}
+        self._json: dict[tuple, str] = {}
+        self._tally: _Tally | None = None  # set while a generated customer's history is drawn
+        self._next_phone = 0  # the fallback phone numbers' counter (`_phone`)
+        self._ids = writer.new_id  # bound once: called for every row
+        self.customers = writer.layout("customer", CUSTOMER_COLUMNS)
+        self.identities = writer.layout("identity", IDENTITY_COLUMNS)
+        self.cases = writer.layout("case", CASE_COLUMNS)
+        self.comments = writer.layout("case_comment", COMMENT_COLUMNS)
+        self.orders = writer.layout("order", ORDER_COLUMNS)
+        self.notes = writer.layout("note", NOTE_COLUMNS)
+        self.surveys = writer.layout("survey", SURVEY_COLUMNS)
+        self.activities = writer.layout("activity", ACTIVITY_COLUMNS)
+        self.conversations = writer.layout("conversation", CONVERSATION_COLUMNS)
+        self.messages = writer.layout("message", MESSAGE_COLUMNS)
+        self._wrapped = self.conversations.encode("status", ConversationStatus.WRAPPED)
 
     # ---- small helpers
 
@@ -138,6 +225,18 @@ class _Generator:
         if score is None:
             score = self._sentiment_cache[text] = sentiment_scoring.score_text(text)
         return score
+
+    def _encoded(self, layout, column: str, key, value) -> str:
+        """A JSON column's stored text, computed once per distinct value."""
+        cache_key = (layout.name, column, key)
+        text = self._json.get(cache_key)
+        if text is None:
+            text = self._json[cache_key] = layout.encode(column, value)
+        return text
+
+    def _activity(self, cid: int, at: datetime, category: str, kind: str, title: str, detail: str | None = None,
+                  case_id: int | None = None, conversation_id: int | None = None) -> None:
+        self.w.put(self.activities, (self._ids("activity"), cid, at, category, kind, title, detail, case_id, conversation_id))
 
     def _unique(self, kind: str, make: Callable[[], str], fallback: Callable[[], str]) -> str:
         for _ in range(6):
@@ -159,7 +258,14 @@ class _Generator:
                 return f"+1{rng.choice(area_codes)}555{rng.randrange(10000):04d}"
 
             def fallback() -> str:
-                return f"+1{rng.choice(('206', '312', '415', '512', '617', '212'))}555{rng.randrange(10000):04d}"
+                # The city's own area codes are full (10,000 numbers each): the next free number of
+                # every US and Canadian area code in turn, so that millions of customers fit.
+                codes = _north_american_area_codes()
+                n = self._next_phone
+                self._next_phone += 1
+                if n >= 10_000 * len(codes):
+                    raise ValueError("every generated North American phone number is taken")
+                return f"+1{codes[n // 10_000]}555{n % 10_000:04d}"
 
         else:
             def make() -> str:
@@ -221,28 +327,24 @@ class _Generator:
         )
         mobile = self._phone(country, area_codes)
         created = now - timedelta(days=rng.uniform(30, 1500))
-        tags = sorted(rng.sample(TAGS, k=_pick(rng, (0, 1, 2), (50, 35, 15))))
-        cid = self.w.add(
-            "customer",
-            display_name=f"{first} {last}",
-            first_name=first,
-            last_name=last,
-            company=company,
-            job_title=rng.choice(JOB_TITLES) if company else None,
-            relationship_type=_pick(rng, RELATIONSHIPS, RELATIONSHIP_WEIGHTS),
-            city=city,
-            category=category,
-            primary_contact=(f"{first} {last}" if rng.random() < 0.5 else rng.choice(ACCOUNT_MANAGERS)) if company else None,
-            preferred_channel=_pick(rng, CHANNELS, CHANNEL_WEIGHTS),
-            gender=gender,
-            email=email,
-            mobile_phone=mobile,
-            home_phone=home_phone,
-            tags=tags,
-            notes=rng.choice(NOTES) if rng.random() < 0.1 else None,
-            created_at=created,
-            updated_at=self._before(now, created),
+        tags = tuple(sorted(rng.sample(TAGS, k=_pick(rng, (0, 1, 2), (50, 35, 15)))))
+        display_name = f"{first} {last}"
+        keys = self._names.get(display_name)
+        if keys is None:
+            keys = self._names[display_name] = name_keys(display_name)
+        profile = (
+            display_name, *keys, first, last, company,
+            rng.choice(JOB_TITLES) if company else None,
+            _pick(rng, RELATIONSHIPS, RELATIONSHIP_WEIGHTS),
+            city, category,
+            (display_name if rng.random() < 0.5 else rng.choice(ACCOUNT_MANAGERS)) if company else None,
+            _pick(rng, CHANNELS, CHANNEL_WEIGHTS),
+            gender, email, mobile, home_phone,
+            self._encoded(self.customers, "tags", tags, list(tags)),
+            rng.choice(NOTES) if rng.random() < 0.1 else None,
+            created, self._before(now, created),
         )
+        cid = self._ids("customer")
         identities = [("email", email), ("phone", mobile)]
         if home_phone and home_phone != mobile:
             identities.append(("phone", home_phone))
@@ -254,11 +356,22 @@ class _Generator:
             identities.append(("sms", mobile))
         if rng.random() < 0.03:
             identities.append(("whatsapp", mobile))
+        put, layout, ids = self.w.put, self.identities, self._ids
         for kind, value in identities:
-            self.w.add("identity", customer_id=cid, kind=kind, value=value, created_at=created)
+            put(layout, (ids("identity"), cid, kind, value, created))
 
+        tally = self._tally = _Tally()
         if with_history:
             self.history(cid, first, created, currency)
+        self._tally = None
+        totals = (
+            self._encoded(self.customers, "order_totals", tuple(sorted(tally.per_currency.items())), tally.per_currency)
+            if tally.count else None
+        )
+        put(self.customers, (
+            cid, *profile, tally.count, tally.cents, tally.first, tally.last, tally.last_number, tally.last_currency,
+            totals, tally.points, tally.responses,
+        ))
         return {
             "id": cid,
             "last": last,
@@ -273,7 +386,7 @@ class _Generator:
         }
 
     def add_identity(self, customer_id: int, kind: str, value: str) -> None:
-        self.w.add("identity", customer_id=customer_id, kind=kind, value=value, created_at=self.now)
+        self.w.put(self.identities, (self._ids("identity"), customer_id, kind, value, self.now))
 
     # ---- history
 
@@ -298,7 +411,7 @@ class _Generator:
         """A case and its timeline entry (and, with `comments`, 0-2 random internal comments); what is
         given is kept, the rest is drawn. Generated customers, Dana Whitfield and `add_history` use it."""
         rng = self.rng
-        case_id = self.w.new_id("case")
+        case_id = self._ids("case")
         number = number or f"CAS-{case_id:06d}"  # six digits: never one of the featured five-digit numbers
         product = product or rng.choice(PRODUCTS)[0]
         title = title or rng.choice(CASE_TITLES).format(product=product)
@@ -306,59 +419,50 @@ class _Generator:
         owner = owner or rng.choice(SUPPORT_AGENTS)
         priority = priority or _pick(rng, PRIORITIES, PRIORITY_WEIGHTS)
         updated = updated or self._before(min(self.now, at + timedelta(days=20)), at)
-        self.w.add(
-            "case", id=case_id, number=number, customer_id=cid, title=title, priority=priority, status=status,
-            product=product, owner=owner, created_at=at, updated_at=updated,
-        )
-        self.w.add(
-            "activity", customer_id=cid, at=at, category="case", kind="case", title=f"Case {number} opened: {title}",
-            detail=f"{priority} priority, {status}; owner {owner}", case_id=case_id,
-        )
+        self.w.put(self.cases, (case_id, number, cid, title, priority, status, product, owner, at, updated))
+        self._activity(cid, at, "case", "case", f"Case {number} opened: {title}",
+                       f"{priority} priority, {status}; owner {owner}", case_id)
         if comments and status != "canceled":  # comments of a canceled case are deleted (seed rule)
-            for _ in range(_pick(rng, (0, 1, 2), (40, 40, 20))):
+            for _ in range(_pick(rng, *_COMMENT_COUNT)):
                 self.comment(cid, case_id, number, self._before(updated, at), author=owner)
         return case_id, number
 
     def comment(self, cid: int, case_id: int, number: str, at: datetime, *, author: str, text: str | None = None) -> None:
         text = text or self.rng.choice(COMMENTS)
-        self.w.add("case_comment", case_id=case_id, author=author, text=text, created_at=at)
-        self.w.add(
-            "activity", customer_id=cid, at=at, category="case", kind="comment",
-            title=f"Internal comment on {number}", detail=text, case_id=case_id,
-        )
+        self.w.put(self.comments, (self._ids("case_comment"), case_id, author, text, at))
+        self._activity(cid, at, "case", "comment", f"Internal comment on {number}", text, case_id)
 
     def order(self, cid: int, at: datetime, currency: str, *, total: Decimal | None = None, number: str | None = None) -> None:
         rng = self.rng
         if total is None:
-            items = _pick(rng, (1, 2, 3, 4), (55, 25, 12, 8))
-            total = sum(
-                (Decimal(str(round(rng.uniform(low, high), 2))) for _, low, high in rng.sample(PRODUCTS, items)),
-                Decimal("0"),
-            )
+            items = _pick(rng, *_ORDER_ITEMS)
+            cents = sum(round(rng.uniform(low, high) * 100) for _, low, high in rng.sample(PRODUCTS, items))
+            total = Decimal(cents).scaleb(-2)
         else:
             items = 1
-        order_id = self.w.new_id("order")
+            cents = int(total * 100)
+        order_id = self._ids("order")
         number = number or f"SO-{100000 + order_id}"
-        self.w.add("order", id=order_id, customer_id=cid, number=number, total=total, currency=currency, placed_at=at)
-        self.w.add(
-            "activity", customer_id=cid, at=at, category="customer", kind="order", title=f"Order {number} placed",
-            detail=f"{total:.2f} {currency}, {items} item{'s' if items > 1 else ''}",
-        )
+        self.w.put(self.orders, (order_id, cid, number, total, currency, at))
+        if self._tally is not None:
+            self._tally.order(at, cents, number, currency)
+        else:
+            self.w.engaged(cid)
+        self._activity(cid, at, "customer", "order", f"Order {number} placed",
+                       f"{total:.2f} {currency}, {items} item{'s' if items > 1 else ''}")
 
     def note(self, cid: int, at: datetime, *, text: str | None = None, author: str | None = None) -> None:
         text = text or self.rng.choice(NOTES)
         author = author or self.rng.choice(SUPPORT_AGENTS)
-        self.w.add("note", customer_id=cid, author=author, text=text, created_at=at)
-        self.w.add("activity", customer_id=cid, at=at, category="customer", kind="note", title=f"Note by {author}", detail=text)
+        self.w.put(self.notes, (self._ids("note"), cid, author, text, at))
+        self._activity(cid, at, "customer", "note", f"Note by {author}", text)
 
     def contact(self, cid: int, at: datetime) -> None:
         if self.rng.random() < 0.6:
-            subject = self.rng.choice(EMAILS_SENT)
-            self.w.add("activity", customer_id=cid, at=at, category="customer", kind="email", title=f"Email: {subject}")
+            self._activity(cid, at, "customer", "email", f"Email: {self.rng.choice(EMAILS_SENT)}")
         else:
             title = self.rng.choice(CALLS)
-            minutes = self.rng.randint(2, 25)
-            self.w.add("activity", customer_id=cid, at=at, category="customer", kind="call", title=title, detail=f"{minutes} min")
+            self._activity(cid, at, "customer", "call", title, f"{self.rng.randint(2, 25)} min")
 
     def conversation(
         self,
@@ -379,44 +483,42 @@ class _Generator:
         channel = channel or _pick(rng, CONVERSATION_CHANNELS, CONVERSATION_CHANNEL_WEIGHTS)
         customer_lines = [line.format(product=product) for line in said]
         text = sentiment_scoring.customer_text(customer_lines)
-        conv_id = self.w.new_id("conversation")
+        conv_id = self._ids("conversation")
         agent = rng.choice(SUPPORT_AGENTS)
         wrapped = at + timedelta(minutes=rng.randint(4, 40))
-        self.w.add(
-            "conversation", id=conv_id, source="seed", external_id=f"seed-{conv_id}", channel=channel, kind="customer",
-            queue=rng.choice(QUEUES), status=ConversationStatus.WRAPPED, customer_id=cid, case_id=case_id,
-            customer_input={"name": first}, prechat=[], bot={**BOT, "last_topic": topic},
-            wrapup_code=code, wrapup_notes=None, claimed_at=at + timedelta(minutes=1), wrapped_at=wrapped,
-            sentiment=self._sentiment(" ".join(customer_lines)), topic_text=text,
-            revision=1, last_activity_at=wrapped, created_at=at,
-        )
+        layout = self.conversations
+        self.w.put(layout, (
+            conv_id, "seed", f"seed-{conv_id}", channel, "customer", rng.choice(QUEUES), self._wrapped, cid, case_id,
+            self._encoded(layout, "customer_input", first, {"name": first}),
+            self._encoded(layout, "bot", topic, {**BOT, "last_topic": topic}),
+            code, at + timedelta(minutes=1), wrapped, self._sentiment(" ".join(customer_lines)), text, 1, wrapped, at,
+        ))
         lines = [("customer", None, customer_lines[0]), ("bot", BOT["name"], bot_line)]
         lines += [("customer", None, extra) for extra in customer_lines[1:]]
         lines.append(("agent", agent, agent_line.format(first=first)))
+        put, messages, ids = self.w.put, self.messages, self._ids
         for index, (sender, name, body) in enumerate(lines):
             line_at = at + timedelta(seconds=20 * index)
-            self.w.add(
-                "message", conversation_id=conv_id, sender=sender, sender_name=name, text=body,
-                transcript_index=index if sender != "agent" else None,
-                relayed_at=line_at if sender == "agent" else None, at=line_at,
-            )
-        self.w.add(
-            "activity", customer_id=cid, at=at, category="conversation", kind="conversation",
-            title=f"Conversation via {channel}", detail=topic, conversation_id=conv_id, case_id=case_id,
-        )
+            agent_line_ = sender == "agent"
+            put(messages, (ids("message"), conv_id, sender, name, body, None if agent_line_ else index,
+                           line_at if agent_line_ else None, line_at))
+        self._activity(cid, at, "conversation", "conversation", f"Conversation via {channel}", topic,
+                       case_id, conv_id)
         score = survey if isinstance(survey, int) and not isinstance(survey, bool) else None
         if score is None and survey is True and rng.random() < 0.45:
-            score = _pick(rng, (1, 2, 3, 4, 5), (6, 8, 14, 32, 40))
+            score = _pick(rng, *_CSAT)
         if score is not None:
             self.survey(cid, wrapped + timedelta(minutes=5), score, conversation_id=conv_id)
         return conv_id
 
     def survey(self, cid: int, at: datetime, score: int, *, conversation_id: int | None = None) -> None:
-        self.w.add("survey", customer_id=cid, conversation_id=conversation_id, score=score, at=at)
-        self.w.add(
-            "activity", customer_id=cid, at=at, category="conversation", kind="survey", title=f"CSAT survey: {score}/5",
-            detail=None, conversation_id=conversation_id,
-        )
+        self.w.put(self.surveys, (self._ids("survey"), cid, conversation_id, score, at))
+        if self._tally is not None:
+            self._tally.points += score
+            self._tally.responses += 1
+        else:
+            self.w.engaged(cid)
+        self._activity(cid, at, "conversation", "survey", f"CSAT survey: {score}/5", None, None, conversation_id)
 
     # ---- Dana Whitfield
 
@@ -487,10 +589,13 @@ async def seed(
     rng: random.Random,
     featured: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    set_indexes_aside: bool | None = None,
 ) -> SeedReport:
     """Add `customers` generated customers (plus Dana Whitfield when `featured` and not there yet).
 
     Needs an open connection (`storage.db.connect`). Returns what was written and how long it took.
+    A large seed into a smaller database builds the secondary indexes after the load
+    (`storage.seeding.bulk_load`; `set_indexes_aside` forces the choice either way).
     """
     started = time.perf_counter()
     report = SeedReport()
@@ -498,7 +603,7 @@ async def seed(
     featured = featured and ("email", FEATURED_EMAIL) not in used
     used |= {("email", FEATURED_EMAIL), ("phone", FEATURED_PHONE)}
     ids: list[int] = []
-    async with BulkWriter() as writer:
+    async with bulk_load(customers * ROWS_PER_CUSTOMER, set_indexes_aside=set_indexes_aside) as load, BulkWriter() as writer:
         generator = _Generator(writer, rng, now, used)
         if featured:
             report.featured_customer_id = generator.featured()
@@ -509,14 +614,17 @@ async def seed(
             ids.append(previous["id"])
             if previous["shared"]:
                 report.shared_identities += 1
-            await writer.maybe_flush()
+            if index % 16 == 15:
+                await writer.maybe_flush()
+                await asyncio.sleep(0)  # the write under way goes on meanwhile (BulkWriter.maybe_flush)
             if progress is not None and (index + 1) % step == 0:
                 progress(index + 1, customers)
     await analyze()
     report._take(writer.counts)
     report.database_bytes = await database_size_bytes()
     report.customer_ids = tuple(ids)
-    report.write_seconds = writer.flush_seconds
+    report.write_seconds = writer.wait_seconds + load.rebuild_seconds
+    report.indexes_rebuilt = len(load.set_aside)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -576,7 +684,7 @@ async def add_history(customer_id: int, activities: int, *, now: datetime, rng: 
             await writer.maybe_flush()
     report = SeedReport()
     report._take(writer.counts)
-    report.write_seconds = writer.flush_seconds
+    report.write_seconds = writer.wait_seconds
     report.seconds = time.perf_counter() - started
     return report
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -60,12 +61,18 @@ class MailRef:
 
 async def known_mail_ids(mail_ids: Sequence[str]) -> list[tuple[str, bool, str]]:
     """(mail id, outbound, its conversation's thread id) for every known id of `mail_ids`, newest conversation
-    first: one indexed query for both the duplicate check and the thread lookup."""
-    if not mail_ids:
+    first: one indexed query for both the duplicate check and the thread lookup (written out: every inbound
+    mail asks it, and building it through the ORM cost more than running it)."""
+    wanted = list(dict.fromkeys(mail_ids))
+    if not wanted:
         return []
-    rows = (await EmailId.filter(mail_id__in=list(dict.fromkeys(mail_ids))).order_by("-conversation_id")
-            .values_list("mail_id", "outbound", "conversation__external_id"))
-    return [(mail_id, bool(outbound), thread) for mail_id, outbound, thread in rows]
+    conn = connections.get("default")
+    marks = ",".join("?" * len(wanted)) if conn.capabilities.dialect == "sqlite" else \
+        ",".join(f"${n}" for n in range(1, len(wanted) + 1))
+    rows = await conn.execute_query_dict(
+        'SELECT e."mail_id", e."outbound", c."external_id" FROM "email_id" e JOIN "conversation" c '
+        f'ON c."id" = e."conversation_id" WHERE e."mail_id" IN ({marks}) ORDER BY e."conversation_id" DESC', wanted)
+    return [(row["mail_id"], bool(row["outbound"]), row["external_id"]) for row in rows]
 
 
 async def mail_id_known(conversation_id: int, mail_id: str) -> bool:
@@ -75,6 +82,7 @@ async def mail_id_known(conversation_id: int, mail_id: str) -> bool:
 async def remember_mail(conversation_id: int, mail_id: str, *, outbound: bool, now: datetime, message_id: int | None = None,
                         subject: str | None = None, references: Sequence[str] = (), reply_to: str | None = None,
                         reply_name: str | None = None, full_text: str | None = None) -> None:
+    """Keep a mail's Message-ID (inside the caller's transaction, when there is one)."""
     await EmailId.create(conversation_id=conversation_id, message_id=message_id, mail_id=mail_id[:998], outbound=outbound,
                          subject=subject, references=list(references), reply_to=reply_to, reply_name=reply_name,
                          full_text=full_text, created_at=now)

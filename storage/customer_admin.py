@@ -11,7 +11,8 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.domain import MatchCandidate
-from storage.customers import candidate_of
+from bot.identity import name_keys
+from storage.customers import candidate_of, customers_named
 from storage.engagement import recompute as recompute_engagement
 from storage.posts import mark_for_redaction
 from storage.models import (
@@ -66,14 +67,9 @@ async def get_brief(customer_id: int) -> CustomerBrief | None:
 
 
 async def search_by_name(text: str, limit: int = 25) -> list[MatchCandidate]:
-    words = [w for w in text.split() if w]
-    if not words:
-        return []
-    condition = Q()
-    for word in words:
-        condition &= Q(display_name__icontains=word)
-    rows = await Customer.filter(condition, merged_into_id__isnull=True).order_by("id").limit(limit)
-    return [candidate_of(c) for c in rows]
+    """Customers by the start of their name or surname: "dana", "Dana W", "whitfield", "Whitfield, Dana",
+    "zoe" for Zoë. Ordered by name; at most `limit`."""
+    return [candidate_of(c) for c in await customers_named(text, limit)]
 
 
 async def candidates(ids: list[int]) -> list[MatchCandidate]:
@@ -178,9 +174,11 @@ async def anonymize(customer_id: int, *, now: datetime, notice: str) -> list[int
         await Customer.get(id=customer_id).select_for_update()
         customer_ids = await _with_merged(customer_id)
         for cid in customer_ids:
+            name = f"Anonymized customer {cid}"
+            name_key, surname_key = name_keys(name)
             await Customer.filter(id=cid).update(
-                display_name=f"Anonymized customer {cid}", first_name=None, last_name=None, company=None,
-                job_title=None, city=None, primary_contact=None, gender=None, email=None, mobile_phone=None,
+                display_name=name, name_key=name_key, surname_key=surname_key, first_name=None, last_name=None,
+                company=None, job_title=None, city=None, primary_contact=None, gender=None, email=None, mobile_phone=None,
                 home_phone=None, tags=[], notes=None, anonymized_at=now, updated_at=now,
             )
         for identity in await Identity.filter(customer_id__in=customer_ids):

@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 from tortoise.expressions import Q
 
 from bot.domain import MatchCandidate
+from bot.identity import NAME_KEY_LENGTH, fold_name
 from storage.models import Customer, Identity
 
 
@@ -68,6 +69,30 @@ async def add_identities(customer_id: int, identities: Iterable[tuple[str, str]]
     if new:
         await Identity.bulk_create(new)
     return len(new)
+
+
+def _next_key(key: str) -> str:
+    """The smallest string after every string that starts with `key`: "dana" → "danb"."""
+    following = ord(key[-1]) + 1
+    return key[:-1] + chr(0xE000 if 0xD800 <= following <= 0xDFFF else following)
+
+
+async def customers_named(text: str, limit: int, *, order: tuple[str, ...] = ("name_key", "id")) -> list[Customer]:
+    """Surviving customers whose name, or surname first, starts with `text` (case and accents ignored).
+
+    Two index range scans (`customer_by_name`, `customer_by_surname`), each stopping after `limit` rows:
+    the cost does not grow with the number of customers."""
+    key = fold_name(text)[:NAME_KEY_LENGTH]
+    if not key:
+        return []
+    found: dict[int, Customer] = {}
+    for column in ("name_key", "surname_key"):
+        rows = await Customer.filter(
+            **{f"{column}__gte": key, f"{column}__lt": _next_key(key)}, merged_into_id__isnull=True
+        ).order_by(column, "id").limit(limit)
+        for c in rows:
+            found.setdefault(c.id, c)
+    return sorted(found.values(), key=lambda c: tuple(getattr(c, name) for name in order))[:limit]
 
 
 _NAME_LENGTH = Customer._meta.fields_map["first_name"].max_length

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from bot.identity import normalize_email
+from bot.identity import name_keys, normalize_email
 from storage.customers import add_identities, create_customer, find_by_identities
 from storage.engagement import recompute as recompute_engagement
 from storage.models import Activity, Case, Customer, Identity, Order
@@ -94,6 +94,8 @@ async def import_customers(records: Sequence[Any], *, source: str, now: datetime
         changes = _changes(customer, profile)
         new_identities = await add_identities(customer.id, identities, now=now)
         if changes:
+            if "display_name" in changes:
+                changes["name_key"], changes["surname_key"] = name_keys(changes["display_name"])
             await Customer.filter(id=customer.id).update(**changes, updated_at=now)
         if changes or new_identities:
             result.updated += 1

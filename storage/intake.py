@@ -15,7 +15,7 @@ from storage.changes import card_changed
 from storage.codec import to_json
 from storage.customers import resolve_many
 from storage.fastinsert import insert_rows
-from storage.models import Activity, Case, Conversation, IdempotentAnswer, Identity, Message, OutboxJob
+from storage.models import Activity, Case, Conversation, EmailId, IdempotentAnswer, Identity, Message, OutboxJob
 
 
 def _message_rows(conversation_id: int, lines: Sequence[TranscriptLine], first_index: int, now: datetime):
@@ -42,6 +42,11 @@ class NewHandoff:
     identities: tuple[tuple[str, str], ...]
     sentiment: tuple[float, str] | None
     now: datetime
+    # A customer channel's text (SMS, email): when its conversation is open already, nothing is stored and the
+    # answer names that conversation (created=False), for the caller to add the text as a later message.
+    join_open: bool = False
+    # The received mail that opens the conversation (`EmailId` fields but the conversation), stored with it.
+    mail: dict[str, Any] | None = None
 
 
 def open_key(source: str, external_id: str) -> str:
@@ -57,11 +62,13 @@ async def store_handoff(
     targets: Sequence[str],
     sentiment: tuple[float, str] | None,
     now: datetime,
+    join_open: bool = False,
+    mail: dict[str, Any] | None = None,
 ) -> IntakeResult:
     """Store one handoff before it is acknowledged. While its conversation is open, a replay appends only
-    unseen transcript lines; once it ended (wrapped up or failed), the same source and id is the customer
-    coming back and opens a new conversation (SPEC 3.1 returning customers)."""
-    item = NewHandoff(handoff, tuple(identities), sentiment, now)
+    unseen transcript lines (`join_open`: nothing, see `NewHandoff`); once it ended (wrapped up or failed), the
+    same source and id is the customer coming back and opens a new conversation (SPEC 3.1 returning customers)."""
+    item = NewHandoff(handoff, tuple(identities), sentiment, now, join_open, mail)
     attempts = 3
     for attempt in range(attempts):
         try:
@@ -75,6 +82,8 @@ async def store_handoff(
                 if (answered := (await _stored_answers([item])).get(_answer_key(handoff))) is not None:
                     return answered
                 existing = await Conversation.get_or_none(open_key=open_key(handoff.source, handoff.conversation_id))
+                if existing is not None and join_open:
+                    return IntakeResult(conversation_public_id=public_id(existing.id), created=False)
                 if existing is not None:
                     result = await _append_to_existing(existing, handoff, targets, now)
                     await _remember_answers([(item, result)])
@@ -94,7 +103,8 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
 
     Returns None for an item whose (source, conversation_id) already existed, or repeated an earlier item
     of the batch: the caller replays those one by one. An item whose Idempotency-Key was answered before
-    gets that first answer again, and nothing is stored for it.
+    gets that first answer again, and nothing is stored for it. A `join_open` item whose conversation is open
+    gets that conversation (created=False), found with one query for the batch.
     """
     async with in_transaction():
         conn = connections.get("default")  # inside in_transaction(): the transaction's client
@@ -116,13 +126,20 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
         )
         new_ids = {(row["source"], row["external_id"]): row["id"] for row in inserted}
 
+        joined = await _open_conversations(
+            [item for item in items if item.join_open and (item.handoff.source, item.handoff.conversation_id) not in new_ids])
+
         results: list[IntakeResult | None] = []
-        learned, messages, activities, jobs = [], [], [], []
+        learned, messages, activities, jobs, mails = [], [], [], [], []
         for item, match in zip(items, matches):
             conversation_id = new_ids.pop((item.handoff.source, item.handoff.conversation_id), None)
             if conversation_id is None:
-                results.append(None)
+                open_id = joined.get(open_key(item.handoff.source, item.handoff.conversation_id)) if item.join_open else None
+                results.append(None if open_id is None else
+                               IntakeResult(conversation_public_id=public_id(open_id), created=False))
                 continue
+            if item.mail is not None:
+                mails.append({**item.mail, "conversation_id": conversation_id, "created_at": item.now})
             results.append(IntakeResult(conversation_public_id=public_id(conversation_id), created=True,
                                         warnings=item.handoff.cuts))
             messages += _message_rows(conversation_id, item.handoff.transcript, 0, item.now)
@@ -137,8 +154,17 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
         await insert_rows(conn, Message, messages)
         await insert_rows(conn, Activity, activities)
         await insert_rows(conn, OutboxJob, jobs)
+        await insert_rows(conn, EmailId, mails)
         await _remember_answers([(item, result) for item, result in zip(items, results) if result is not None])
     return results
+
+
+async def _open_conversations(items: Sequence[NewHandoff]) -> dict[str, int]:
+    """{open key: conversation id} of the items' open conversations, in one query."""
+    if not items:
+        return {}
+    keys = sorted({open_key(item.handoff.source, item.handoff.conversation_id) for item in items})
+    return dict(await Conversation.filter(open_key__in=keys).values_list("open_key", "id"))
 
 
 def _answer_key(handoff: Handoff) -> tuple[str, str] | None:

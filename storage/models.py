@@ -13,11 +13,17 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from bot.domain import ConversationStatus
+from bot.identity import name_keys
 
 
 class Customer(Model):
     id = fields.IntField(primary_key=True)
     display_name = fields.CharField(max_length=200)
+    # The name as lookups match it (bot.identity.name_keys): folded ("dana whitfield") and surname first
+    # ("whitfield dana"). Kept by `save` and by every bulk or UPDATE writer of display_name; a lookup by
+    # name is a prefix range on either index (storage.customer_admin.search_by_name).
+    name_key = fields.CharField(max_length=200, null=True)
+    surname_key = fields.CharField(max_length=200, null=True)
     first_name = fields.CharField(max_length=100, null=True)
     last_name = fields.CharField(max_length=100, null=True)
     company = fields.CharField(max_length=200, null=True)
@@ -56,7 +62,19 @@ class Customer(Model):
     class Meta:
         table = "customer"
         # The retention sweep walks customers by last profile change (storage.timers).
-        indexes = (Index(fields=("updated_at", "id"), name="customer_retention"),)
+        indexes = (
+            Index(fields=("updated_at", "id"), name="customer_retention"),
+            Index(fields=("name_key", "id"), name="customer_by_name"),
+            Index(fields=("surname_key", "id"), name="customer_by_surname"),
+        )
+
+    async def save(self, *args, update_fields=None, **kwargs) -> None:
+        """Every save keeps the name keys in step with display_name."""
+        if update_fields is None or "display_name" in update_fields:
+            self.name_key, self.surname_key = name_keys(self.display_name)
+            if update_fields is not None:
+                update_fields = [*update_fields, "name_key", "surname_key"]
+        await super().save(*args, update_fields=update_fields, **kwargs)
 
 
 class Identity(Model):
@@ -71,7 +89,8 @@ class Identity(Model):
     class Meta:
         table = "identity"
         unique_together = (("customer", "kind", "value"),)
-        indexes = (Index(fields=("kind", "value"), name="identity_lookup"),)
+        # By value alone: `lookup` tries the words it is given as any identity (a CRM or channel id).
+        indexes = (Index(fields=("kind", "value"), name="identity_lookup"), Index(fields=("value",), name="identity_by_value"))
 
 
 class Agent(Model):

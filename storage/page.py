@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
-from storage.customers import survivors
+from storage.customers import customers_named, survivors
 from storage.models import Activity, Case, CaseComment, Conversation, Customer, Identity, Message, Note, Order, PageLinkUse, Survey
 
 
@@ -85,7 +85,8 @@ async def identities(customer_id: int, limit: int = 100) -> list[tuple[str, str]
 
 
 async def search(query: str, limit: int = 20) -> list[Customer]:
-    """Customers whose name starts with the query, or who hold it as an identity value (exact, normalized)."""
+    """Customers whose name or surname starts with the query (case and accents ignored), or who hold it as
+    an identity value (exact, normalized)."""
     text = query.strip()
     if not text:
         return []
@@ -93,9 +94,9 @@ async def search(query: str, limit: int = 20) -> list[Customer]:
     ids = set(await by_identity)
     if text.isdigit():
         ids.add(int(text))
-    named = await Customer.filter(Q(display_name__istartswith=text) | Q(id__in=list(ids)), merged_into_id=None).order_by(
-        "display_name", "id").limit(limit)
-    return list(named)
+    named = await customers_named(text, limit, order=("display_name", "id"))
+    held = [c for c in await Customer.filter(id__in=list(ids), merged_into_id=None) if c.id not in {n.id for n in named}]
+    return sorted([*named, *held], key=lambda c: (c.display_name, c.id))[:limit]
 
 
 # --------------------------------------------------------------------------- lists, page by page

@@ -1,11 +1,12 @@
 """Fast bulk writes for generated data (`baton seed`, benchmarks), and the reads that check it.
 
-`BulkWriter` takes plain field dicts for the seedable tables, hands out primary keys itself (so
-children can reference parents before anything is written), and flushes them parents-first, one
-transaction per flush. On SQLite it sends the INSERT statement Tortoise's `bulk_create` would send
-(`execute_many` in batches), on PostgreSQL a COPY; either way with the per-field conversions
-`bulk_create` applies (`Field.to_db_value`), but without building a model instance per row, which
-is most of `bulk_create`'s cost at a few million rows.
+`BulkWriter` takes rows for the seedable tables, hands out primary keys itself (so children can
+reference parents before anything is written), and flushes them parents-first, one transaction per
+flush, in the background while the caller goes on. Rows come either as field dicts (`add`, with the
+per-field conversions `bulk_create` applies, `Field.to_db_value`) or, on the generator's hot path, as
+tuples of stored values in a column order the caller declares (`layout` + `put`). On SQLite a flush
+sends 100-row INSERT statements, on PostgreSQL a COPY. `bulk_load` wraps a large load (SQLite
+settings; secondary indexes built after it).
 
 Ids start after the largest existing one: seed while no Baton process is writing.
 
@@ -15,10 +16,14 @@ against, so that only `storage/` talks to the ORM.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from itertools import chain
+from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, AsyncIterator, Iterable, Mapping, Sequence
 
 from tortoise import connections
 from tortoise.functions import Count
@@ -27,6 +32,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from bot.domain import CaseFacts, IdentityFact, TimelineEntry
+from bot.identity import name_keys
 from storage.db import dialect
 from storage.engagement import recompute as recompute_engagement
 from storage.models import (
@@ -67,7 +73,8 @@ SEED_TABLES: dict[str, type[Model]] = {
 # Tables whose rows feed the running engagement totals on the customer row.
 ENGAGEMENT_TABLES = ("order", "survey")
 
-BATCH_ROWS = 2000  # rows per multi-row INSERT (execute_many) call
+BATCH_ROWS = 50_000  # rows per execute_many call (SQLite; one trip to its thread each)
+ROWS_PER_INSERT = 100  # rows per SQLite INSERT statement (33 columns × 100 stays far below its 32,766 parameters)
 FLUSH_ROWS = 40_000  # buffered rows that trigger a flush (one transaction)
 
 
@@ -119,34 +126,77 @@ class _Table:
         return out
 
 
+class Layout:
+    """Rows of one table given as tuples in a column order of the caller's choosing (`BulkWriter.layout`).
+
+    The values must already be what the database stores (`Field.to_db_value`): str, int, float, bool,
+    Decimal, aware datetimes, JSON as its text, None. Columns the caller leaves out get their default.
+    This is the generator's hot path: no dict and no conversion per row."""
+
+    def __init__(self, name: str, table: _Table, columns: Sequence[str]) -> None:
+        unknown = [c for c in columns if c not in table.columns]
+        if unknown:
+            raise ValueError(f"{table.model.__name__} has no columns {unknown}")
+        rest = [c for c in table.columns if c not in columns]
+        missing = [c for c in rest if c not in table.defaults]
+        if missing:
+            raise ValueError(f"{table.model.__name__}.{missing} have no default; give values")
+        self.name = name
+        self.columns = [*columns, *rest]
+        self.tail = tuple(table.defaults[c] for c in rest)
+        projection = table.model._meta.fields_db_projection
+        self.db_columns = [projection[c] for c in self.columns]
+        self.sql = (f'INSERT INTO "{table.db_table}" (' + ",".join(f'"{c}"' for c in self.db_columns)
+                    + ") VALUES (" + ",".join("?" * len(self.columns)) + ")")
+        self.rows: list[Sequence[Any]] = []
+        self._values = "(" + ",".join("?" * len(self.columns)) + ")"
+        self._fields = table.model._meta.fields_map
+        self._model = table.model
+
+    def sql_of(self, rows: int) -> str:
+        """The INSERT of `rows` rows at once (SQLite placeholders)."""
+        return self.sql.rsplit(" VALUES ", 1)[0] + " VALUES " + ",".join([self._values] * rows)
+
+    def encode(self, column: str, value: Any) -> Any:
+        """`value` as this column stores it (JSON as text, an enum as its value): for callers to cache."""
+        return self._fields[column].to_db_value(value, self._model)
+
+
 class BulkWriter:
     """Buffer rows of the seedable tables and write them in batches; ids are assigned on `add`.
 
     Use as `async with BulkWriter() as writer: cid = writer.add("customer", ...)`, awaiting
     `writer.maybe_flush()` now and then; leaving the block flushes the rest and, on PostgreSQL,
-    moves the id sequences past the ids handed out.
+    moves the id sequences past the ids handed out. `layout` + `put` is the faster way for many
+    rows of one shape; rows written that way leave the engagement totals to the caller (`engaged`).
     """
 
     def __init__(self, *, batch_rows: int = BATCH_ROWS, flush_rows: int = FLUSH_ROWS) -> None:
         self.batch_rows = batch_rows
         self.flush_rows = flush_rows
         self.counts: dict[str, int] = {name: 0 for name in SEED_TABLES}
-        self.flush_seconds = 0.0
-        self._buffer: dict[str, list[list[Any]]] = {name: [] for name in SEED_TABLES}
+        self.flush_seconds = 0.0  # the writes' own durations (they overlap the generation)
+        self.wait_seconds = 0.0  # how long the caller waited for a write to end
         self._buffered = 0
         self._engaged: set[int] = set()  # customers whose orders or surveys are buffered
         self._next_id: dict[str, int] = {}
         self._tables: dict[str, _Table] = {}
+        self._layouts: dict[str, list[Layout]] = {name: [] for name in SEED_TABLES}
+        self._full: dict[str, Layout] = {}
+        self._pending: asyncio.Future | None = None  # the write under way
 
     async def __aenter__(self) -> "BulkWriter":
         self._tables = {name: _Table(model) for name, model in SEED_TABLES.items()}
+        self._full = {name: self.layout(name, table.columns) for name, table in self._tables.items()}
         self._copy = dialect() == "postgres"
         self._next_id = await next_ids()
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
-            return  # the failed flush was rolled back; earlier flushes stay committed
+            if self._pending is not None:  # let a write under way end (committed or rolled back)
+                await asyncio.gather(self._pending, return_exceptions=True)
+            return  # a failed flush was rolled back; earlier flushes stay committed
         await self.flush()
         await sync_id_sequences()
 
@@ -155,13 +205,31 @@ class BulkWriter:
         self._next_id[table] = value + 1
         return value
 
+    def layout(self, table: str, columns: Sequence[str]) -> Layout:
+        """A row shape for `put`: these columns, in this order, then the defaults of the others."""
+        layout = Layout(table, self._tables[table], columns)
+        self._layouts[table].append(layout)
+        return layout
+
+    def put(self, layout: Layout, values: tuple) -> None:
+        """Buffer one row of `layout` (database values in its column order, ids given)."""
+        layout.rows.append(values + layout.tail if layout.tail else values)
+        self._buffered += 1
+        self.counts[layout.name] += 1
+
+    def engaged(self, customer_id: int) -> None:
+        """Recompute this customer's engagement totals with the next flush."""
+        self._engaged.add(customer_id)
+
     def add(self, table: str, **values: Any) -> int:
         """Buffer one row (field name -> Python value); returns its id."""
+        if table == "customer" and "name_key" not in values:
+            values["name_key"], values["surname_key"] = name_keys(values["display_name"])
         if "id" not in values:
             values["id"] = self.new_id(table)
         elif values["id"] >= self._next_id[table]:
             self._next_id[table] = values["id"] + 1
-        self._buffer[table].append(self._tables[table].row(values))
+        self._full[table].rows.append(self._tables[table].row(values))
         if table in ENGAGEMENT_TABLES:
             self._engaged.add(values["customer_id"])
         self._buffered += 1
@@ -169,46 +237,132 @@ class BulkWriter:
         return values["id"]
 
     async def maybe_flush(self) -> None:
-        """Write what is buffered once it is big enough.
+        """Start writing what is buffered once it is big enough, and go on generating meanwhile.
 
-        (Writing in the background while generating more was measured slower on both databases
-        on a two-core machine: generation and the driver compete for the same interpreter.)
+        One write runs in the background while the next buffer fills (the database's own work —
+        SQLite's thread with the GIL released, or the PostgreSQL server — overlaps the generator's);
+        the caller must let the event loop run now and then (`await asyncio.sleep(0)`), and a second
+        write waits for the first. A failed write raises here, or when the block ends.
         """
         if self._buffered >= self.flush_rows:
-            await self.flush()
+            await self._start_flush()
 
     async def flush(self) -> None:
-        if self._buffered:
-            buffer, engaged = self._take_buffer()
-            await self._write(buffer, engaged)
+        """Write everything buffered, and wait until it is written."""
+        await self._start_flush()
+        await self._settle()
 
-    def _take_buffer(self) -> tuple[dict[str, list[list[Any]]], set[int]]:
-        taken, engaged = self._buffer, self._engaged
-        self._buffer = {name: [] for name in SEED_TABLES}
-        self._engaged = set()
-        self._buffered = 0
-        return taken, engaged
+    async def _settle(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            started = time.perf_counter()
+            try:
+                await pending
+            finally:
+                self.wait_seconds += time.perf_counter() - started
 
-    async def _write(self, buffer: dict[str, list[list[Any]]], engaged: set[int]) -> None:
+    async def _start_flush(self) -> None:
+        await self._settle()
+        if not self._buffered:
+            return
+        taken = [(layout, layout.rows) for name in SEED_TABLES for layout in self._layouts[name] if layout.rows]
+        for layout, _ in taken:
+            layout.rows = []
+        engaged, self._engaged, self._buffered = self._engaged, set(), 0
+        self._pending = asyncio.ensure_future(self._write(taken, engaged))
+
+    async def _write(self, taken: list[tuple[Layout, list]], engaged: set[int]) -> None:
         started = time.perf_counter()
         async with in_transaction() as connection:
-            for name in SEED_TABLES:
-                rows = buffer[name]
-                if not rows:
-                    continue
-                table = self._tables[name]
-                driver = getattr(connection, "_connection", None)
+            driver = getattr(connection, "_connection", None)
+            for layout, rows in taken:
                 if self._copy and hasattr(driver, "copy_records_to_table"):
                     # PostgreSQL: COPY beats batched INSERTs (measured 5.3 s against 7.9 s of writing
                     # for 200,000 rows). The transaction client holds asyncpg's own connection.
                     await driver.copy_records_to_table(
-                        table.db_table, records=rows, columns=table.db_columns
+                        self._tables[layout.name].db_table, records=rows, columns=layout.db_columns
                     )
                     continue
-                for start in range(0, len(rows), self.batch_rows):
-                    await connection.execute_many(table.sql, rows[start : start + self.batch_rows])
+                # SQLite: INSERTs of ROWS_PER_INSERT rows each (measured a third faster than one row per
+                # statement), sent in calls of `batch_rows` rows; the remainder row by row.
+                whole = len(rows) - len(rows) % ROWS_PER_INSERT
+                many = layout.sql_of(ROWS_PER_INSERT)
+                for start in range(0, whole, self.batch_rows):
+                    part = rows[start : min(start + self.batch_rows, whole)]
+                    await connection.execute_many(many, [
+                        list(chain.from_iterable(part[i : i + ROWS_PER_INSERT])) for i in range(0, len(part), ROWS_PER_INSERT)
+                    ])
+                if whole < len(rows):
+                    await connection.execute_many(layout.sql, rows[whole:])
             await recompute_engagement(engaged)
         self.flush_seconds += time.perf_counter() - started
+
+
+# A load at least this large, into tables holding fewer rows than it adds, drops their secondary indexes
+# first and builds them again at the end: one sort per index instead of a random B-tree insert per row.
+BULK_INDEX_ROWS = 500_000
+
+
+@dataclass
+class BulkLoad:
+    set_aside: list[str] = field(default_factory=list)  # indexes dropped for the load
+    rebuild_seconds: float = 0.0  # creating them again at the end
+
+
+@asynccontextmanager
+async def bulk_load(expected_rows: int, *, set_indexes_aside: bool | None = None) -> AsyncIterator[BulkLoad]:
+    """Settings for writing many rows at once; yields what it set aside (and, after, how long the
+    indexes took to build again).
+
+    SQLite: no fsync per commit (`synchronous = OFF`; a power cut during a seed can lose the seed, not
+    what was committed before it) and a 512 MB page cache, both restored after. Both databases: with
+    `expected_rows` ≥ BULK_INDEX_ROWS and more than the seedable tables hold (or `set_indexes_aside`),
+    their non-unique indexes are dropped, then created again when the block ends, whether it succeeded or not. Unique indexes
+    stay: they are what keeps the data right. Run it while no Baton process is serving the database."""
+    conn = connections.get("default")
+    sqlite = conn.capabilities.dialect == "sqlite"
+    if sqlite:
+        _, [row] = await conn.execute_query("PRAGMA cache_size")
+        cache_size = int(row[0])
+        await conn.execute_script("PRAGMA synchronous = OFF; PRAGMA cache_size = -524288;")
+    dropped: list[tuple[str, str]] = []
+    load = BulkLoad()
+    try:
+        if set_indexes_aside is None:
+            set_indexes_aside = expected_rows >= BULK_INDEX_ROWS and expected_rows > sum((await table_counts()).values())
+        if set_indexes_aside:
+            dropped = await _secondary_indexes(sqlite)
+            for name, _ in dropped:
+                await conn.execute_script(f'DROP INDEX "{name}"')
+            load.set_aside = [name for name, _ in dropped]
+        yield load
+    finally:
+        started = time.perf_counter()
+        try:
+            for _, statement in dropped:
+                await conn.execute_script(statement)
+        finally:
+            load.rebuild_seconds = time.perf_counter() - started
+            if sqlite:
+                await conn.execute_script(f"PRAGMA synchronous = NORMAL; PRAGMA cache_size = {cache_size};")
+
+
+async def _secondary_indexes(sqlite: bool) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the non-unique indexes of the seedable tables."""
+    conn = connections.get("default")
+    tables = [model._meta.db_table for model in SEED_TABLES.values()]
+    if sqlite:
+        marks = ",".join("?" * len(tables))
+        _, rows = await conn.execute_query(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({marks}) AND sql IS NOT NULL",
+            tables,
+        )
+    else:
+        _, rows = await conn.execute_query(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY($1::text[])",
+            [tables],
+        )
+    return [(row[0], row[1]) for row in rows if not row[1].upper().startswith("CREATE UNIQUE")]
 
 
 async def next_ids() -> dict[str, int]:
@@ -363,3 +517,8 @@ async def naive_summary_record(customer_id: int, *, timeline_limit: int = 10) ->
             csat_responses=len(surveys),
         ),
     )
+
+
+async def secondary_index_names() -> list[str]:
+    """The non-unique indexes of the seedable tables, sorted: what `bulk_load` sets aside and builds again."""
+    return sorted(name for name, _ in await _secondary_indexes(connections.get("default").capabilities.dialect == "sqlite"))

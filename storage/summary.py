@@ -171,7 +171,8 @@ async def load_summary(
     timeline = Activity.filter(customer_id=customer.id)
     if timeline_filter:
         timeline = timeline.filter(category=timeline_filter)
-    activities = await timeline.order_by("-at", "-id").limit(timeline_limit)
+    activities = await timeline.order_by("-at", "-id").limit(timeline_limit).values(
+        "at", "category", "kind", "title", "detail", "conversation__channel", "conversation__status")
     identities = await Identity.filter(customer_id=customer.id).order_by("kind", "id").limit(IDENTITIES_SHOWN)
     cases = await Case.filter(customer_id=customer.id).order_by("-created_at", "-id").limit(RECENT_CASES)
 
@@ -186,10 +187,21 @@ async def load_summary(
         identities=tuple(IdentityFact(i.kind, i.value) for i in identities),
         issue=await _issue(conversation),
         recent_cases=tuple(_case_facts(c) for c in cases),
-        timeline=tuple(TimelineEntry(a.at, a.category, a.kind, a.title, a.detail) for a in activities),
+        timeline=tuple(_timeline_entry(a) for a in activities),
         prior_interactions=tuple((s, t or "") for s, t in interactions),
         orders=_engagement_totals(customer),
     )
+
+
+def _timeline_entry(row: dict) -> TimelineEntry:
+    """An activity as the timeline shows it: an email no agent has claimed yet says it is queued (SPEC 3.7), read
+    with the activity (one joined query), so the claim changes it with nothing else to update."""
+    title = row["title"]
+    status = row["conversation__status"]
+    if (row["kind"] == "conversation" and row["conversation__channel"] == "email"
+            and getattr(status, "value", status) == ConversationStatus.QUEUED.value):
+        title = f"{title} (queued: no agent has claimed it yet)"
+    return TimelineEntry(row["at"], row["category"], row["kind"], title, row["detail"])
 
 
 async def _issue(conversation: ConversationRecord | None) -> CaseFacts | None:

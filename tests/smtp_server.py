@@ -105,8 +105,9 @@ def make_tls(directory: Path) -> Tls:
 
 @contextmanager
 def smtp_server(handler: Recorder | None = None, *, tls: Tls | None = None, starttls: bool = False,
-                require_starttls: bool = False, implicit_tls: bool = False, auth: bool = False) -> Iterator[tuple[Recorder, int]]:
-    """Run an SMTP server on a free port; yields (its recorder, the port)."""
+                require_starttls: bool = False, implicit_tls: bool = False, auth: bool = False,
+                port: int | None = None) -> Iterator[tuple[Recorder, int]]:
+    """Run an SMTP server on `port` (a free one by default); yields (its recorder, the port)."""
     handler = handler or Recorder()
     options: dict = {}
     if starttls:
@@ -115,7 +116,7 @@ def smtp_server(handler: Recorder | None = None, *, tls: Tls | None = None, star
         options.update(ssl_context=tls.server, server_hostname="127.0.0.1")
     if auth:
         options.update(authenticator=handler.authenticate, auth_require_tls=True)
-    port = free_port()
+    port = port or free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:

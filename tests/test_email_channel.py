@@ -7,12 +7,15 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime, timezone
 
-from storage.models import Conversation, EmailId, Message
+from storage.models import Conversation, CustomerFile, EmailId, Message
 from tests.channel_worlds import email_world
+from tests.slack_signing import HANDOFF_CHANNEL, click, thread_message
 from tests.email_messages import CUSTOMER, make_email
 from tests.harness import WEBHOOK_SECRET
 from bot.signing import signed_headers
+from storage.customers import create_customer
 
 SOURCE = "baton:email"
 MAILGUN_KEY = "key-mailgun-test-1234"
@@ -187,3 +190,91 @@ async def test_a_mail_server_refusal_is_given_up_and_the_thread_says_why(databas
 
         note = await mail.thread_with(card_ts, "Not sent to the customer: the mail server refused the recipient: 550")
         assert CUSTOMER not in json.dumps(note.args)
+
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
+LOGO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 600
+
+
+async def test_attachments_become_real_files_in_the_slack_thread_and_the_rest_are_named(database_url):
+    async with email_world(database_url) as mail:
+        raw = first_mail(html="<p>Photo attached</p><img src='cid:logo@acme'>",
+                         inline=[("logo.png", "image/png", LOGO, "logo@acme")],
+                         attachments=[("invoice 1042.pdf", "application/pdf", PDF),
+                                      ("box.jpg", "application/octet-stream", b"\xff\xd8\xff" + b"1" * 3000),
+                                      ("setup.exe", "application/x-msdownload", b"MZ" + b"0" * 100)])
+        status, answer = await mail.mail(raw)
+        assert status == 202, answer
+        conversation_id = int(answer["conversation"][1:])
+        card_ts = (await mail.card_of(conversation_id)).response["ts"]
+
+        shared = await mail.slack.wait_for(lambda s: s.shared_files if len(s.shared_files) >= 2 else None, timeout=20)
+        assert sorted((f["name"], f["thread_ts"]) for f in shared) == [("box.jpg", card_ts), ("invoice 1042.pdf", card_ts)]
+        assert next(f["content"] for f in shared if f["name"] == "invoice 1042.pdf") == PDF
+        line = await mail.thread_with(card_ts, "setup.exe")
+        assert "not passed on" in json.dumps(line.args)
+        assert not any(f["name"] == "logo.png" for f in mail.slack.shared_files)  # the signature's picture
+
+        # A later mail of the thread brings its file along with its text.
+        later = make_email("Here is the label too.", subject="Re: My order #1042", message_id="<CAF=mail-2@mail.example.com>",
+                           in_reply_to="<CAF=mail-1@mail.example.com>", references="<CAF=mail-1@mail.example.com>",
+                           attachments=[("label.pdf", "application/pdf", b"%PDF-1.7 label")])
+        status, _ = await mail.mail(later)
+        assert status == 200
+        await mail.slack.wait_for(lambda s: any(f["name"] == "label.pdf" and f["thread_ts"] == card_ts
+                                                for f in s.shared_files), timeout=20)
+        assert len(mail.slack.shared_files) == 3, "nothing uploaded twice"
+        assert await Conversation.filter(source=SOURCE).count() == 1
+
+
+async def test_an_attachment_over_10_mb_is_named_and_not_stored(database_url):
+    async with email_world(database_url) as mail:
+        raw = first_mail(attachments=[("scan.pdf", "application/pdf", b"%PDF" + b"0" * (10 * 1024 * 1024))])
+        status, answer = await mail.mail(raw)
+        assert status == 202, answer
+        card_ts = (await mail.card_of(int(answer["conversation"][1:]))).response["ts"]
+        line = await mail.thread_with(card_ts, "scan.pdf")
+        assert "over 10 MB" in json.dumps(line.args)
+        assert await CustomerFile.filter().count() == 0 and mail.slack.shared_files == []
+
+
+async def test_an_email_no_agent_has_claimed_shows_as_queued_on_the_customers_timeline_until_claimed(database_url):
+    async with email_world(database_url) as mail:
+        dana = await create_customer(display_name="Dana Whitfield", identities=[("email", CUSTOMER)], email=CUSTOMER,
+                                     now=datetime.now(timezone.utc))
+        status, answer = await mail.mail(first_mail())
+        assert status == 202, answer
+        conversation_id = int(answer["conversation"][1:])
+        card_ts = (await mail.card_of(conversation_id)).response["ts"]
+        queued = "Conversation via email (queued: no agent has claimed it yet)"
+
+        await click(mail.world, f"c{conversation_id}", "details", user="W222", card_ts=card_ts, customer=dana)
+        assert queued in json.dumps(await mail.world.opened_view("baton_details"))
+
+        await mail.claim(conversation_id, card_ts)
+        await click(mail.world, f"c{conversation_id}", "details", user="W222", card_ts=card_ts, customer=dana)
+        after = json.dumps(await mail.world.opened_view("baton_details", nth=1))
+        assert "Conversation via email" in after and queued not in after
+
+
+async def test_the_agents_file_is_attached_to_the_reply_and_one_over_the_cap_goes_as_its_signed_link(database_url):
+    async with email_world(database_url, link_secret="link-secret-for-files") as mail:
+        status, answer = await mail.mail(first_mail())
+        assert status == 202, answer
+        conversation_id = int(answer["conversation"][1:])
+        card_ts = (await mail.card_of(conversation_id)).response["ts"]
+        await mail.claim(conversation_id, card_ts)
+        label = mail.slack.share_file("return label.pdf", b"%PDF-1.7 the label", "application/pdf")
+        big = mail.slack.share_file("manual.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024), "application/pdf")
+
+        status, _ = await mail.world.event(thread_message("Here is your label", user="W111", channel=HANDOFF_CHANNEL,
+                                                          thread_ts=card_ts, ts=mail.world.next_ts(), subtype="file_share",
+                                                          files=[label, big]))
+        assert status == 200
+        [sent] = await mail.received(1, timeout=30)
+        message = sent.message
+        [attached] = list(message.iter_attachments())
+        assert attached.get_filename() == "return label.pdf" and attached.get_content() == b"%PDF-1.7 the label"
+        text = message.get_body(("plain",)).get_content()
+        assert "manual.pdf: https://baton.example.com/files/" in text
+        assert label["url_private"] not in message.as_string() and big["url_private"] not in message.as_string()

@@ -35,9 +35,9 @@ CASE_CLOSE = "case_close"
 CASE_CANCEL = "case_cancel"
 TRANSFER = "transfer"  # opens the transfer form (an agent or a queue)
 CASE_PRIORITY = "case_priority"  # opens the priority form of the linked case
-# Slack: the overflow menu itself; the chosen option's value names one of the menu's verbs.
+# Slack: the overflow menu itself; the chosen option's value names the verb of one of the menu's buttons
+# (which buttons are in the menu: `bot/cards/buttons.py`).
 MENU = "menu"
-MENU_VERBS: tuple[str, ...] = (TRANSFER, UNCLAIM, CASE_PRIORITY, CASE_CLOSE, CASE_CANCEL)
 
 VERBS: tuple[str, ...] = (
     CLAIM,
@@ -90,7 +90,7 @@ def verb_of_slack_action_id(action_id: str) -> str | None:
 
 def menu_value(verb: str, payload: "ActionPayload") -> str:
     """A Slack overflow option's value: the menu verb it stands for and the payload."""
-    if verb not in MENU_VERBS:
+    if verb not in VERBS or verb == MENU:
         raise ValueError(f"not a menu verb {verb!r}")
     return json.dumps({"verb": verb, **payload.to_data()}, separators=(",", ":"), sort_keys=True)
 
@@ -104,7 +104,7 @@ def verb_of_slack_action(action_id: str, value: str | None) -> str | None:
         chosen = json.loads(value or "{}").get("verb")
     except (ValueError, AttributeError):
         return None
-    return chosen if chosen in MENU_VERBS else None
+    return chosen if chosen in VERBS and chosen != MENU else None
 
 
 @dataclass(frozen=True)

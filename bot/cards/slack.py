@@ -15,6 +15,7 @@ from typing import Any
 from bot import cards
 from bot.cards import actions as act
 from bot.cards.actions import ActionPayload
+from bot.cards.buttons import Button, card_buttons
 from bot.cards.text import (
     DETAILS_BUDGET,
     GLANCE_LINE,
@@ -357,38 +358,28 @@ def _candidate_select(summary: CustomerSummary, public_id: str, budget: Budget) 
 def _card_actions(summary: CustomerSummary, *, details: bool = False) -> Block | None:
     c, p = summary.conversation, summary.profile
     payload = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None)
-    buttons = []
-    if c is not None:
-        if not cards.is_claimed(c) and not cards.is_wrapped(c):
-            buttons.append(_button("Claim", act.CLAIM, payload, style="primary"))
-        buttons.append(_button("Add note", act.ADD_NOTE, payload))
-        if not cards.is_wrapped(c):
-            buttons.append(_button("Wrap up", act.WRAP_UP, payload))
-    if p is not None:
-        profile = _button("Open profile", act.OPEN_PROFILE, payload)
-        if link_url(summary.profile_url):
-            profile["url"] = summary.profile_url
-        buttons.append(profile)
-        if summary.full_page:
-            buttons.append(_button("Open full profile", act.OPEN_PAGE, payload))
-    if details and cards.sections(summary):
-        buttons.append(_button("Details", act.DETAILS, payload))
-    if c is not None and cards.is_claimed(c) and not cards.is_wrapped(c):
-        buttons.append(_claimed_menu(summary, payload))
-    return {"type": "actions", "block_id": "baton_card_actions", "elements": buttons} if buttons else None
+    shown = card_buttons(summary, details=details)
+    elements = [_card_button(button, payload) for button in shown if not button.menu]
+    menu = [button for button in shown if button.menu]
+    if menu:
+        elements.append(_menu(menu, payload))
+    return {"type": "actions", "block_id": "baton_card_actions", "elements": elements} if elements else None
 
 
-def _claimed_menu(summary: CustomerSummary, payload: ActionPayload) -> dict[str, Any]:
-    """The claimed card's overflow menu: transfer or give the conversation back, and the linked case's priority, close and cancel."""
-    choices = [("Transfer…", act.TRANSFER), ("Unclaim", act.UNCLAIM)]
-    if summary.issue is not None:
-        choices += [("Priority…", act.CASE_PRIORITY), ("Close case", act.CASE_CLOSE),
-                    ("Cancel case (deletes its comments)", act.CASE_CANCEL)]
+def _card_button(button: Button, payload: ActionPayload) -> dict[str, Any]:
+    element = _button(button.label, button.verb, payload, style="primary" if button.primary else None)
+    if link_url(button.url):
+        element["url"] = button.url
+    return element
+
+
+def _menu(buttons: list[Button], payload: ActionPayload) -> dict[str, Any]:
+    """The claimed card's overflow menu: each option's value names its verb."""
     return {
         "type": "overflow",
         "action_id": act.slack_action_id(act.MENU),
-        "options": [{"text": _plain(label, SLACK_BUTTON_TEXT, single_line=True), "value": act.menu_value(verb, payload)}
-                    for label, verb in choices],
+        "options": [{"text": _plain(b.label, SLACK_BUTTON_TEXT, single_line=True), "value": act.menu_value(b.verb, payload)}
+                    for b in buttons],
     }
 
 

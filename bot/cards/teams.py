@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from bot import cards
 from bot.cards import actions as act
 from bot.cards.actions import ActionPayload
+from bot.cards.buttons import Button, card_buttons
 from bot.cards.text import (
     TEAMS_BUDGETS,
     TEAMS_BUTTON_TEXT,
@@ -282,35 +283,27 @@ def _state(summary: CustomerSummary, budget: Budget) -> list[Element]:
     ]
 
 
+# Teams draws at most 6 actions on a card; the case's priority, close and cancel share one "Case…" form
+# (bot/teams/dialogs.priority_form).
+TEAMS_MAX_CARD_ACTIONS = 6
+
+
 def _card_actions(summary: CustomerSummary) -> list[Element]:
     c, p = summary.conversation, summary.profile
     payload = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None)
-    actions = []
-    if c is not None:
-        if not cards.is_claimed(c) and not cards.is_wrapped(c):
-            actions.append(_execute("Claim", act.CLAIM, payload))
-        actions.append(_execute("Add note", act.ADD_NOTE, payload))
-        if not cards.is_wrapped(c):
-            actions.append(_execute("Wrap up", act.WRAP_UP, payload))
-    secondary = []
-    if c is not None and cards.is_claimed(c) and not cards.is_wrapped(c):
-        # The claimed card's menu: Teams shows secondary actions under "…".
-        # Teams draws at most 6 actions on a card (3 are primary): the case's priority, close and cancel
-        # share one "Case…" form (bot/teams/dialogs.priority_form).
-        secondary += [_execute("Transfer…", act.TRANSFER, payload), _execute("Unclaim", act.UNCLAIM, payload)]
-        if summary.issue is not None:
-            secondary.append(_execute("Case…", act.CASE_PRIORITY, payload))
-    for action in secondary:
+    shown = card_buttons(summary, max_actions=TEAMS_MAX_CARD_ACTIONS, collapse_groups=True)
+    actions = [_card_action(button, payload) for button in shown if not button.menu]
+    secondary = [_card_action(button, payload) for button in shown if button.menu]
+    for action in secondary:  # the claimed card's menu: Teams shows secondary actions under "…"
         action["mode"] = action["fallback"]["mode"] = "secondary"
-    if p is not None:
-        url = link_url(summary.profile_url)
-        if url:
-            actions.append({"type": "Action.OpenUrl", "title": "Open profile", "url": url})
-        else:
-            actions.append(_execute("Open profile", act.OPEN_PROFILE, payload))
-        if summary.full_page and not url:
-            actions.append(_execute("Open full profile", act.OPEN_PAGE, payload))
     return actions + secondary
+
+
+def _card_action(button: Button, payload: ActionPayload) -> Element:
+    url = link_url(button.url)
+    if url:
+        return {"type": "Action.OpenUrl", "title": teams_text(button.label, TEAMS_BUTTON_TEXT, single_line=True), "url": url}
+    return _execute(button.label, button.verb, payload)
 
 
 # --- sections ------------------------------------------------------------------------------------

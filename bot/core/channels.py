@@ -17,6 +17,7 @@ from bot.core.services import Services
 from bot.domain import CustomerFile, Handoff, parse_public_id
 from storage import channels, conversations
 from storage.channels import MailRef
+from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -28,30 +29,55 @@ class Written:
     message_id: int | None = None  # the stored customer message, for a later message
 
 
-async def customer_wrote(services: Services, handoff: Handoff, files: Sequence[CustomerFile] = ()) -> Written:
+@dataclass(frozen=True)
+class ReceivedMail:
+    """A received mail's Message-ID and what a reply to it needs, kept with the text it brought."""
+
+    mail_id: str
+    subject: str | None = None
+    references: tuple[str, ...] = ()
+    reply_to: str | None = None
+    reply_name: str | None = None
+    full_text: str | None = None
+
+    def row(self, message_id: int | None = None) -> dict:
+        return {"mail_id": self.mail_id[:998], "outbound": False, "message_id": message_id, "subject": self.subject,
+                "references": list(self.references), "reply_to": self.reply_to, "reply_name": self.reply_name,
+                "full_text": self.full_text}
+
+
+async def customer_wrote(services: Services, handoff: Handoff, files: Sequence[CustomerFile] = (), *,
+                         mail: ReceivedMail | None = None) -> Written:
     """The customer's text (the handoff's transcript, one line) joins their open conversation on this channel,
     or opens one: the first text after a wrap-up opens a new one (SPEC 3.1 returning customers). `files` (MMS
-    media) go into the thread as real files, with a later message or right after the first one."""
+    media, mail attachments) go into the thread as real files, with a later message or right after the first
+    one. `mail` (email) is stored in the transaction that stores the text, so a provider's retry after a crash
+    finds it and never adds the text twice.
+
+    One group commit decides: a new conversation is stored with the first contacts that arrive with it, and
+    an open one is named back without a query of its own (`join_open`)."""
     line = handoff.transcript[-1] if handoff.transcript else None
-    open_id = await conversations.open_conversation_of(handoff.source, handoff.conversation_id)
-    if open_id is None:
-        result = await services.intake.accept(handoff, now=services.clock())
+    result = await services.intake.accept(handoff, now=services.clock(), join_open=True,
+                                          mail=mail.row() if mail is not None else None)
+    conversation_id = parse_public_id(result.conversation_public_id)
+    if result.created:
         services.wake()
-        conversation_id = parse_public_id(result.conversation_public_id)
-        if result.created:
-            message_id = None
-            if files:  # the handoff carries text only: its files follow as the customer's next message
-                message_id = await actions.customer_message(services, conversation_id, "", files=files)
-            return Written(conversation_id, True, message_id)
-        open_id = conversation_id  # another request opened it a moment ago: this text is a later message
+        message_id = None
+        if files:  # the handoff carries text only: its files follow as the customer's next message
+            message_id = await actions.customer_message(services, conversation_id, "", files=files)
+        return Written(conversation_id, True, message_id)
     if line is None:
-        return Written(open_id, False)
-    message_id = await actions.customer_message(
-        services, open_id, line.text, sender_name=line.sender_name,
-        attachments=[{"name": a.name, "url": a.url, "content_type": a.content_type} for a in line.attachments] or None,
-        files=files,
-    )
-    return Written(open_id, False, message_id)
+        return Written(conversation_id, False)
+    async with unit_of_work():
+        message_id, _ = await actions.store_customer_message(
+            services, conversation_id, line.text, sender_name=line.sender_name,
+            attachments=[{"name": a.name, "url": a.url, "content_type": a.content_type} for a in line.attachments] or None,
+            files=files,
+        )
+        if mail is not None:
+            await channels.remember_mail(conversation_id, now=services.clock(), **mail.row(message_id))
+    services.wake()
+    return Written(conversation_id, False, message_id)
 
 
 async def open_conversation(source: str, external_id: str) -> int | None:

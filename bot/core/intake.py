@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 from bot.core import sentiment
 from bot.domain import Handoff, IntakeResult
@@ -20,10 +20,10 @@ from storage.intake import NewHandoff, store_handoff, store_new
 log = logging.getLogger(__name__)
 
 
-def prepare(handoff: Handoff, now: datetime) -> NewHandoff:
+def prepare(handoff: Handoff, now: datetime, *, join_open: bool = False, mail: dict[str, Any] | None = None) -> NewHandoff:
     said = [line.text for line in handoff.transcript if line.sender == "customer"]
     scored = (sentiment.score_text(" ".join(said)), sentiment.customer_text(said)) if said else None
-    return NewHandoff(handoff, tuple(identities_of(handoff.customer)), scored, now)
+    return NewHandoff(handoff, tuple(identities_of(handoff.customer)), scored, now, join_open, mail)
 
 
 async def accept_handoff(handoff: Handoff, *, targets: Sequence[str], now: datetime) -> IntakeResult:
@@ -42,10 +42,15 @@ class IntakeBatcher:
         self._waiting: list[tuple[NewHandoff, asyncio.Future[IntakeResult]]] = []
         self._committing = False
 
-    async def accept(self, handoff: Handoff, *, now: datetime) -> IntakeResult:
-        """Resolves once the handoff is committed (never before), exactly like `accept_handoff`."""
+    async def accept(self, handoff: Handoff, *, now: datetime, join_open: bool = False,
+                     mail: dict[str, Any] | None = None) -> IntakeResult:
+        """Resolves once the handoff is committed (never before), exactly like `accept_handoff`.
+
+        A customer channel's text (`join_open`, see `storage.intake.NewHandoff`) whose conversation is open is
+        not stored: the answer names that conversation (created=False) for the caller to add the text to it.
+        `mail`: the received mail's Message-ID record, stored with the conversation it opens."""
         future: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((prepare(handoff, now), future))
+        self._waiting.append((prepare(handoff, now, join_open=join_open, mail=mail), future))
         if not self._committing:
             self._committing = True
             asyncio.get_running_loop().create_task(self._commit_waiting())
@@ -69,7 +74,8 @@ class IntakeBatcher:
             if result is None:  # a replay, or a repeat inside the batch
                 try:
                     result = await store_handoff(
-                        item.handoff, item.identities, targets=self.targets, sentiment=item.sentiment, now=item.now
+                        item.handoff, item.identities, targets=self.targets, sentiment=item.sentiment, now=item.now,
+                        join_open=item.join_open, mail=item.mail,
                     )
                 except Exception as error:  # the caller's request fails with it; the others go on
                     if not future.done():

@@ -2,7 +2,8 @@
 
 An edge maps its payload to a typed input (`CardAction`, `FormSubmission`, `CommandRequest`,
 `ThreadMessage`), calls the function here, and renders the `Outcome`. Every card verb is decided in
-`VERBS` below: adding a button is one function here plus its label in each card renderer. Refusals
+`VERBS` below: adding a button is its verb (`bot/cards/actions.py`), one `Button` in `bot/cards/buttons.py`
+and one function here (docs/architecture.md, "How to add…"). Refusals
 come back as `Outcome(ok=False)` with their text and, for a form, the field at fault.
 """
 

@@ -28,5 +28,6 @@ def setup(app: web.Application, services: Services) -> None:
     if sender is None:
         log.info("Email is on for incoming mail; replies are off: set BATON_SMTP_URL and BATON_EMAIL_FROM")
         return
-    services.customer_channels.append(EmailChannel(sender, email_from=settings.email_from, clock=services.clock))
+    services.customer_channels.append(EmailChannel(sender, email_from=settings.email_from, clock=services.clock,
+                                                   file_sources=services.file_sources, settings=settings))
     log.info("Email is on: mail in at /inbound/email, replies by SMTP to %s", sender.url.hostname)

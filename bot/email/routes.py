@@ -3,7 +3,8 @@ intake path (SPEC 3.7).
 
 Translation only: who may post (`inbound.read_inbound`), the message as an `InboundEmail`, then a `Handoff`
 of channel `email` whose `conversation_id` is the thread: the conversation an `In-Reply-To` / `References`
-id names, else the message's own Message-ID. A robot's mail (auto-replies, bounces, lists) is answered 200
+id names, else the message's own Message-ID. Its attachments become files in the thread (`files`), as MMS
+media do. A robot's mail (auto-replies, bounces, lists) is answered 200
 and dropped: it never opens a conversation and never gets a reply. A message posted twice (a provider's
 retry) is stored once.
 """
@@ -19,7 +20,9 @@ from bot.core import channels
 from bot.core.services import Services
 from bot.domain import BotContext, CustomerInput, Handoff, TranscriptLine
 from bot.email.inbound import read_inbound
-from bot.email.message import InboundEmail, parse_email
+from bot.email.files import files_of
+from bot.email.message import InboundEmail
+from bot.email.parsing import parse_mail, shutdown
 from bot.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,10 @@ async def _read(request: web.Request, limit: int) -> bytes:
     return bytes(data)
 
 
-def handoff_of(mail: InboundEmail, thread: str, *, queue: str | None) -> Handoff:
+def handoff_of(mail: InboundEmail, thread: str, *, queue: str | None, left_out: list[str] | tuple = ()) -> Handoff:
+    text = mail.new_text or mail.subject or "(no text)"
+    if left_out:  # the agents learn a file was sent even when it is not passed on
+        text += "\n" + "".join(f"(a file was not passed on: {note})" for note in left_out)
     return Handoff(
         source=SOURCE,
         conversation_id=thread,
@@ -50,7 +56,7 @@ def handoff_of(mail: InboundEmail, thread: str, *, queue: str | None) -> Handoff
         queue=queue,
         customer=CustomerInput(name=mail.from_name, email=mail.from_address),
         bot=BotContext(last_topic=mail.subject) if mail.subject else None,  # the subject is the topic
-        transcript=(TranscriptLine("customer", mail.new_text or mail.subject or "(no text)", sender_name=mail.from_name),),
+        transcript=(TranscriptLine("customer", text, sender_name=mail.from_name),),
     )
 
 
@@ -62,7 +68,7 @@ def setup(app: web.Application, services: Services) -> None:
         raw = read_inbound(request.headers, body, webhook_secret=settings.webhook_secret,
                            webhook_token=settings.webhook_token, mailgun_signing_key=settings.mailgun_signing_key,
                            now=services.clock().timestamp())
-        mail = parse_email(raw.raw)
+        mail = await parse_mail(raw.raw)
         if mail.automated:
             log.info("inbound email from a robot ignored (%s)", mail.automated)
             return web.json_response({"status": "ignored", "reason": mail.automated})
@@ -70,15 +76,21 @@ def setup(app: web.Application, services: Services) -> None:
         if duplicate:
             return web.json_response({"status": "duplicate"})
         own_id = mail.message_id or f"<{uuid.uuid4().hex}@baton.invalid>"
-        written = await channels.customer_wrote(services, handoff_of(mail, thread or own_id, queue=request.query.get("queue") or None))
-        await channels.remember_mail(written.conversation_id, own_id, outbound=False, now=services.clock(),
-                                     message_id=written.message_id, subject=mail.subject, references=mail.references,
-                                     reply_to=mail.reply_to, reply_name=mail.from_name, full_text=mail.text)
+        received = channels.ReceivedMail(own_id, subject=mail.subject, references=mail.references, reply_to=mail.reply_to,
+                                         reply_name=mail.from_name, full_text=mail.text)
+        files, left_out = files_of(mail.attachments)
+        written = await channels.customer_wrote(
+            services, handoff_of(mail, thread or own_id, queue=request.query.get("queue") or None, left_out=left_out),
+            files, mail=received)
         log.info("email (%s) %s conversation c%s", raw.provider, "opened" if written.created else "joined",
                  written.conversation_id)
         return web.json_response({"conversation": f"c{written.conversation_id}",
                                   "status": "queued" if written.created else "appended"},
                                  status=202 if written.created else 200)
 
+    async def stop_parsing(_app: web.Application) -> None:
+        await shutdown()
+
+    app.on_cleanup.append(stop_parsing)
     app.router.add_post("/inbound/email", inbound_email)
     app.router.add_post("/inbound/email/mime", inbound_email)  # Mailgun posts the raw message only to "…mime"

@@ -25,7 +25,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETRY_SECONDS = 60.0
+DEFAULT_RETRY_SECONDS = 60.0  # a server that answered "later" (4xx, greylisting) wants minutes, not seconds
+UNREACHABLE_RETRY_SECONDS = 5.0  # no server at all (down, restarting): the outbox's own backoff grows from here
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
@@ -128,7 +129,7 @@ class SmtpSender:
         except ssl.SSLError as error:
             raise RetryLater(DEFAULT_RETRY_SECONDS, f"TLS with the mail server failed: {error.reason or 'error'}") from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError) as error:  # refused, reset
-            raise RetryLater(DEFAULT_RETRY_SECONDS, f"the mail server is unreachable: {type(error).__name__}") from None
+            raise RetryLater(UNREACHABLE_RETRY_SECONDS, f"the mail server is unreachable: {type(error).__name__}") from None
         except aiosmtplib.SMTPException as error:  # aiosmtplib says "STARTTLS extension not supported" this way
             if "not supported" in str(error).lower():
                 raise GiveUp(f"the mail server cannot do what BATON_SMTP_URL asks: {_redact(str(error))}") from None

@@ -191,6 +191,10 @@ class FakeTwilio:
             http_status = status or ERRORS.get(code or 20500, (500, ""))[0]
             self._failures.append(_Failure(code, http_status, retry_after, body))
 
+    def heal(self) -> None:
+        """Forget the failures not used yet: the next message creations succeed."""
+        self._failures.clear()
+
     def delay_next(self, seconds: float, count: int = 1) -> None:
         """The next `count` message creations answer only after `seconds` (for client timeouts)."""
         self._delays.extend([seconds] * count)
