@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -34,6 +35,7 @@ import aiohttp
 from aiohttp import web
 
 from benchmarks.common import Latency, banner, table, temp_database
+from bot.cli import freeze_startup_heap
 from bot.config import Webchat
 from bot.core import actions
 from bot.domain import Actor, parse_public_id
@@ -79,6 +81,7 @@ async def _baton(url: str, slack) -> tuple[web.AppRunner, str, Any]:
                        webchat=Webchat(starts_per_minute=10_000, messages_per_minute=10_000))
     poster = SlackPoster(api_url=slack.api_url, bot_token="xoxb-test-baton", default_channel=CHANNEL, rate=0)
     app = create_app(settings, posters={"slack": poster}, run_worker=True, manage_database=False)
+    app.on_startup.append(freeze_startup_heap)  # as `baton serve` does
     runner, base = await _serve(app)
     return runner, base, app
 
@@ -92,99 +95,95 @@ async def _start(session: aiohttp.ClientSession, base: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 1. visitor → thread
 
 
-async def visitor_to_thread(url: str, samples: int) -> list[tuple]:
+async def visitor_to_thread(url: str, samples: int, slack) -> list[tuple]:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from tests.fakes.slack_api import FakeSlack
-
     rows = []
-    async with FakeSlack() as slack:
-        runner, base, _ = await _baton(url, slack)
-        session = aiohttp.ClientSession()
-        try:
-            chat = await _start(session, base)
-            token = {"Authorization": f"Bearer {chat['token']}"}
-            await slack.wait_for(lambda s: s.of("chat.postMessage"), timeout=30)
+    runner, base, _ = await _baton(url, slack)
+    session = aiohttp.ClientSession()
+    try:
+        chat = await _start(session, base)
+        token = {"Authorization": f"Bearer {chat['token']}"}
+        await slack.wait_for(lambda s: s.of("chat.postMessage"), timeout=30)
 
-            async def baton_once(i: int) -> float:
-                text = f"visitor line {i}"
-                started = time.perf_counter()
-                async with session.post(base + "/inbound/webchat", headers=token,
-                                        json={"type": "message", "text": text, "client_id": f"b{i}"}) as response:
-                    assert response.status == 200
-                await slack.wait_for(lambda s: any(c.method == "chat.postMessage" and text in json.dumps(c.args)
-                                                   for c in s.calls[-5:]), timeout=30)
-                return time.perf_counter() - started
+        async def baton_once(i: int) -> float:
+            text = f"visitor line {i}"
+            started = time.perf_counter()
+            async with session.post(base + "/inbound/webchat", headers=token,
+                                    json={"type": "message", "text": text, "client_id": f"b{i}"}) as response:
+                assert response.status == 200
+            await slack.wait_for(lambda s: any(c.method == "chat.postMessage" and text in json.dumps(c.args)
+                                               for c in s.calls[-5:]), timeout=30)
+            return time.perf_counter() - started
 
-            client = AsyncWebClient(token="xoxb-test-baton", base_url=slack.api_url)
+        client = AsyncWebClient(token="xoxb-test-baton", base_url=slack.api_url)
 
-            async def bare(request: web.Request) -> web.Response:
-                body = await request.json()
-                await client.chat_postMessage(channel=CHANNEL, thread_ts="1700000000.000001", text=body["text"])
-                return web.json_response({"ok": True})
+        async def bare(request: web.Request) -> web.Response:
+            body = await request.json()
+            await client.chat_postMessage(channel=CHANNEL, thread_ts="1700000000.000001", text=body["text"])
+            return web.json_response({"ok": True})
 
-            bare_app = web.Application()
-            bare_app.router.add_post("/send", bare)
-            bare_runner, bare_base = await _serve(bare_app)
+        bare_app = web.Application()
+        bare_app.router.add_post("/send", bare)
+        bare_runner, bare_base = await _serve(bare_app)
 
-            async def bare_once(i: int) -> float:
-                text = f"bare line {i}"
-                started = time.perf_counter()
-                async with session.post(bare_base + "/send", json={"text": text}) as response:
-                    assert response.status == 200
-                await slack.wait_for(lambda s: any(c.args.get("text") == text for c in s.calls[-5:]), timeout=30)
-                return time.perf_counter() - started
+        async def bare_once(i: int) -> float:
+            text = f"bare line {i}"
+            started = time.perf_counter()
+            async with session.post(bare_base + "/send", json={"text": text}) as response:
+                assert response.status == 200
+            await slack.wait_for(lambda s: any(c.args.get("text") == text for c in s.calls[-5:]), timeout=30)
+            return time.perf_counter() - started
 
-            for name, once in (("Baton visitor message → thread", baton_once), ("baseline: handler posts to Slack", bare_once)):
-                for i in range(5):
-                    await once(-i - 1)
-                times = [await once(i) for i in range(samples)]
-                figure = Latency.of(times)
-                rows.append((name, figure.n, figure.p50_ms, figure.p99_ms))
-            await bare_runner.cleanup()
-        finally:
-            await session.close()
-            await runner.cleanup()
+        for name, once in (("Baton visitor message → thread", baton_once), ("baseline: handler posts to Slack", bare_once)):
+            for i in range(5):
+                await once(-i - 1)
+            times = [await once(i) for i in range(samples)]
+            figure = Latency.of(times)
+            rows.append((name, figure.n, figure.p50_ms, figure.p99_ms))
+        await bare_runner.cleanup()
+    finally:
+        await session.close()
+        await runner.cleanup()
     return rows
 
 
 # --------------------------------------------------------------------------- 2. agent → N visitors
 
 
-async def agent_to_visitors(url: str, visitors: int, samples: int) -> list[tuple]:
-    from tests.fakes.slack_api import FakeSlack
-
+async def agent_to_visitors(url: str, visitors: int, samples: int, slack) -> list[tuple]:
     rows = []
-    async with FakeSlack(users={"W111": "Ana Agent"}) as slack:
-        runner, base, app = await _baton(url, slack)
-        services = services_of(app)
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        try:
-            chats = []
-            for _ in range(visitors):
-                chats.append(await _start(session, base))
-            agent = Actor(platform="slack", user_id="W111", display_name="Ana Agent")
-            for chat in chats:
-                await actions.claim(services, agent, parse_public_id(chat["conversation"]))
-            await slack.wait_for(lambda s: len([c for c in s.of("chat.postMessage") if "thread_ts" not in c.args]) >= visitors,
-                                 timeout=600)
-            # The claims' card edits and "joined" relays are done before anything is timed.
-            deadline = time.monotonic() + 600
-            while sum((await outbox.pending_counts()).values()) and time.monotonic() < deadline:
-                await asyncio.sleep(0.5)
-            targets = []
-            for chat in chats:
-                root = await posts.get_root("slack", parse_public_id(chat["conversation"]))
-                targets.append({"token": chat["token"], "thread_ts": root.thread_ref})
-            before = rss_mb()
-            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
-                json.dump(targets, spec)  # 1,000 tokens are too long for one command-line argument
-            baton = await _child(["baton", base, spec.name, str(samples)], lambda: rss_mb())
-            os.unlink(spec.name)
-            rows.append(("Baton agent reply → visitor", *baton[0], before, baton[1]))
-        finally:
-            await session.close()
-            await runner.cleanup()
+    runner, base, app = await _baton(url, slack)
+    services = services_of(app)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    try:
+        cards_before = len(slack.roots())
+        chats = []
+        for _ in range(visitors):
+            chats.append(await _start(session, base))
+        agent = Actor(platform="slack", user_id="W111", display_name="Ana Agent")
+        for chat in chats:
+            await actions.claim(services, agent, parse_public_id(chat["conversation"]))
+        await slack.wait_for(lambda s: len(s.roots()) >= cards_before + visitors, timeout=600)
+        # The claims' card edits and "joined" relays are done before anything is timed.
+        deadline = time.monotonic() + 600
+        while sum((await outbox.pending_counts()).values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        targets = []
+        for chat in chats:
+            root = await posts.get_root("slack", parse_public_id(chat["conversation"]))
+            targets.append({"token": chat["token"], "thread_ts": root.thread_ref,
+                            "conversation": parse_public_id(chat["conversation"])})
+        before = rss_mb()
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+            json.dump(targets, spec)  # 1,000 tokens are too long for one command-line argument
+        baton = await _child(["baton", base, spec.name, str(samples)], lambda: rss_mb(),
+                             lambda lost: _diagnose(lost, targets, app), count=True)
+        os.unlink(spec.name)
+        rows.append(("Baton agent reply → visitor", *baton[0], before, baton[1], *baton[2]))
+    finally:
+        await session.close()
+        await runner.cleanup()
 
     streams: list[web.StreamResponse | None] = [None] * visitors
 
@@ -217,28 +216,106 @@ async def agent_to_visitors(url: str, visitors: int, samples: int) -> list[tuple
     try:
         before = rss_mb()
         bare = await _child(["echo", echo_base, str(visitors), str(samples)], lambda: rss_mb())
-        rows.append(("baseline: bare aiohttp SSE echo", *bare[0], before, bare[1]))
+        rows.append(("baseline: bare aiohttp SSE echo", *bare[0], before, bare[1], *bare[2]))
     finally:
         await echo_runner.cleanup()
     return rows
 
 
-async def _child(args: list[str], measure) -> tuple[tuple, float]:
-    """Run the clients in a child process; returns ((n, p50, p99), RSS here while the streams were open)."""
+async def _diagnose(lost: dict[str, Any], targets: list[dict[str, Any]], app) -> None:
+    """A reply the client did not see: where it stopped (stored? relayed? in the visitor's stream? is the
+    stream still subscribed?), printed to stderr, so a lost reply is a finding with a place."""
+    from storage.models import Message, PlatformPost, WebchatEvent
+
+    conversation = targets[lost["stream"]]["conversation"]
+    message = await Message.filter(text=lost["text"]).first()
+    roots = await PlatformPost.filter(target="slack", thread_ref=targets[lost["stream"]]["thread_ts"]).values_list(
+        "conversation_id", "channel", "item")
+    events = await WebchatEvent.filter(conversation_id=conversation).order_by("id").values_list("id", "kind", "payload")
+    hub = next((c.hub for c in services_of(app).customer_channels if getattr(c, "name", "") == "webchat"), None)
+    waiters = len(hub._waiters.get(conversation, ())) if hub is not None else None
+    print(json.dumps({
+        **lost, "conversation": conversation,
+        "thread_roots": roots,
+        "message": message and {"id": message.id, "conversation": message.conversation_id, "sender": message.sender,
+                                "internal": message.internal,
+                                "relayed_at": str(message.relayed_at)},
+        "events": [(i, k, (p or {}).get("text")) for i, k, p in events],
+        "stream_subscribed": waiters, "outbox_pending": await outbox.pending_counts(),
+    }, default=str), file=sys.stderr, flush=True)
+
+
+# The streams open, settle (their first reads), then idle for longer than a keepalive period, before the
+# replies: the CPU of this process and the event streams' statements a second are measured then.
+SETTLE_SECONDS = 3.0
+IDLE_SECONDS = 20.0
+
+
+def _event_statements(counter) -> int:
+    """Statements of the visitors' event streams (the event table, its lock and NOTIFY), not the rest of
+    Baton (the outbox worker's own poll runs in the same process)."""
+    return sum(1 for _, sql in counter.statements if "webchat_event" in sql or "pg_notify" in sql or "pg_advisory" in sql)
+
+
+async def _child(args: list[str], measure, diagnose=None, *, count: bool = False) -> tuple[tuple, float, tuple]:
+    """Run the clients in a child process; returns ((n, lost, p50, p99), RSS here while the streams were
+    open, (idle CPU % of one core, event statements a second while idle, event statements per reply))."""
+    from storage.querycount import count_queries
+
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "benchmarks.bench_webchat", "--client", *args,
                                                    stdout=asyncio.subprocess.PIPE)
     rss_open = float("nan")
     assert process.stdout is not None
     result = None
-    while line := await process.stdout.readline():
-        text = line.decode().strip()
-        if text == "streams open":
-            rss_open = measure()
-        elif text.startswith("{"):
-            result = json.loads(text)
+    counting = count_queries(keep_sql=True) if count else None
+    pauses: list[float] = []  # this process's full (generation 2) collections during the replies, seconds
+    started_gc = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            started_gc[0] = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - started_gc[0])
+
+    counter = None
+    idle = ("-", "-")
+    cpu_start = wall_start = 0.0
+    try:
+        while line := await process.stdout.readline():
+            text = line.decode().strip()
+            if text == "streams open":
+                rss_open = measure()
+            elif text == "idle start":
+                if counting is not None:
+                    counter = await counting.__aenter__()
+                cpu_start, wall_start = time.process_time(), time.perf_counter()
+            elif text == "idle done":
+                wall = time.perf_counter() - wall_start
+                cpu = f"{100 * (time.process_time() - cpu_start) / wall:.1f}"
+                idle = (cpu, f"{_event_statements(counter) / wall:.1f}" if counter is not None else "-")
+                if counter is not None:
+                    counter.reset()
+                gc.callbacks.append(on_gc)
+            elif text.startswith('{"lost"'):
+                if diagnose is not None:
+                    await diagnose(json.loads(text))
+            elif text.startswith("{"):
+                result = json.loads(text)
+    finally:
+        if on_gc in gc.callbacks:
+            gc.callbacks.remove(on_gc)
+        if counting is not None and counter is not None:
+            per_reply = _event_statements(counter)
+            await counting.__aexit__(None, None, None)
     await process.wait()
+    print(f"{args[0]}: {len(pauses)} full garbage collections in this process during the replies, longest "
+          f"{max(pauses, default=0) * 1000:.0f} ms", flush=True)
     figure = Latency.of(result["seconds"])
-    return (figure.n, result["lost"], figure.p50_ms, figure.p99_ms), rss_open
+    replies = len(result["seconds"]) + result["lost"] + 5
+    extra = (*idle, f"{per_reply / replies:.1f}" if counter is not None else "-")
+    return (figure.n, result["lost"], figure.p50_ms, figure.p99_ms), rss_open, extra
 
 
 async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
@@ -254,6 +331,7 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
         targets = [None] * int(spec)
         urls = [(f"{base}/events?i={i}", {}) for i in range(len(targets))]
     opened = asyncio.Semaphore(0)
+    seen_ids: list[list[str]] = [[] for _ in urls]  # the SSE ids each stream delivered, for a lost reply's report
 
     async def read(index: int, url: str, headers: dict[str, str]) -> None:
         async with session.get(url, headers=headers) as response:
@@ -261,7 +339,9 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
             data = None
             async for raw in response.content:
                 line = raw.decode().rstrip("\n")
-                if line.startswith("data:"):
+                if line.startswith("id:"):
+                    seen_ids[index].append(line[3:].strip())
+                elif line.startswith("data:"):
                     data = line[5:].strip()
                 elif not line and data:
                     queues[index].put_nowait(json.loads(data))
@@ -273,7 +353,10 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
     for _ in urls:
         await opened.acquire()
     print("streams open", flush=True)
-    await asyncio.sleep(1)
+    await asyncio.sleep(SETTLE_SECONDS)
+    print("idle start", flush=True)
+    await asyncio.sleep(IDLE_SECONDS)
+    print("idle done", flush=True)
     rng = random.Random(11)
     seconds = []
     lost = 0
@@ -300,7 +383,10 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
                     break
         except asyncio.TimeoutError:  # counted, never hidden: a lost reply is a finding
             alive = sum(not t.done() for t in tasks)
-            print(json.dumps({"lost": k, "stream": index, "streams_alive": alive}), file=sys.stderr, flush=True)
+            task = tasks[index]
+            ended = task.done() and (repr(task.exception()) if task.exception() else "ended")
+            print(json.dumps({"lost": k, "stream": index, "text": text, "streams_alive": alive,
+                              "this_stream_ended": ended, "ids_seen": seen_ids[index][-10:]}), flush=True)
             lost += 1
             continue
         if k >= 5:  # warm-up left out
@@ -312,14 +398,20 @@ async def _client_main(kind: str, base: str, spec: str, samples: int) -> None:
 
 
 async def run(kind: str, visitors: int, samples: int) -> None:
-    async with temp_database(kind) as url:
+    from tests.fakes.slack_api import FakeSlack
+
+    # One fake Slack for both parts, as one workspace: a second fake would count its ts from 1 again, and
+    # its first card would share the thread ts of the first part's chat in the same channel (a reply to it
+    # went to that older chat as an internal line: the "lost" reply of the 1,000-stream runs).
+    async with temp_database(kind) as url, FakeSlack(users={"W111": "Ana Agent"}) as slack:
         await db.connect(url, migrate=True)
         try:
             print(banner(f"{kind}: visitor message → Slack thread reply ({samples} messages, one at a time)"), flush=True)
-            print(table(("what", "n", "p50 ms", "p99 ms"), await visitor_to_thread(url, samples)), flush=True)
+            print(table(("what", "n", "p50 ms", "p99 ms"), await visitor_to_thread(url, samples, slack)), flush=True)
             print(banner(f"{kind}: agent reply → visitor, {visitors:,} streams open ({samples} replies)"), flush=True)
-            rows = await agent_to_visitors(url, visitors, samples)
-            print(table(("what", "n", "lost", "p50 ms", "p99 ms", "RSS MB before", "RSS MB streams open"), rows), flush=True)
+            rows = await agent_to_visitors(url, visitors, samples, slack)
+            print(table(("what", "n", "lost", "p50 ms", "p99 ms", "RSS MB before", "RSS MB streams open",
+                         "idle CPU %", "event SQL/s idle", "event SQL/reply"), rows), flush=True)
         finally:
             await db.disconnect()
 

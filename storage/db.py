@@ -83,7 +83,7 @@ async def connect(database_url: str, *, migrate: bool = True) -> None:
     log.info("database connected (%s)", dialect())
 
 
-async def side_connection():
+async def side_connection(application_name: str = "baton-leases"):
     """A PostgreSQL connection of its own, outside the shared pool, to the database Tortoise is connected to
     (None on SQLite, which has one connection anyway). The caller closes it."""
     client = connections.get("default")
@@ -92,7 +92,7 @@ async def side_connection():
     import asyncpg
 
     return await asyncpg.connect(host=client.host, port=client.port, user=client.user, password=client.password,
-                                 database=client.database, server_settings={"application_name": "baton-leases"})
+                                 database=client.database, server_settings={"application_name": application_name})
 
 
 async def disconnect() -> None:

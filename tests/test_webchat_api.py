@@ -10,15 +10,18 @@ import re
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from aiohttp import web
 
 from bot.config import Webchat
 from bot.delivery.recording import RecordingPoster
 
-from bot.core import actions
-from bot.domain import Actor, parse_public_id
+from bot.core import actions, webchat
+from bot.domain import Actor, Reply, parse_public_id
 from bot.web.app import create_app, services_of
 from storage.customers import create_customer
+from storage.db import unit_of_work
+from storage.summary import load_conversation
 from storage.models import Conversation, CustomerFile, Message, Survey, WebchatSession
 from tests.slack_signing import HANDOFF_CHANNEL, block_action, slack_baton, thread_message
 from tests.webchat_client import Visitor, messages, statuses
@@ -134,6 +137,47 @@ async def test_a_reconnect_with_last_event_id_replays_only_what_was_missed(datab
         assert [e["event"] for e in missed] == ["status", "message"]
         assert messages(missed)[0]["text"] == "Welcome back"
         assert len(replay) == len(first) + len(missed)
+
+
+async def test_a_visitor_message_that_commits_after_a_later_reply_still_reaches_the_open_stream(database_url):
+    """Event ids come from one sequence, but transactions commit in any order (PostgreSQL): a visitor
+    message whose transaction is still open while an agent's reply is relayed must not fall behind the
+    stream's cursor (its Last-Event-ID), or the page never shows it. The visitor's message is the real
+    `webchat.send`, its commit held back by the caller's transaction (a busy pool, a slow disk); the reply
+    is relayed meanwhile by the web chat's channel, as the outbox's `source` target does. On SQLite one
+    writer at a time keeps this in order by itself; on PostgreSQL one writer per conversation at a time."""
+    async with slack_baton(database_url) as world:
+        visitor = visitor_of(world)
+        _, answer = await visitor.start()
+        card_ts = await card_of(world, answer["conversation"])
+        await claim(world, answer["conversation"], card_ts)
+        services = services_of(world.baton.app)
+        session = await webchat.verify(services, visitor.token)
+        [channel] = [c for c in services.customer_channels if c.name == "webchat"]
+        listening = asyncio.create_task(visitor.events(
+            lambda es: messages(es, "agent") and messages(es, "visitor"), timeout=20))
+        await visitor.events(lambda es: "claimed" in statuses(es))
+        record = await load_conversation(session.conversation_id)
+        stored, commit = asyncio.Event(), asyncio.Event()
+
+        async def slow_visitor_message() -> None:
+            async with unit_of_work():
+                await webchat.send(services, session, "Typed before the answer", client_id="slow-1")
+                stored.set()
+                await commit.wait()
+
+        writer = asyncio.create_task(slow_visitor_message())
+        await asyncio.wait_for(stored.wait(), 10)
+        relayed = asyncio.create_task(channel.send_reply(
+            record, Reply(0, "Ana Agent", "Here is the answer", (), datetime.now(timezone.utc), "slack"), []))
+        await asyncio.sleep(1.5)  # the relay and the stream run meanwhile (or wait for the open transaction)
+        commit.set()
+        await writer
+        await relayed
+        events = await listening
+
+        assert [m["text"] for m in messages(events)] == ["Typed before the answer", "Here is the answer"]
+        assert [e["sse_id"] for e in events] == sorted(e["sse_id"] for e in events)
 
 
 async def test_a_resend_with_the_same_client_id_is_one_message(database_url):
@@ -317,6 +361,11 @@ async def test_an_agents_file_reaches_the_visitor_as_a_signed_baton_link(databas
         assert shared["url_private"] not in json.dumps(events)
 
 
+def hub_of(app):
+    [channel] = [c for c in services_of(app).customer_channels if c.name == "webchat"]
+    return channel.hub
+
+
 @asynccontextmanager
 async def second_process(settings):
     """Another Baton on the same database, without a worker: it only serves visitors (its own hub)."""
@@ -326,13 +375,13 @@ async def second_process(settings):
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", app
     finally:
         await runner.cleanup()
 
 
 async def test_a_visitor_on_one_process_gets_the_reply_another_process_relayed(database_url):
-    async with slack_baton(database_url) as world, second_process(world.baton.settings) as other_url:
+    async with slack_baton(database_url) as world, second_process(world.baton.settings) as (other_url, other):
         relaying = visitor_of(world)
         _, answer = await relaying.start()
         card_ts = await card_of(world, answer["conversation"])
@@ -346,6 +395,40 @@ async def test_a_visitor_on_one_process_gets_the_reply_another_process_relayed(d
         events = await listening
 
         assert messages(events, "agent")[0]["text"] == "Answered from elsewhere"
+        # PostgreSQL: heard through LISTEN/NOTIFY, nothing polled; SQLite: the one poll of the process.
+        assert hub_of(other).listening is database_url.startswith("postgres")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has no LISTEN to drop
+async def test_a_process_whose_listen_connection_dropped_connects_again_and_misses_nothing(database_url):
+    import asyncpg
+
+    async with slack_baton(database_url) as world, second_process(world.baton.settings) as (other_url, other):
+        relaying = visitor_of(world)
+        _, answer = await relaying.start()
+        card_ts = await card_of(world, answer["conversation"])
+        visitor = Visitor(other_url, world.baton.session, token=relaying.token)
+        listening = asyncio.create_task(visitor.events(lambda es: messages(es, "agent"), timeout=20))
+        await claim(world, answer["conversation"], card_ts)
+        # The server ends every LISTEN connection (a failover, an idle-connection reaper) ...
+        admin = await asyncpg.connect(database_url)
+        try:
+            ended = await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                         "WHERE application_name = 'baton-webchat' AND datname = current_database()")
+        finally:
+            await admin.close()
+        assert ended >= 2  # both processes' listeners
+        # ... and the reply is relayed while the other process has no listener.
+        await world.event(thread_message("Answered across the gap", user="W111", channel=HANDOFF_CHANNEL,
+                                         thread_ts=card_ts, ts=world.next_ts()))
+        events = await listening
+
+        assert messages(events, "agent")[0]["text"] == "Answered across the gap"
+        for _ in range(100):
+            if hub_of(other).listening:
+                break
+            await asyncio.sleep(0.05)
+        assert hub_of(other).listening
 
 
 async def test_the_visitor_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(database_url):

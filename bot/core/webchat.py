@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from bot.core import actions
 from bot.core.services import Services
@@ -228,6 +228,15 @@ async def recent_events(after_id: int) -> list[tuple[int, int]]:
 
 async def newest_event_id() -> int:
     return await store.newest_event_id()
+
+
+async def listen_events(on_event: Callable[[int], None], on_lost: Callable[[], None]) -> store.Listener | None:
+    """Every process's new events, as they commit (PostgreSQL LISTEN); None where a poll must do (SQLite)."""
+    return await store.listen(on_event, on_lost)
+
+
+def ids_commit_in_order() -> bool:
+    return store.ids_commit_in_order()
 
 
 # --------------------------------------------------------------------------- what the visitor is told

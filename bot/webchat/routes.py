@@ -14,6 +14,7 @@ import asyncio
 import html
 import json
 import logging
+import random
 import re
 import uuid
 from importlib import resources
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 STATIC = resources.files(__package__).joinpath("static")
 STATIC_FILES = {"chat.js": "application/javascript", "chat.css": "text/css"}
-PING_SECONDS = 15.0
+PING_SECONDS = 15.0  # at most this long between two writes on an idle stream (a keepalive comment)
 MAX_JSON = 64 * 1024
 QUEUE = re.compile(r"^[\w.-]{1,100}$")
 CLIENT_ID = re.compile(r"^[\w-]{1,64}$")
@@ -290,18 +291,29 @@ class WebchatRoutes:
         }))
         await response.prepare(request)
         wake = self.hub.subscribe(session.conversation_id)
+        log.debug("web chat stream of conversation %s open after id %s", session.conversation_id, cursor)
         try:
             await response.write(b"retry: 2000\n\n")
+            woken = True
             while not self.hub.closing:
-                wake.clear()
-                for event in await webchat.events_after(session, cursor):
-                    data = json.dumps({**event.payload, "id": event.id, "client_id": event.client_id}, ensure_ascii=False)
-                    await response.write(f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode())
-                    cursor = event.id
+                if woken:  # a keepalive reads nothing: an idle stream costs no query
+                    wake.clear()  # before the read: a wake-up during the read makes the next wait return at once
+                    events = await webchat.events_after(session, cursor)
+                    for event in events:
+                        data = json.dumps({**event.payload, "id": event.id, "client_id": event.client_id}, ensure_ascii=False)
+                        await response.write(f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n".encode())
+                        cursor = event.id
+                    if events and log.isEnabledFor(logging.DEBUG):
+                        log.debug("web chat stream of conversation %s sent ids %s", session.conversation_id,
+                                  [e.id for e in events])
                 try:
-                    await asyncio.wait_for(wake.wait(), PING_SECONDS)
+                    # Spread over the last third: streams opened together (a deploy, a reconnect wave) do
+                    # not all ping in the same instant, ahead of a reply written meanwhile.
+                    await asyncio.wait_for(wake.wait(), PING_SECONDS * random.uniform(2 / 3, 1))
+                    woken = True
                 except asyncio.TimeoutError:
                     await response.write(b": ping\n\n")  # keeps proxies from closing an idle stream
+                    woken = False
         except (ConnectionResetError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
@@ -326,7 +338,8 @@ def _file_name(raw: str | None) -> str:
 
 def setup(app: web.Application, services: Services) -> EventHub:
     """Mount the web chat and register its way back to visitors; returns the hub (its lifecycle is the app's)."""
-    hub = EventHub(webchat.recent_events, webchat.newest_event_id, poll_seconds=0.25)
+    hub = EventHub(webchat.recent_events, webchat.newest_event_id, poll_seconds=0.25, listen=webchat.listen_events,
+                   in_order=webchat.ids_commit_in_order)
     services.customer_channels.append(WebchatChannel(services, hub))
     routes = WebchatRoutes(services, hub)
 
