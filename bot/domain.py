@@ -35,6 +35,14 @@ class ConversationStatus(StrEnum):
 
 ENDED_STATUSES: frozenset[ConversationStatus] = frozenset({ConversationStatus.WRAPPED, ConversationStatus.FAILED})
 
+# A delivery channel stored as "C123@T456" is channel C123 of workspace T456 (Slack OAuth installs).
+CHANNEL_WORKSPACE_MARK = "@"
+
+
+def channel_id_of(stored: str | None) -> str:
+    """The platform's own channel id of a stored delivery channel: "C123@T456" → "C123"."""
+    return (stored or "").partition(CHANNEL_WORKSPACE_MARK)[0]
+
 
 def public_id(conversation_id: int) -> str:
     """What agents type after '#': short, stable, and readable aloud ("c12")."""

@@ -15,6 +15,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from bot.domain import channel_id_of
 from storage.fastinsert import insert_rows
 from storage.models import Conversation, Customer, Message, PlatformPost
 
@@ -247,10 +248,19 @@ async def messages_after(conversation_id: int, after_id: int, *, exclude_from: s
             for row in rows]
 
 
-async def find_conversation_by_thread(target: str, thread_ref: str) -> int | None:
-    """The conversation whose thread root is `thread_ref` on `target` (a Slack ts, a Teams thread id)."""
-    row = await PlatformPost.filter(target=target, thread_ref=thread_ref).first().values("conversation_id")
-    return row["conversation_id"] if row else None
+async def find_conversation_by_thread(target: str, thread_ref: str, channel: str | None = None) -> int | None:
+    """The conversation whose thread root is `thread_ref` on `target` (a Slack ts, a Teams thread id).
+
+    A Slack ts is unique only within its channel: where two channels' threads share one, `channel` (the id
+    the event came from) picks the thread posted there; a channel stored by name matches neither, and the
+    newest thread wins."""
+    rows = await (PlatformPost.filter(target=target, thread_ref=thread_ref, item__endswith=":root")
+                  .order_by("-id").limit(10).values("conversation_id", "channel"))
+    if channel:
+        for row in rows:
+            if channel_id_of(row["channel"]) == channel:
+                return row["conversation_id"]
+    return rows[0]["conversation_id"] if rows else None
 
 
 async def root_payload(target: str, conversation_id: int) -> Any:

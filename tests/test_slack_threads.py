@@ -133,3 +133,25 @@ async def test_routing_in_baton_toml_picks_the_queues_channel_and_route_here_sti
         await world.handoff(conversation_id="va-billing-2", queue="billing")
         latest = [c for c in world.slack.of("chat.postMessage") if "thread_ts" not in c.args][-1]
         assert latest.args["channel"] == "C0BILLING-HERE"
+
+
+async def test_a_reply_in_one_channel_reaches_its_own_thread_when_another_channels_thread_shares_its_ts(database_url, tmp_path):
+    from bot.settings import load_settings
+    from storage.models import Message
+    from tests.slack_signing import thread_message
+
+    (tmp_path / "baton.toml").write_text('[routing.billing]\nslack = "C0BILLING"\n', "utf-8")
+    routing = load_settings({"BATON_CONFIG": str(tmp_path / "baton.toml")}).routing
+    async with slack_baton(database_url, routing=routing) as world:
+        first, first_ts = await world.handoff(conversation_id="va-returns-ts", queue="returns")
+        world.slack.restart_ts()  # Slack's ts are unique per channel only
+        second, second_ts = await world.handoff(conversation_id="va-billing-ts", queue="billing")
+        assert first_ts == second_ts and first != second
+
+        for channel, text in ((HANDOFF_CHANNEL, "said in the returns thread"), ("C0BILLING", "said in the billing thread")):
+            status, _ = await world.event(thread_message(text, user="W222", channel=channel, thread_ts=first_ts,
+                                                         ts=world.next_ts()))
+            assert status == 200
+
+        assert (await Message.get(text="said in the returns thread")).conversation_id == first
+        assert (await Message.get(text="said in the billing thread")).conversation_id == second

@@ -5,11 +5,13 @@ from __future__ import annotations
 from storage import cases, conversations, posts
 
 
-async def conversation_of_thread(platform: str, thread_ref: str | None) -> int | None:
-    """The conversation whose handoff thread is `thread_ref` on `platform` (a Slack ts, a Teams thread id)."""
+async def conversation_of_thread(platform: str, thread_ref: str | None, channel: str | None = None) -> int | None:
+    """The conversation whose handoff thread is `thread_ref` on `platform` (a Slack ts, a Teams thread id);
+    `channel`, the channel id the message came from, tells apart threads that share a ts (Slack's are unique
+    only within a channel)."""
     if not thread_ref:
         return None
-    return await posts.find_conversation_by_thread(platform, thread_ref)
+    return await posts.find_conversation_by_thread(platform, thread_ref, channel)
 
 
 async def case_number_of(conversation_id: int) -> str | None:

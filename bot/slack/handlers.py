@@ -264,7 +264,7 @@ class SlackHandlers:
         match = _LEADING_MENTION.match(event.get("text") or "")
         if match and (not context.bot_user_id or match.group(1) == context.bot_user_id):
             return None  # an @Baton command: the app_mention event handles it
-        return await threads.conversation_of_thread("slack", thread_ts)
+        return await threads.conversation_of_thread("slack", thread_ts, event.get("channel"))
 
     async def _store_thread_message(self, event: Mapping[str, Any], body: Mapping[str, Any], client: AsyncWebClient,
                                     conversation: int, *, once_key: str) -> BoltResponse:
@@ -307,7 +307,7 @@ class SlackHandlers:
         if not user_id:
             return
         thread_ts = event.get("thread_ts")
-        conversation = await threads.conversation_of_thread("slack", thread_ts)
+        conversation = await threads.conversation_of_thread("slack", thread_ts, event.get("channel"))
         where = Where(client, user_id, event.get("channel"), thread_ts=thread_ts, team_id=_team_id(body))
         actor = await self.actor(client, body, user_id, None)
         request = CommandRequest(actor=actor, text=text[match.end():].strip(), platform="slack",
@@ -391,7 +391,7 @@ class SlackHandlers:
                       trigger_id=body.get("trigger_id"), team_id=_team_id(body))
 
         async def work() -> None:
-            conversation = await threads.conversation_of_thread("slack", thread_ts)
+            conversation = await threads.conversation_of_thread("slack", thread_ts, where.channel_id)
             if conversation is None:
                 await self.tell(where, "Use this shortcut on a message in a Baton handoff thread.")
                 return

@@ -38,7 +38,7 @@ from bot.cards.text import (
 )
 from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, Paced, RetryLater, ThreadRef, Unroutable
-from bot.domain import Alert, ConversationFacts, CustomerFile, CustomerSummary
+from bot.domain import CHANNEL_WORKSPACE_MARK, Alert, ConversationFacts, CustomerFile, CustomerSummary
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"
 # chat.delete answers after which a redaction is over: the message or its channel is gone, or
 # Slack will never let Baton delete it.
 REDACTION_DONE = CHANNEL_ERRORS | {"message_not_found", "cant_delete_message"}
-TEAM_MARK = "@"  # a channel stored as "C123@T456" belongs to workspace T456 (OAuth installs)
+TEAM_MARK = CHANNEL_WORKSPACE_MARK  # a channel stored as "C123@T456" belongs to workspace T456 (OAuth installs)
 MARK_EVENT = "baton_post"  # the metadata event_type of every message Baton posts
 HISTORY_PAGES = 5  # how far back a check reads: 5 pages of 200 top-level messages, or of thread replies
 TRANSCRIPT_NAME = "Transcript"

@@ -245,6 +245,11 @@ class FakeSlack:
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
 
+    def restart_ts(self) -> None:
+        """Count message ts from the start again: a ts is unique only within a channel, so a thread in
+        another channel may share one with a thread Baton already knows."""
+        self._ts = itertools.count(1)
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "baton", "team_id": TEAM_ID,
