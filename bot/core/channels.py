@@ -70,11 +70,13 @@ async def customer_wrote(services: Services, handoff: Handoff, files: Sequence[C
         async with unit_of_work():
             message_id, _ = await actions.store_customer_message(
                 services, conversation_id, line.text, sender_name=line.sender_name,
-                attachments=[{"name": a.name, "url": a.url, "content_type": a.content_type} for a in line.attachments] or None,
+                attachments=[{"name": a.name, "url": a.url, "content_type": a.content_type}
+                             for a in line.attachments] or None,
                 files=files,
             )
             if mail is not None:  # last: a copy of the mail stored first rolls all of this back
-                await channels.remember_mail(conversation_id, now=services.clock(), **mail.row(handoff.source, message_id))
+                await channels.remember_mail(conversation_id, now=services.clock(),
+                                             **mail.row(handoff.source, message_id))
     except channels.MailReceivedTwice:
         return Written(conversation_id, False, duplicate=True)
     services.wake()
