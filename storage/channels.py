@@ -3,6 +3,7 @@ mail, and how far a reply to the customer got."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
@@ -79,13 +80,33 @@ async def mail_id_known(conversation_id: int, mail_id: str) -> bool:
     return await EmailId.filter(conversation_id=conversation_id, mail_id=mail_id, outbound=False).exists()
 
 
+class MailReceivedTwice(Exception):
+    """A received mail whose Message-ID this source holds already: a copy posted at the same moment was stored
+    first. Raised inside the caller's transaction, which then rolls back whole."""
+
+
+def received_key(source: str, mail_id: str) -> str:
+    """The unique key of a received mail (`EmailId.received_key`): its source and Message-ID, hashed to a
+    fixed length (a Message-ID may be 998 characters of UTF-8, past what a PostgreSQL index entry holds).
+    Migration 0019 computes the same."""
+    return hashlib.sha256(f"{len(source)}:{source}{mail_id[:998]}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
 async def remember_mail(conversation_id: int, mail_id: str, *, outbound: bool, now: datetime, message_id: int | None = None,
                         subject: str | None = None, references: Sequence[str] = (), reply_to: str | None = None,
-                        reply_name: str | None = None, full_text: str | None = None) -> None:
-    """Keep a mail's Message-ID (inside the caller's transaction, when there is one)."""
-    await EmailId.create(conversation_id=conversation_id, message_id=message_id, mail_id=mail_id[:998], outbound=outbound,
-                         subject=subject, references=list(references), reply_to=reply_to, reply_name=reply_name,
-                         full_text=full_text, created_at=now)
+                        reply_name: str | None = None, full_text: str | None = None,
+                        received_key: str | None = None) -> None:
+    """Keep a mail's Message-ID (inside the caller's transaction, when there is one). A received mail whose
+    `received_key` is stored already raises MailReceivedTwice."""
+    try:
+        async with in_transaction():  # a savepoint inside the caller's transaction: the check below can still read
+            await EmailId.create(conversation_id=conversation_id, message_id=message_id, mail_id=mail_id[:998],
+                                 outbound=outbound, subject=subject, references=list(references), reply_to=reply_to,
+                                 reply_name=reply_name, full_text=full_text, received_key=received_key, created_at=now)
+    except IntegrityError:
+        if received_key is not None and await EmailId.filter(received_key=received_key).exists():
+            raise MailReceivedTwice(mail_id) from None
+        raise
 
 
 async def mail_received(mail_id: str) -> bool:

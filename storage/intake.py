@@ -10,7 +10,8 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.domain import ConversationStatus, Cut, Handoff, IntakeResult, TranscriptLine, public_id
+from bot.domain import ConversationStatus, CustomerFile, Cut, Handoff, IntakeResult, TranscriptLine, public_id
+from storage import customer_files
 from storage.changes import card_changed
 from storage.codec import to_json
 from storage.customers import resolve_many
@@ -34,6 +35,12 @@ def _message_rows(conversation_id: int, lines: Sequence[TranscriptLine], first_i
     ]
 
 
+def _files_row(conversation_id: int, attachments: list[dict], now: datetime) -> dict[str, Any]:
+    """The customer's files as their message after the transcript (no text of its own)."""
+    return {"conversation_id": conversation_id, "sender": "customer", "sender_name": None, "text": "",
+            "attachments": attachments, "internal": False, "transcript_index": None, "at": now}
+
+
 @dataclass(frozen=True)
 class NewHandoff:
     """A parsed handoff with what the core computed for it, ready to store."""
@@ -47,6 +54,9 @@ class NewHandoff:
     join_open: bool = False
     # The received mail that opens the conversation (`EmailId` fields but the conversation), stored with it.
     mail: dict[str, Any] | None = None
+    # The customer's files that came with the text (mail attachments, MMS media): stored with the conversation it
+    # opens, as the customer's next message, so a crash can never leave the conversation without them.
+    files: tuple[CustomerFile, ...] = ()
 
 
 def open_key(source: str, external_id: str) -> str:
@@ -64,11 +74,12 @@ async def store_handoff(
     now: datetime,
     join_open: bool = False,
     mail: dict[str, Any] | None = None,
+    files: Sequence[CustomerFile] = (),
 ) -> IntakeResult:
     """Store one handoff before it is acknowledged. While its conversation is open, a replay appends only
     unseen transcript lines (`join_open`: nothing, see `NewHandoff`); once it ended (wrapped up or failed), the
     same source and id is the customer coming back and opens a new conversation (SPEC 3.1 returning customers)."""
-    item = NewHandoff(handoff, tuple(identities), sentiment, now, join_open, mail)
+    item = NewHandoff(handoff, tuple(identities), sentiment, now, join_open, mail, tuple(files))
     attempts = 3
     for attempt in range(attempts):
         try:
@@ -143,6 +154,9 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
             results.append(IntakeResult(conversation_public_id=public_id(conversation_id), created=True,
                                         warnings=item.handoff.cuts))
             messages += _message_rows(conversation_id, item.handoff.transcript, 0, item.now)
+            if item.files:
+                messages.append(_files_row(conversation_id, await customer_files.store(conversation_id, item.files,
+                                                                                       now=item.now), item.now))
             jobs += [_outbox_row(target, conversation_id, item.now) for target in targets]
             if match.customer_id is not None:
                 learned += [

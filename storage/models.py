@@ -500,6 +500,9 @@ class EmailId(Model):
     reply_to = fields.CharField(max_length=320, null=True)  # where answers go (received mail)
     reply_name = fields.CharField(max_length=200, null=True)
     full_text = fields.TextField(null=True)  # the whole text as received (the thread shows only the new part)
+    # Received mail only: a hash of the conversation's source and the Message-ID (storage.channels.received_key),
+    # unique, so two copies of one mail posted at the same moment store it once. NULL for sent mail.
+    received_key = fields.CharField(max_length=64, null=True, unique=True)
     created_at = fields.DatetimeField()
 
     class Meta:

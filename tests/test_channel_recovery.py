@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from benchmarks.procs import BatonProcess, free_port
-from storage.models import Conversation, OutboxJob
+from storage.models import Conversation, CustomerFile, Message, OutboxJob
 from tests.email_messages import make_email
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
@@ -212,3 +212,53 @@ async def test_email_replies_survive_a_mail_server_refusing_connections_with_a_k
         assert len(messages) == 1, f"0 sent twice ({customer})"
         assert messages[0].get_content().strip() == f"A new parcel for {customer} leaves today."
     assert len({m["Message-ID"] for ms in by_customer.values() for m in ms}) == len(customers)
+
+
+async def test_a_first_mails_attachments_are_stored_with_its_conversation_so_a_kill_9_right_after_loses_none(
+        database, tmp_path):
+    """Baton is killed with `kill -9` the moment the mail's conversation is committed (seen from another
+    connection), before it could answer: the attachments are there already, and the provider's re-post (answered
+    as a duplicate) finds nothing missing — the thread gets every file once."""
+    scan = b"%PDF-1.7 " + bytes(range(256)) * 3500  # 900 KB (under the fake Slack's upload cap): read in the worker
+    photo = b"\xff\xd8\xff" + b"2" * 40_000
+    raw = make_email("The scan and a photo of the box.", subject="Order #1042", message_id="<scan-1@mail.example.net>",
+                     in_reply_to=None, references=None,
+                     attachments=[("scan.pdf", "application/pdf", scan), ("box.jpg", "image/jpeg", photo)])
+    basic = base64.b64encode(f"baton:{TOKEN}".encode()).decode()
+    headers = {"Content-Type": "message/rfc822", "Authorization": f"Basic {basic}"}
+    async with FakeSlack(users=AGENTS) as slack, aiohttp.ClientSession() as session:
+        first = await BatonProcess(database, slack.api_url, log_path=str(tmp_path / "first.log"), extra_env=_env()).start()
+        try:
+            posting = asyncio.create_task(Remote(session, first.url).post_raw("/inbound/email", raw, headers))
+            deadline = time.monotonic() + 60
+            while not await Conversation.filter(source="baton:email").exists():  # polled as fast as it answers
+                assert time.monotonic() < deadline and not posting.done(), "the mail was never stored"
+            first.kill9()  # committed, not answered: the provider will post the mail again
+            with_files = sum(1 for a in await Message.filter(sender="customer").values_list("attachments", flat=True) if a)
+            stored = sorted(await CustomerFile.filter().values_list("name", flat=True))
+        finally:
+            first.kill9()
+        try:
+            await posting
+        except aiohttp.ClientError:
+            pass  # the connection died with the process, as it would for the provider
+        assert stored == ["box.jpg", "scan.pdf"] and with_files == 1, "the files were committed with the conversation"
+
+        second = await BatonProcess(database, slack.api_url, log_path=str(tmp_path / "second.log"), extra_env=_env()).start()
+        try:
+            again = await Remote(session, second.url).post_raw("/inbound/email", raw, headers)
+            assert again == (200, {"status": "duplicate"})
+            [conversation_id] = await Conversation.filter(source="baton:email").values_list("id", flat=True)
+            card_ts = await _card_ts(slack, conversation_id)
+            shared = await _until(lambda: _ready(slack.shared_files, 2), 60)
+            assert sorted((f["name"], f["thread_ts"]) for f in shared) == [("box.jpg", card_ts), ("scan.pdf", card_ts)]
+            assert next(f["content"] for f in shared if f["name"] == "scan.pdf") == scan
+            await asyncio.sleep(1.5)  # a second upload would be a retry already under way: give it time to show
+            assert len(slack.shared_files) == 2, "each file once"
+            assert await CustomerFile.filter().count() == 2
+        finally:
+            second.stop()
+
+
+async def _ready(items: list, count: int) -> list | None:
+    return list(items) if len(items) >= count else None

@@ -3,6 +3,7 @@ fake Slack, the claiming agent's reply out to a real SMTP server (aiosmtpd) — 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -91,6 +92,30 @@ async def test_the_same_mail_posted_twice_is_stored_once(database_url):
         again = await mail.mail(raw)
         assert first[0] == 202 and again == (200, {"status": "duplicate"})
         assert await Message.filter(sender="customer").count() == 1
+
+
+async def test_copies_of_one_mail_posted_at_the_same_moment_store_one_conversation_and_one_message(database_url):
+    """A provider's retries racing each other: the received Message-ID is unique (per source), so whichever copy
+    commits first is the mail and every other one is answered as a duplicate — for a mail that opens a
+    conversation and for one that joins it, with its attachment."""
+    async with email_world(database_url) as mail:
+        raw = first_mail(attachments=[("invoice 1042.pdf", "application/pdf", PDF)])
+        answers = await asyncio.gather(*(mail.mail(raw) for _ in range(6)))
+        assert sorted(status for status, _ in answers) == [200] * 5 + [202], answers
+        assert [answer for status, answer in answers if status == 200] == [{"status": "duplicate"}] * 5
+        assert await Conversation.filter(source=SOURCE).count() == 1
+        assert await Message.filter(sender="customer").count() == 2  # the text, then its file
+        assert await CustomerFile.filter().count() == 1
+        assert await EmailId.filter(outbound=False).count() == 1
+
+        later = make_email("Here is the label too.", subject="Re: My order #1042", message_id="<CAF=mail-2@mail.example.com>",
+                           in_reply_to="<CAF=mail-1@mail.example.com>", references="<CAF=mail-1@mail.example.com>",
+                           attachments=[("label.pdf", "application/pdf", b"%PDF-1.7 label")])
+        answers = await asyncio.gather(*(mail.mail(later) for _ in range(6)))
+        assert sorted(answer.get("status") for _, answer in answers) == ["appended"] + ["duplicate"] * 5, answers
+        assert await Message.filter(sender="customer").count() == 3
+        assert await CustomerFile.filter().count() == 2
+        assert await EmailId.filter(outbound=False).count() == 2
 
 
 async def test_a_reply_after_wrap_up_opens_a_new_conversation_that_names_the_previous_one(database_url):

@@ -242,3 +242,64 @@ def test_a_latin1_body_declared_as_such_is_read_right():
     raw = (b"From: dana@example.com\r\nSubject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
            b"Content-Transfer-Encoding: 8bit\r\n\r\nJ'ai re\xe7u un colis ab\xeem\xe9.\r\n")
     assert parse_email(raw).text == "J'ai reçu un colis abîmé."
+
+
+# --------------------------------------------------------------------------- the header pattern's faster scan
+
+def _fragments() -> list[str]:
+    """Lines that set off mail-parser-reply's header alternatives in every language it knows, and near misses."""
+    import random
+    import re
+
+    from mailparser_reply.constants import MAIL_LANGUAGES
+
+    words: set[str] = set()
+    for language in MAIL_LANGUAGES.values():
+        for key in ("wrote_header", "from_header"):
+            for pattern in (language.get(key) or []) if isinstance(language.get(key), list) else [language.get(key) or ""]:
+                words.update(re.findall(r"[^\W\d_]{2,}", pattern.replace("\\s", " ").replace("\\n", " ")))
+    words -= {"n", "s"}
+    rng = random.Random(11)
+    ordered = sorted(words)
+    lines = ["-----Original Message-----", "----- Original Message -----", "-----Oprindelig meddelelse-----",
+             "> On Tue, 3 Mar 2026 at 09:00, Acme <s@acme.example> wrote:", "On Tue, 3 Mar 2026, Dana wrote:",
+             "Am 03.03.2026 um 09:00 schrieb Dana <d@x.de>:", "--", "-- ", "Thanks,", "Dana", "> quoted", ">", ""]
+    for word in ordered:
+        lines += [f"{word}: Dana <d@example.com>", f"*{word}:* 3 March 2026", f"> {word}: x",
+                  f"{word} Tue, 3 Mar 2026 {rng.choice(ordered)} Dana <d@x>:"]
+    return lines
+
+
+def test_the_header_patterns_faster_scan_finds_what_its_own_scan_finds_and_the_new_text_is_the_librarys():
+    """mail-parser-reply's header pattern is tried only where a match can start (bot.email.message
+    `_TriedWhereItCanStart`): on the fixture mails and on thousands of texts built from every language's header
+    words (the matches, the mid-line "-----Oprindelig meddelelse-----", near misses), the same matches as the
+    pattern's findall, and the same new text as the library reading the mail itself."""
+    import random
+
+    from mailparser_reply import EmailReplyParser
+    from mailparser_reply.constants import MAIL_LANGUAGES
+
+    from bot.email import message as module
+    from tests import email_messages
+
+    fast = module._PATTERNS["_header_regex"]
+    assert isinstance(fast, module._TriedWhereItCanStart), "the faster scan is in use with this mail-parser-reply"
+    library = EmailReplyParser(languages=list(MAIL_LANGUAGES))
+    fragments = _fragments()
+    rng = random.Random(7)
+    texts = [email_messages.QUOTED_REPLY, "Only one line.", "", "\n\n", "-----", "x -----Oprindelig meddelelse-----\n"
+             "Fra: a\nSendt: b\nTil: c"]
+    for _ in range(3000):
+        lines = [rng.choice(fragments) for _ in range(rng.randint(1, 12))]
+        glue = rng.choice(["\n", "\r\n", "\n\n", " "])
+        texts.append(("Hello, my order is late.\n" if rng.random() < 0.7 else "") + glue.join(lines))
+    matched = 0
+    for text in texts:
+        expected = fast.pattern.findall(text)
+        assert fast.findall(text) == expected, text
+        matched += bool(expected)
+        if text.strip():
+            replies = library.read(text).replies
+            assert module.new_text_of(text) == ((replies[0].body.strip() if replies else "") or text.strip()), text
+    assert matched > 400, "the texts set the pattern off often enough to tell"

@@ -43,3 +43,38 @@ def test_the_migrations_form_one_line():
     names = [name for name, _ in _migrations()]
     for previous, (name, migration) in zip(names, list(_migrations())[1:]):
         assert migration.dependencies == [("baton", previous)], name
+
+
+async def test_0019_keys_the_mail_already_received_and_a_copy_stored_twice_before_keeps_the_first_key(empty_database_url):
+    """Upgrading a database that holds received and sent mail, and a mail stored twice by the race 0019 closes:
+    the upgrade completes, the first copy gets its key, the second and the sent mail none; nothing is deleted."""
+    from datetime import datetime, timezone
+
+    from tortoise import connections
+
+    from bot.domain import Handoff
+    from storage.channels import received_key
+    from storage.intake import store_handoff
+    from storage.models import EmailId
+
+    await db.apply_migrations(empty_database_url, target="baton.0018_customer_name_key")
+    await db.connect(empty_database_url, migrate=False)
+    now = datetime(2026, 3, 3, tzinfo=timezone.utc)
+    try:
+        result = await store_handoff(Handoff(source="baton:email", conversation_id="<a@x>", channel="email"), [],
+                                     targets=[], sentiment=None, now=now)
+        conversation_id = int(result.conversation_public_id[1:])
+        conn = connections.get("default")
+        sql = ('INSERT INTO email_id (conversation_id, mail_id, outbound, "references", created_at) VALUES '
+               + ("(?, ?, ?, '[]', ?)" if db.dialect() == "sqlite" else "($1, $2, $3, '[]', $4)"))
+        for mail_id, outbound in [("<a@x>", False), ("<a@x>", False), ("<sent@baton>", True), ("<b@x>", False)]:
+            await conn.execute_query(sql, [conversation_id, mail_id, outbound, now])
+    finally:
+        await db.disconnect()
+
+    await db.connect(empty_database_url, migrate=True)
+    try:
+        keys = await EmailId.all().order_by("id").values_list("received_key", flat=True)
+    finally:
+        await db.disconnect()
+    assert keys == [received_key("baton:email", "<a@x>"), None, None, received_key("baton:email", "<b@x>")]

@@ -27,6 +27,7 @@ class Written:
     conversation_id: int
     created: bool  # a new conversation (and thread) was opened
     message_id: int | None = None  # the stored customer message, for a later message
+    duplicate: bool = False  # a copy of this mail posted at the same moment was stored instead; nothing was here
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,10 @@ class ReceivedMail:
     reply_name: str | None = None
     full_text: str | None = None
 
-    def row(self, message_id: int | None = None) -> dict:
+    def row(self, source: str, message_id: int | None = None) -> dict:
         return {"mail_id": self.mail_id[:998], "outbound": False, "message_id": message_id, "subject": self.subject,
                 "references": list(self.references), "reply_to": self.reply_to, "reply_name": self.reply_name,
-                "full_text": self.full_text}
+                "full_text": self.full_text, "received_key": channels.received_key(source, self.mail_id)}
 
 
 async def customer_wrote(services: Services, handoff: Handoff, files: Sequence[CustomerFile] = (), *,
@@ -51,31 +52,33 @@ async def customer_wrote(services: Services, handoff: Handoff, files: Sequence[C
     """The customer's text (the handoff's transcript, one line) joins their open conversation on this channel,
     or opens one: the first text after a wrap-up opens a new one (SPEC 3.1 returning customers). `files` (MMS
     media, mail attachments) go into the thread as real files, with a later message or right after the first
-    one. `mail` (email) is stored in the transaction that stores the text, so a provider's retry after a crash
-    finds it and never adds the text twice.
+    one. `mail` (email) and `files` are stored in the transaction that stores the text: a provider's retry
+    after a crash finds the mail and never adds the text twice, and nothing of what it brought is lost.
 
     One group commit decides: a new conversation is stored with the first contacts that arrive with it, and
     an open one is named back without a query of its own (`join_open`)."""
     line = handoff.transcript[-1] if handoff.transcript else None
     result = await services.intake.accept(handoff, now=services.clock(), join_open=True,
-                                          mail=mail.row() if mail is not None else None)
+                                          mail=mail.row(handoff.source) if mail is not None else None, files=files)
     conversation_id = parse_public_id(result.conversation_public_id)
     if result.created:
         services.wake()
-        message_id = None
-        if files:  # the handoff carries text only: its files follow as the customer's next message
-            message_id = await actions.customer_message(services, conversation_id, "", files=files)
-        return Written(conversation_id, True, message_id)
+        return Written(conversation_id, True)
     if line is None:
         return Written(conversation_id, False)
-    async with unit_of_work():
-        message_id, _ = await actions.store_customer_message(
-            services, conversation_id, line.text, sender_name=line.sender_name,
-            attachments=[{"name": a.name, "url": a.url, "content_type": a.content_type} for a in line.attachments] or None,
-            files=files,
-        )
-        if mail is not None:
-            await channels.remember_mail(conversation_id, now=services.clock(), **mail.row(message_id))
+    try:
+        async with unit_of_work():
+            message_id, _ = await actions.store_customer_message(
+                services, conversation_id, line.text, sender_name=line.sender_name,
+                attachments=[{"name": a.name, "url": a.url, "content_type": a.content_type}
+                             for a in line.attachments] or None,
+                files=files,
+            )
+            if mail is not None:  # last: a copy of the mail stored first rolls all of this back
+                await channels.remember_mail(conversation_id, now=services.clock(),
+                                             **mail.row(handoff.source, message_id))
+    except channels.MailReceivedTwice:
+        return Written(conversation_id, False, duplicate=True)
     services.wake()
     return Written(conversation_id, False, message_id)
 

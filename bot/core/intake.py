@@ -13,17 +13,18 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from bot.core import sentiment
-from bot.domain import Handoff, IntakeResult
+from bot.domain import CustomerFile, Handoff, IntakeResult
 from bot.identity import identities_of
 from storage.intake import NewHandoff, store_handoff, store_new
 
 log = logging.getLogger(__name__)
 
 
-def prepare(handoff: Handoff, now: datetime, *, join_open: bool = False, mail: dict[str, Any] | None = None) -> NewHandoff:
+def prepare(handoff: Handoff, now: datetime, *, join_open: bool = False, mail: dict[str, Any] | None = None,
+            files: Sequence[CustomerFile] = ()) -> NewHandoff:
     said = [line.text for line in handoff.transcript if line.sender == "customer"]
     scored = (sentiment.score_text(" ".join(said)), sentiment.customer_text(said)) if said else None
-    return NewHandoff(handoff, tuple(identities_of(handoff.customer)), scored, now, join_open, mail)
+    return NewHandoff(handoff, tuple(identities_of(handoff.customer)), scored, now, join_open, mail, tuple(files))
 
 
 async def accept_handoff(handoff: Handoff, *, targets: Sequence[str], now: datetime) -> IntakeResult:
@@ -43,14 +44,15 @@ class IntakeBatcher:
         self._committing = False
 
     async def accept(self, handoff: Handoff, *, now: datetime, join_open: bool = False,
-                     mail: dict[str, Any] | None = None) -> IntakeResult:
+                     mail: dict[str, Any] | None = None, files: Sequence[CustomerFile] = ()) -> IntakeResult:
         """Resolves once the handoff is committed (never before), exactly like `accept_handoff`.
 
         A customer channel's text (`join_open`, see `storage.intake.NewHandoff`) whose conversation is open is
         not stored: the answer names that conversation (created=False) for the caller to add the text to it.
-        `mail`: the received mail's Message-ID record, stored with the conversation it opens."""
+        `mail`: the received mail's Message-ID record, and `files` the customer's files, stored with the
+        conversation it opens (in its transaction)."""
         future: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((prepare(handoff, now, join_open=join_open, mail=mail), future))
+        self._waiting.append((prepare(handoff, now, join_open=join_open, mail=mail, files=files), future))
         if not self._committing:
             self._committing = True
             asyncio.get_running_loop().create_task(self._commit_waiting())
@@ -75,7 +77,7 @@ class IntakeBatcher:
                 try:
                     result = await store_handoff(
                         item.handoff, item.identities, targets=self.targets, sentiment=item.sentiment, now=item.now,
-                        join_open=item.join_open, mail=item.mail,
+                        join_open=item.join_open, mail=item.mail, files=item.files,
                     )
                 except Exception as error:  # the caller's request fails with it; the others go on
                     if not future.done():

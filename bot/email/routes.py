@@ -82,6 +82,8 @@ def setup(app: web.Application, services: Services) -> None:
         written = await channels.customer_wrote(
             services, handoff_of(mail, thread or own_id, queue=request.query.get("queue") or None, left_out=left_out),
             files, mail=received)
+        if written.duplicate:  # the same mail posted twice at once: the other copy was stored
+            return web.json_response({"status": "duplicate"})
         log.info("email (%s) %s conversation c%s", raw.provider, "opened" if written.created else "joined",
                  written.conversation_id)
         return web.json_response({"conversation": f"c{written.conversation_id}",
