@@ -45,8 +45,8 @@ def test_the_migrations_form_one_line():
         assert migration.dependencies == [("baton", previous)], name
 
 
-async def test_0019_keys_the_mail_already_received_and_a_copy_stored_twice_before_keeps_the_first_key(empty_database_url):
-    """Upgrading a database that holds received and sent mail, and a mail stored twice by the race 0019 closes:
+async def test_0020_keys_the_mail_already_received_and_a_copy_stored_twice_before_keeps_the_first_key(empty_database_url):
+    """Upgrading a database that holds received and sent mail, and a mail stored twice by the race 0020 closes:
     the upgrade completes, the first copy gets its key, the second and the sent mail none; nothing is deleted."""
     from datetime import datetime, timezone
 
@@ -57,7 +57,7 @@ async def test_0019_keys_the_mail_already_received_and_a_copy_stored_twice_befor
     from storage.intake import store_handoff
     from storage.models import EmailId
 
-    await db.apply_migrations(empty_database_url, target="baton.0018_customer_name_key")
+    await db.apply_migrations(empty_database_url, target="baton.0019_outbox_priority")
     await db.connect(empty_database_url, migrate=False)
     now = datetime(2026, 3, 3, tzinfo=timezone.utc)
     try:

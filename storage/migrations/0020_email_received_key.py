@@ -38,7 +38,7 @@ async def backfill(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('baton', '0018_customer_name_key')]
+    dependencies = [('baton', '0019_outbox_priority')]
 
     initial = False
 
