@@ -1,9 +1,13 @@
 """Where a card's time goes: cProfile of the outbox worker delivering N queued handoffs to the fake Slack.
 
-`python -m benchmarks.profile_delivery [--database sqlite|postgres] [--handoffs N]`: accepts N handoffs
-(one transaction each, no worker), then drains them with the real worker and Slack poster against the
-fake Slack with no pacing, under cProfile, and prints the wall time, CPU time per card, the SQL
-statements per card and the top functions by cumulative time.
+`python -m benchmarks.profile_delivery [--database sqlite|postgres] [--handoffs N] [--warmup W] [--no-profile]`:
+accepts N handoffs (one transaction each, no worker), then drains them with the real worker and Slack
+poster against the fake Slack with no pacing, under cProfile, and prints the wall time, CPU time per
+card, the SQL statements per card and the top functions by cumulative and by own time.
+
+`--warmup W` first delivers W other handoffs, unmeasured, so that one-time costs (the user-agent
+parser's tables, first-use imports, the SQL caches) are not spread over the measured cards: a running
+`baton serve` paid them long ago. `--no-profile` measures CPU without cProfile's own overhead.
 """
 
 from __future__ import annotations
@@ -29,34 +33,48 @@ from storage.querycount import count_queries
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 
 
-async def profile(kind: str, handoffs: int, channels: int = 200) -> None:
+async def profile(kind: str, handoffs: int, channels: int = 200, *, warmup: int = 0, use_profiler: bool = True) -> None:
     async with temp_database(kind) as url:
         await db.connect(url, migrate=True)
         try:
             for i in range(channels):
                 await routes.set_route("slack", f"q{i}", f"C{i:05d}", reference=None, by="bench", now=utc_now())
             rng = random.Random(3)
-            for i in range(handoffs):
-                handoff = parse_generic_handoff(handoff_payload(i, "prof", channels, rng))
-                await accept_handoff(handoff, targets=["slack", "source"], now=utc_now())
+
+            async def accept(count: int, tag: str) -> None:
+                for i in range(count):
+                    handoff = parse_generic_handoff(handoff_payload(i, tag, channels, rng))
+                    await accept_handoff(handoff, targets=["slack", "source"], now=utc_now())
+
             async with FakeSlack(keep_calls=False) as fake:
                 poster = SlackPoster(api_url=fake.api_url, bot_token=BOT_TOKEN, rate=0)
                 worker = OutboxWorker({"slack": poster}, Settings(slack_bot_token=BOT_TOKEN))
+                if warmup:
+                    await accept(warmup, "warm")
+                    await worker.drain(max_passes=100_000)
+                await accept(handoffs, "prof")
+                before = sum(v for (m, s), v in fake.counts.items() if m == "chat.postMessage" and s == 200)
                 profiler = cProfile.Profile()
                 wall, cpu = time.perf_counter(), time.process_time()
                 async with count_queries(keep_sql=False) as counter:
-                    profiler.enable()
+                    if use_profiler:
+                        profiler.enable()
                     await worker.drain(max_passes=100_000)
-                    profiler.disable()
+                    if use_profiler:
+                        profiler.disable()
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 await poster.close()
-                posts = sum(v for (m, s), v in fake.counts.items() if m == "chat.postMessage" and s == 200)
-            print(f"{kind}: {handoffs} cards in {wall:.2f} s wall ({handoffs / wall:.0f} cards/s, one worker, no pacing); "
+                posts = sum(v for (m, s), v in fake.counts.items() if m == "chat.postMessage" and s == 200) - before
+            how = "under cProfile" if use_profiler else "no profiler"
+            print(f"{kind}: {handoffs} cards in {wall:.2f} s wall ({handoffs / wall:.0f} cards/s, one worker, no pacing, "
+                  f"{warmup} warm-up cards, {how}); "
                   f"{cpu / handoffs * 1000:.1f} ms CPU per card (this process: worker + fake Slack); "
                   f"{counter.count / handoffs:.1f} SQL statements and {posts / handoffs:.1f} posts per card")
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
-            print(out.getvalue())
+            if use_profiler:
+                for order in ("cumulative", "tottime"):
+                    out = io.StringIO()
+                    pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(35)
+                    print(out.getvalue())
         finally:
             await db.disconnect()
 
@@ -65,8 +83,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_delivery")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--handoffs", type=int, default=500)
+    parser.add_argument("--warmup", type=int, default=0, help="handoffs delivered first, not measured")
+    parser.add_argument("--no-profile", action="store_true", help="CPU per card without cProfile's overhead")
     args = parser.parse_args()
-    asyncio.run(profile(args.database, args.handoffs))
+    asyncio.run(profile(args.database, args.handoffs, warmup=args.warmup, use_profiler=not args.no_profile))
     return 0
 
 
