@@ -7,7 +7,7 @@ running totals on the customer row (`storage.engagement`), not computed per read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,9 +20,9 @@ from bot.domain import (
     ProfileFacts,
     TimelineEntry,
 )
-from storage import codec
+from storage import codec, sql
 from storage.customers import candidate_of, survivors
-from storage.models import Activity, Agent, Case, ChannelOptOut, Conversation, Customer, Identity
+from storage.models import Activity, Case, Conversation, Customer, Identity
 
 RECENT_CASES = 5
 PRIOR_INTERACTIONS = 10
@@ -53,40 +53,6 @@ class SummaryRecord:
     timeline: tuple[TimelineEntry, ...] = ()
     prior_interactions: tuple[tuple[float, str], ...] = ()  # (sentiment, topic text), newest first
     orders: OrderStats = field(default_factory=OrderStats)
-
-
-def _conversation_record(row: Conversation, agent: Agent | None) -> ConversationRecord:
-    return ConversationRecord(
-        id=row.id,
-        source=row.source,
-        external_id=row.external_id,
-        channel=row.channel,
-        kind=row.kind,
-        queue=row.queue,
-        status=ConversationStatus(row.status),
-        customer_id=row.customer_id,
-        case_id=row.case_id,
-        candidates=tuple(row.candidates or ()),
-        customer_input=codec.customer_input(row.customer_input),
-        prechat=codec.prechat(row.prechat),
-        visitor=codec.visitor(row.visitor),
-        bot=codec.bot_context(row.bot),
-        origin=codec.origin(row.origin),
-        reply_url=row.reply_url,
-        claimed_by=(agent.display_name or agent.platform_user_id) if agent else None,
-        claimed_by_user=agent.platform_user_id if agent else None,
-        claimed_by_platform=agent.platform if agent else None,
-        wrapup_code=row.wrapup_code,
-        revision=row.revision,
-        created_at=row.created_at,
-        last_activity_at=row.last_activity_at,
-        customer_anonymized=row.customer is not None and row.customer.anonymized_at is not None,
-        status_since={ConversationStatus.CLAIMED.value: row.claimed_at, ConversationStatus.WRAPPED.value: row.wrapped_at}.get(
-            row.status) or row.created_at,
-        last_customer_line=row.last_customer_line,
-        previous=codec.previous(row.previous),
-        omitted=dict(row.omitted or {}),
-    )
 
 
 def _case_facts(case: Case) -> CaseFacts:
@@ -125,15 +91,71 @@ def _profile(c: Customer) -> ProfileFacts:
     )
 
 
+# One statement for what a sync, a claim or a relay reads of a conversation: the row, its claiming agent,
+# whether its customer is anonymized and, on the channels that have one, the customer's opt-out.
+_CONVERSATION_COLUMNS = (
+    "id", "source", "external_id", "channel", "kind", "queue", "status", "customer_id", "case_id", "candidates",
+    "customer_input", "prechat", "visitor", "bot", "origin", "reply_url", "claimed_at", "wrapup_code", "wrapped_at",
+    "revision", "created_at", "last_activity_at", "last_customer_line", "previous", "omitted",
+)
+_OPT_OUT_IN = ", ".join(f"'{channel}'" for channel in sorted(OPT_OUT_CHANNELS))
+_CONVERSATION_SQL = (
+    f"SELECT {', '.join('c.' + name for name in _CONVERSATION_COLUMNS)}, "
+    "a.id AS agent_id, a.display_name AS agent_name, a.platform_user_id AS agent_user, a.platform AS agent_platform, "
+    "u.anonymized_at AS customer_anonymized_at, "
+    f"CASE WHEN c.channel IN ({_OPT_OUT_IN}) THEN EXISTS (SELECT 1 FROM channel_opt_out o "
+    "WHERE o.source = c.source AND o.external_id = c.external_id) ELSE FALSE END AS opted_out "
+    "FROM conversation c LEFT JOIN agent a ON a.id = c.claimed_by_id LEFT JOIN customer u ON u.id = c.customer_id "
+    "WHERE c.id = ?"
+)
+_JSON_COLUMNS = ("candidates", "customer_input", "prechat", "visitor", "bot", "origin", "previous", "omitted")
+_DATETIME_COLUMNS = ("claimed_at", "wrapped_at", "created_at", "last_activity_at")
+_CONVERSATION_FIELDS = {name: sql.converter(Conversation, name) for name in _JSON_COLUMNS + _DATETIME_COLUMNS}
+_ANONYMIZED_AT = sql.converter(Customer, "anonymized_at")
+
+
+def _record_from_row(row: dict) -> ConversationRecord:
+    value = {name: convert(row[name]) for name, convert in _CONVERSATION_FIELDS.items()}
+    status = row["status"]
+    claimed = row["agent_id"] is not None
+    return ConversationRecord(
+        id=row["id"],
+        source=row["source"],
+        external_id=row["external_id"],
+        channel=row["channel"],
+        kind=row["kind"],
+        queue=row["queue"],
+        status=ConversationStatus(status),
+        customer_id=row["customer_id"],
+        case_id=row["case_id"],
+        candidates=tuple(value["candidates"] or ()),
+        customer_input=codec.customer_input(value["customer_input"]),
+        prechat=codec.prechat(value["prechat"]),
+        visitor=codec.visitor(value["visitor"]),
+        bot=codec.bot_context(value["bot"]),
+        origin=codec.origin(value["origin"]),
+        reply_url=row["reply_url"],
+        claimed_by=(row["agent_name"] or row["agent_user"]) if claimed else None,
+        claimed_by_user=row["agent_user"] if claimed else None,
+        claimed_by_platform=row["agent_platform"] if claimed else None,
+        wrapup_code=row["wrapup_code"],
+        revision=row["revision"],
+        created_at=value["created_at"],
+        last_activity_at=value["last_activity_at"],
+        customer_anonymized=_ANONYMIZED_AT(row["customer_anonymized_at"]) is not None,
+        status_since={ConversationStatus.CLAIMED.value: value["claimed_at"],
+                      ConversationStatus.WRAPPED.value: value["wrapped_at"]}.get(status) or value["created_at"],
+        last_customer_line=row["last_customer_line"],
+        previous=codec.previous(value["previous"]),
+        omitted=dict(value["omitted"] or {}),
+        opted_out=bool(row["opted_out"]),
+    )
+
+
 async def load_conversation(conversation_id: int) -> ConversationRecord | None:
-    row = await Conversation.get_or_none(id=conversation_id).select_related("claimed_by", "customer")
-    if row is None:
-        return None
-    record = _conversation_record(row, row.claimed_by)
-    if row.channel in OPT_OUT_CHANNELS:  # one more indexed read, for the channels that have an opt-out
-        opted_out = await ChannelOptOut.filter(source=row.source, external_id=row.external_id).exists()
-        record = replace(record, opted_out=opted_out)
-    return record
+    """One statement (`_CONVERSATION_SQL`), read on every sync: no ORM query or model instance built for it."""
+    found = await sql.rows(_CONVERSATION_SQL, [conversation_id])
+    return _record_from_row(found[0]) if found else None
 
 
 async def load_summary(
