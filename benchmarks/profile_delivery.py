@@ -33,7 +33,8 @@ from storage.querycount import count_queries
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 
 
-async def profile(kind: str, handoffs: int, channels: int = 200, *, warmup: int = 0, use_profiler: bool = True) -> None:
+async def profile(kind: str, handoffs: int, channels: int = 200, *, warmup: int = 0, use_profiler: bool = True,
+                  dump: str | None = None) -> None:
     async with temp_database(kind) as url:
         await db.connect(url, migrate=True)
         try:
@@ -70,6 +71,8 @@ async def profile(kind: str, handoffs: int, channels: int = 200, *, warmup: int 
                   f"{warmup} warm-up cards, {how}); "
                   f"{cpu / handoffs * 1000:.1f} ms CPU per card (this process: worker + fake Slack); "
                   f"{counter.count / handoffs:.1f} SQL statements and {posts / handoffs:.1f} posts per card")
+            if use_profiler and dump:
+                profiler.dump_stats(dump)
             if use_profiler:
                 for order in ("cumulative", "tottime"):
                     out = io.StringIO()
@@ -85,8 +88,10 @@ def main() -> int:
     parser.add_argument("--handoffs", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=0, help="handoffs delivered first, not measured")
     parser.add_argument("--no-profile", action="store_true", help="CPU per card without cProfile's overhead")
+    parser.add_argument("--dump", help="write the cProfile stats to this file (pstats, snakeviz)")
     args = parser.parse_args()
-    asyncio.run(profile(args.database, args.handoffs, warmup=args.warmup, use_profiler=not args.no_profile))
+    asyncio.run(profile(args.database, args.handoffs, warmup=args.warmup, use_profiler=not args.no_profile,
+                        dump=args.dump))
     return 0
 
 
