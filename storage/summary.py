@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 from bot.domain import (
     CaseFacts,
@@ -22,7 +23,7 @@ from bot.domain import (
 )
 from storage import codec, sql
 from storage.customers import candidate_of, survivors
-from storage.models import Activity, Case, Conversation, Customer, Identity
+from storage.models import Activity, Case, Conversation, Customer
 
 RECENT_CASES = 5
 PRIOR_INTERACTIONS = 10
@@ -55,7 +56,7 @@ class SummaryRecord:
     orders: OrderStats = field(default_factory=OrderStats)
 
 
-def _case_facts(case: Case) -> CaseFacts:
+def _case_facts(case: Case | SimpleNamespace) -> CaseFacts:
     return CaseFacts(
         number=case.number,
         title=case.title,
@@ -67,7 +68,7 @@ def _case_facts(case: Case) -> CaseFacts:
     )
 
 
-def _profile(c: Customer) -> ProfileFacts:
+def _profile(c: Customer | SimpleNamespace) -> ProfileFacts:
     return ProfileFacts(
         customer_id=c.id,
         display_name=c.display_name,
@@ -178,10 +179,10 @@ async def load_summary(
 
     customer = None
     if customer_id is not None:
-        customer = await Customer.get_or_none(id=customer_id)
+        customer = await _customer(customer_id)
         if customer is not None and customer.merged_into_id is not None:
             survivor = (await survivors([customer.id]))[customer.id]
-            customer = await Customer.get_or_none(id=survivor)
+            customer = await _customer(survivor)
     if customer is None:
         return SummaryRecord(
             conversation=conversation,
@@ -190,29 +191,71 @@ async def load_summary(
             issue=await _issue(conversation),
         )
 
-    timeline = Activity.filter(customer_id=customer.id)
+    # Plain SQL, as the ORM would have sent it (storage.sql): a card's summary is read on every card a sync posts.
     if timeline_filter:
-        timeline = timeline.filter(category=timeline_filter)
-    activities = await timeline.order_by("-at", "-id").limit(timeline_limit).values(
-        "at", "category", "kind", "title", "detail", "conversation__channel", "conversation__status")
-    identities = await Identity.filter(customer_id=customer.id).order_by("kind", "id").limit(IDENTITIES_SHOWN)
-    cases = await Case.filter(customer_id=customer.id).order_by("-created_at", "-id").limit(RECENT_CASES)
-
-    prior = Conversation.filter(customer_id=customer.id, sentiment__not_isnull=True)
+        activities = await sql.rows(_TIMELINE_SQL[1], [customer.id, timeline_filter, timeline_limit])
+    else:
+        activities = await sql.rows(_TIMELINE_SQL[0], [customer.id, timeline_limit])
+    identities = await sql.rows(_IDENTITIES_SQL, [customer.id, IDENTITIES_SHOWN])
+    cases = await sql.rows(_CASES_SQL, [customer.id, RECENT_CASES])
     if conversation is not None:
-        prior = prior.exclude(id=conversation.id)
-    interactions = await prior.order_by("-created_at", "-id").limit(PRIOR_INTERACTIONS).values_list("sentiment", "topic_text")
+        interactions = await sql.rows(_PRIOR_SQL[1], [customer.id, conversation.id, PRIOR_INTERACTIONS])
+    else:
+        interactions = await sql.rows(_PRIOR_SQL[0], [customer.id, PRIOR_INTERACTIONS])
 
     return SummaryRecord(
         conversation=conversation,
         profile=_profile(customer),
-        identities=tuple(IdentityFact(i.kind, i.value) for i in identities),
+        identities=tuple(IdentityFact(i["kind"], i["value"]) for i in identities),
         issue=await _issue(conversation),
-        recent_cases=tuple(_case_facts(c) for c in cases),
-        timeline=tuple(_timeline_entry(a) for a in activities),
-        prior_interactions=tuple((s, t or "") for s, t in interactions),
+        recent_cases=tuple(_case_facts(_case_row(c)) for c in cases),
+        timeline=tuple(_timeline_entry(_activity_row(a)) for a in activities),
+        prior_interactions=tuple((_SENTIMENT(i["sentiment"]), i["topic_text"] or "") for i in interactions),
         orders=_engagement_totals(customer),
     )
+
+
+_CUSTOMER_COLUMNS = (
+    "id", "display_name", "first_name", "last_name", "company", "job_title", "relationship_type", "city", "category",
+    "primary_contact", "preferred_channel", "gender", "email", "mobile_phone", "home_phone", "tags", "notes", "locked",
+    "anonymized_at", "merged_into_id", "order_count", "order_totals", "first_order_at", "last_order_at",
+    "last_order_number", "csat_points", "csat_responses",
+)
+_CUSTOMER_SQL = f"SELECT {', '.join(_CUSTOMER_COLUMNS)} FROM customer WHERE id = ?"
+_CUSTOMER_FIELDS = {name: sql.converter(Customer, name)
+                    for name in ("tags", "locked", "anonymized_at", "order_totals", "first_order_at", "last_order_at")}
+_TIMELINE = ("SELECT a.at, a.category, a.kind, a.title, a.detail, v.channel AS conversation__channel, "
+             "v.status AS conversation__status FROM activity a LEFT JOIN conversation v ON v.id = a.conversation_id "
+             "WHERE a.customer_id = ?{} ORDER BY a.at DESC, a.id DESC LIMIT ?")
+_TIMELINE_SQL = (_TIMELINE.format(""), _TIMELINE.format(" AND a.category = ?"))
+_ACTIVITY_AT = sql.converter(Activity, "at")
+_IDENTITIES_SQL = "SELECT kind, value FROM identity WHERE customer_id = ? ORDER BY kind, id LIMIT ?"
+_CASE_COLUMNS = "number, title, priority, status, product, owner, created_at"
+_CASES_SQL = f"SELECT {_CASE_COLUMNS} FROM support_case WHERE customer_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+_ISSUE_SQL = f"SELECT {_CASE_COLUMNS} FROM support_case WHERE id = ?"
+_CASE_CREATED = sql.converter(Case, "created_at")
+_PRIOR = ("SELECT sentiment, topic_text FROM conversation WHERE customer_id = ? AND sentiment IS NOT NULL{} "
+          "ORDER BY created_at DESC, id DESC LIMIT ?")
+_PRIOR_SQL = (_PRIOR.format(""), _PRIOR.format(" AND id <> ?"))
+_SENTIMENT = sql.converter(Conversation, "sentiment")
+
+
+async def _customer(customer_id: int) -> SimpleNamespace | None:
+    """The customer's row with the attributes `_profile` and `_engagement_totals` read, converted as the ORM does."""
+    found = await sql.rows(_CUSTOMER_SQL, [customer_id])
+    if not found:
+        return None
+    row = found[0]
+    row.update({name: convert(row[name]) for name, convert in _CUSTOMER_FIELDS.items()})
+    return SimpleNamespace(**row)
+
+
+def _case_row(row: dict) -> SimpleNamespace:
+    return SimpleNamespace(**{**row, "created_at": _CASE_CREATED(row["created_at"])})
+
+
+def _activity_row(row: dict) -> dict:
+    return {**row, "at": _ACTIVITY_AT(row["at"])}
 
 
 def _timeline_entry(row: dict) -> TimelineEntry:
@@ -229,8 +272,8 @@ def _timeline_entry(row: dict) -> TimelineEntry:
 async def _issue(conversation: ConversationRecord | None) -> CaseFacts | None:
     if conversation is None or conversation.case_id is None:
         return None
-    case = await Case.get_or_none(id=conversation.case_id)
-    return _case_facts(case) if case else None
+    found = await sql.rows(_ISSUE_SQL, [conversation.case_id])
+    return _case_facts(_case_row(found[0])) if found else None
 
 
 async def _candidates(ids: tuple[int, ...]) -> tuple[MatchCandidate, ...]:
@@ -245,7 +288,7 @@ def money_totals(cents: dict | None) -> tuple[tuple[str, Decimal], ...]:
     return tuple((code, (Decimal(int(amount)) / 100).quantize(Decimal("0.01"))) for code, amount in sorted((cents or {}).items()))
 
 
-def _engagement_totals(c: Customer) -> OrderStats:
+def _engagement_totals(c: Customer | SimpleNamespace) -> OrderStats:
     """The running totals `storage.engagement` keeps on the customer row: no aggregate per read."""
     return OrderStats(
         count=c.order_count,
