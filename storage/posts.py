@@ -15,7 +15,8 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from storage import sql
+from bot.domain import ConversationRecord
+from storage import sql, summary
 from storage.fastinsert import insert_rows
 from storage.models import Message, PlatformPost
 
@@ -92,6 +93,19 @@ async def get_root(target: str, conversation_id: int) -> RootPost | None:
     row = rows[0]
     return RootPost(row["id"], row["target"], row["conversation_id"], row["channel"], row["ref"], row["thread_ref"],
                     row["revision"], row["last_message_id"])
+
+
+async def conversation_and_root(target: str, conversation_id: int) -> tuple[ConversationRecord | None, RootPost | None]:
+    """`summary.load_conversation` and `get_root` in one statement: what every sync reads first."""
+    found = await _rows(summary.CONVERSATION_WITH_ROOT_SQL, [target, _root_item(conversation_id), conversation_id])
+    if not found:
+        return None, None
+    row = found[0]
+    root = None
+    if row["root_id"] is not None:
+        root = RootPost(row["root_id"], target, conversation_id, row["root_channel"], row["root_ref"],
+                        row["root_thread_ref"], row["root_revision"], row["root_last_message_id"])
+    return summary.record_from_row(row), root
 
 
 async def record_root(

@@ -109,13 +109,21 @@ _CONVERSATION_SQL = (
     "FROM conversation c LEFT JOIN agent a ON a.id = c.claimed_by_id LEFT JOIN customer u ON u.id = c.customer_id "
     "WHERE c.id = ?"
 )
+# The same, with the conversation's thread root on one target (storage.posts.conversation_and_root): a sync's
+# first two reads in one statement. Its placeholders: the target, the root's item, the conversation id.
+_ROOT_COLUMNS = ("id", "channel", "ref", "thread_ref", "revision", "last_message_id")
+CONVERSATION_WITH_ROOT_SQL = _CONVERSATION_SQL.replace(
+    " FROM conversation c ",
+    f", {', '.join(f'p.{name} AS root_{name}' for name in _ROOT_COLUMNS)} FROM conversation c "
+    "LEFT JOIN platform_post p ON p.target = ? AND p.item = ? ",
+)
 _JSON_COLUMNS = ("candidates", "customer_input", "prechat", "visitor", "bot", "origin", "previous", "omitted")
 _DATETIME_COLUMNS = ("claimed_at", "wrapped_at", "created_at", "last_activity_at")
 _CONVERSATION_FIELDS = {name: sql.converter(Conversation, name) for name in _JSON_COLUMNS + _DATETIME_COLUMNS}
 _ANONYMIZED_AT = sql.converter(Customer, "anonymized_at")
 
 
-def _record_from_row(row: dict) -> ConversationRecord:
+def record_from_row(row: dict) -> ConversationRecord:
     value = {name: convert(row[name]) for name, convert in _CONVERSATION_FIELDS.items()}
     status = row["status"]
     claimed = row["agent_id"] is not None
@@ -156,7 +164,7 @@ def _record_from_row(row: dict) -> ConversationRecord:
 async def load_conversation(conversation_id: int) -> ConversationRecord | None:
     """One statement (`_CONVERSATION_SQL`), read on every sync: no ORM query or model instance built for it."""
     found = await sql.rows(_CONVERSATION_SQL, [conversation_id])
-    return _record_from_row(found[0]) if found else None
+    return record_from_row(found[0]) if found else None
 
 
 async def load_summary(
