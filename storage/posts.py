@@ -15,9 +15,10 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from bot.domain import channel_id_of
+from bot.domain import ConversationRecord, channel_id_of
+from storage import sql, summary
 from storage.fastinsert import insert_rows
-from storage.models import Conversation, Customer, Message, PlatformPost
+from storage.models import Message, PlatformPost
 
 ITEM_LENGTH = PlatformPost._meta.fields_map["item"].max_length
 _ROOT_SQL = ("SELECT id, target, conversation_id, channel, ref, thread_ref, revision, last_message_id "
@@ -27,23 +28,7 @@ _MESSAGE_COLUMNS = ("id", "sender", "sender_name", "text", "attachments", "inter
 _AFTER_SQL = (f"SELECT {', '.join(_MESSAGE_COLUMNS)} FROM message WHERE conversation_id = ? AND id > ? "
               "AND kind <> 'status' AND (posted_from IS NULL OR posted_from <> ?) ORDER BY id LIMIT ?")
 _MESSAGE_FIELDS = {name: Message._meta.fields_map[name] for name in ("attachments", "internal", "at")}
-_sql_cache: dict[tuple[str, str], str] = {}
-
-
-def _sql(sql: str, dialect: str) -> str:
-    """`?` placeholders as the dialect wants them ($1, $2 … on PostgreSQL)."""
-    key = (sql, dialect)
-    if key not in _sql_cache:
-        if dialect == "postgres":
-            parts = sql.split("?")
-            sql = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
-        _sql_cache[key] = sql
-    return _sql_cache[key]
-
-
-async def _rows(sql: str, values: list[Any]) -> list[dict[str, Any]]:
-    conn = connections.get("default")  # inside in_transaction(): the transaction's client
-    return await conn.execute_query_dict(_sql(sql, conn.capabilities.dialect), values)
+_rows = sql.rows
 
 
 @dataclass(frozen=True)
@@ -108,6 +93,19 @@ async def get_root(target: str, conversation_id: int) -> RootPost | None:
     row = rows[0]
     return RootPost(row["id"], row["target"], row["conversation_id"], row["channel"], row["ref"], row["thread_ref"],
                     row["revision"], row["last_message_id"])
+
+
+async def conversation_and_root(target: str, conversation_id: int) -> tuple[ConversationRecord | None, RootPost | None]:
+    """`summary.load_conversation` and `get_root` in one statement: what every sync reads first."""
+    found = await _rows(summary.CONVERSATION_WITH_ROOT_SQL, [target, _root_item(conversation_id), conversation_id])
+    if not found:
+        return None, None
+    row = found[0]
+    root = None
+    if row["root_id"] is not None:
+        root = RootPost(row["root_id"], target, conversation_id, row["root_channel"], row["root_ref"],
+                        row["root_thread_ref"], row["root_revision"], row["root_last_message_id"])
+    return summary.record_from_row(row), root
 
 
 async def record_root(
@@ -207,16 +205,20 @@ async def advance_many(
         await _rows(_ADVANCE_SQL, [through_id, root.id])
 
 
+_CUSTOMER_STATE_SQL = ("SELECT u.anonymized_at FROM conversation c JOIN customer u ON u.id = c.customer_id "
+                       "WHERE c.id = ?")
+_CUSTOMER_STATE_SQL_PG = _CUSTOMER_STATE_SQL + " FOR UPDATE OF u"
+
+
 async def _lock_customer_state(conversation_id: int) -> bool:
     """Whether the conversation's customer is anonymized, read under the customer's row lock.
 
     Anonymizing takes the same lock, so the two serialize: either it committed before this read and
-    the post is flagged here, or it waits for this transaction and its own flagging sees the post."""
-    customer_id = await Conversation.filter(id=conversation_id).first().values_list("customer_id", flat=True)
-    if customer_id is None:
-        return False
-    state = await Customer.filter(id=customer_id).select_for_update().first().values_list("anonymized_at", flat=True)
-    return state is not None
+    the post is flagged here, or it waits for this transaction and its own flagging sees the post.
+    (SQLite has no row locks: its one writer at a time serializes the two.)"""
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    found = await _rows(_CUSTOMER_STATE_SQL_PG if postgres else _CUSTOMER_STATE_SQL, [conversation_id])
+    return bool(found) and found[0]["anonymized_at"] is not None
 
 
 async def mark_for_redaction(conversation_ids: list[int]) -> None:

@@ -214,13 +214,15 @@ def _value(payload: ActionPayload, limit: int) -> str:
 
 
 def _button(
-    text: str, verb: str, payload: ActionPayload, *, variant: str | None = None, style: str | None = None
+    text: str, verb: str, payload: ActionPayload, *, variant: str | None = None, style: str | None = None,
+    value: str | None = None,
 ) -> dict[str, Any]:
+    """`value`: the payload's value when the caller encoded it already (one payload for a card's buttons)."""
     button = {
         "type": "button",
         "text": _plain(text, SLACK_BUTTON_TEXT, single_line=True),
         "action_id": act.slack_action_id(verb, variant),
-        "value": _value(payload, SLACK_BUTTON_VALUE),
+        "value": value if value is not None else _value(payload, SLACK_BUTTON_VALUE),
     }
     if style:
         button["style"] = style
@@ -359,15 +361,16 @@ def _card_actions(summary: CustomerSummary, *, details: bool = False) -> Block |
     c, p = summary.conversation, summary.profile
     payload = ActionPayload(conversation=c.public_id if c else None, customer=p.customer_id if p else None)
     shown = card_buttons(summary, details=details)
-    elements = [_card_button(button, payload) for button in shown if not button.menu]
+    value = _value(payload, SLACK_BUTTON_VALUE)  # encoded once: every button of the card carries it
+    elements = [_card_button(button, payload, value) for button in shown if not button.menu]
     menu = [button for button in shown if button.menu]
     if menu:
         elements.append(_menu(menu, payload))
     return {"type": "actions", "block_id": "baton_card_actions", "elements": elements} if elements else None
 
 
-def _card_button(button: Button, payload: ActionPayload) -> dict[str, Any]:
-    element = _button(button.label, button.verb, payload, style="primary" if button.primary else None)
+def _card_button(button: Button, payload: ActionPayload, value: str) -> dict[str, Any]:
+    element = _button(button.label, button.verb, payload, style="primary" if button.primary else None, value=value)
     if link_url(button.url):
         element["url"] = button.url
     return element

@@ -100,8 +100,13 @@ def one_line(text: str) -> str:
 
 
 def measure(text: str) -> int:
-    """Length in UTF-16 code units: never less than len(), so it satisfies a counter of either kind."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    """Length in UTF-16 code units: never less than len(), so it satisfies a counter of either kind.
+
+    (len() plus one per character past U+FFFF; counted by the codec rather than per character in Python,
+    since every field of every card is measured: a lone surrogate is one unit, as it is in len().)"""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _is_regional_indicator(ch: str) -> bool:

@@ -23,7 +23,6 @@ from bot.delivery.poster import OutgoingMessage, ThreadPoster, ThreadRef
 from bot.domain import CARDLESS_KINDS, ConversationRecord, CustomerSummary
 from bot.settings import Settings
 from storage import customer_files, posts
-from storage.summary import load_conversation
 
 
 REPLY_BATCH = 50  # messages read per query while replying
@@ -90,7 +89,7 @@ async def sync_conversation(
     keep_alive: Callable[[], Awaitable[None]],
     lease: Any = None,
 ) -> None:
-    record = await load_conversation(conversation_id)
+    record, root = await posts.conversation_and_root(poster.name, conversation_id)  # one statement
     if record is None:
         return
     shows_card = record.kind not in CARDLESS_KINDS
@@ -103,7 +102,6 @@ async def sync_conversation(
 
     marks = hasattr(poster, "find_root")  # the poster marks its posts and can read them back
     check = marks and bool(getattr(lease, "suspect", False))
-    root = await posts.get_root(poster.name, conversation_id)
     current_summary = None
     if root is None:
         facts = conversation_facts(record)

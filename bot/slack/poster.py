@@ -40,6 +40,7 @@ from bot.core import installs, routing
 from bot.delivery.poster import OutgoingMessage, Paced, RetryLater, ThreadRef, Unroutable
 from bot.domain import CHANNEL_WORKSPACE_MARK, Alert, ConversationFacts, CustomerFile, CustomerSummary
 from bot.settings import Settings
+from bot.slack import web_api
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ class SlackPoster:
         (`Pace.take`); only ever the first post of a call, so that nothing is posted that its sync does
         not record."""
         channel, team = split_channel(stored_channel)
-        client = await self._client(team)
+        token = await self._token(team)
         if method == "chat.postMessage" and defer:
             seconds = self.pace.take(channel, card=defer == "card")
             if seconds > 0:
@@ -229,9 +230,10 @@ class SlackPoster:
         elif method == "chat.postMessage":  # the pace is for posts; reads have their own limits
             await self.pace.wait(channel)
         try:
+            # The request slack_sdk's AsyncWebClient.api_call would send, without its per-call overhead (web_api).
             if read:  # read methods (chat.getPermalink) take form arguments, not JSON
-                return await client.api_call(method, http_verb="GET", params={"channel": channel, **kwargs})
-            return await client.api_call(method, json={"channel": channel, **kwargs})
+                return await web_api.api_call(self._http(), self.api_url, token, method, params={"channel": channel, **kwargs})
+            return await web_api.api_call(self._http(), self.api_url, token, method, json_body={"channel": channel, **kwargs})
         except SlackApiError as error:
             if error.response.status_code == 429:
                 seconds = _retry_after(error)
