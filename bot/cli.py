@@ -30,6 +30,9 @@ async def freeze_startup_heap(app=None) -> None:
     2-core machine; the longest stall of an agent's reply with 1,000 web chat streams open)."""
     import gc
 
+    from bot import visitor
+
+    visitor.warm_up()  # its tables then live as long as the process too
     gc.collect()
     gc.freeze()
 
