@@ -183,6 +183,7 @@ class IntakeResult:
     created: bool
     appended_lines: int = 0
     warnings: tuple[Cut, ...] = ()
+    duplicate: bool = False  # a received mail whose Message-ID was stored before: nothing was stored for it
 
 
 # --------------------------------------------------------------------------- people

@@ -60,10 +60,10 @@ class MailRef:
     reply_name: str | None
 
 
-async def known_mail_ids(mail_ids: Sequence[str]) -> list[tuple[str, bool, str]]:
-    """(mail id, outbound, its conversation's thread id) for every known id of `mail_ids`, newest conversation
-    first: one indexed query for both the duplicate check and the thread lookup (written out: every inbound
-    mail asks it, and building it through the ORM cost more than running it)."""
+async def known_mail_ids(mail_ids: Sequence[str]) -> list[tuple[str, bool, str, int]]:
+    """(mail id, outbound, its conversation's thread id, its conversation) for every known id of `mail_ids`,
+    newest conversation first: one indexed query for both the duplicate check and the thread lookup of a whole
+    intake batch (written out: building it through the ORM cost more than running it)."""
     wanted = list(dict.fromkeys(mail_ids))
     if not wanted:
         return []
@@ -71,9 +71,9 @@ async def known_mail_ids(mail_ids: Sequence[str]) -> list[tuple[str, bool, str]]
     marks = ",".join("?" * len(wanted)) if conn.capabilities.dialect == "sqlite" else \
         ",".join(f"${n}" for n in range(1, len(wanted) + 1))
     rows = await conn.execute_query_dict(
-        'SELECT e."mail_id", e."outbound", c."external_id" FROM "email_id" e JOIN "conversation" c '
+        'SELECT e."mail_id", e."outbound", c."external_id", e."conversation_id" FROM "email_id" e JOIN "conversation" c '
         f'ON c."id" = e."conversation_id" WHERE e."mail_id" IN ({marks}) ORDER BY e."conversation_id" DESC', wanted)
-    return [(row["mail_id"], bool(row["outbound"]), row["external_id"]) for row in rows]
+    return [(row["mail_id"], bool(row["outbound"]), row["external_id"], row["conversation_id"]) for row in rows]
 
 
 async def mail_id_known(conversation_id: int, mail_id: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from bot.domain import ConversationStatus, CustomerFile, Cut, Handoff, IntakeResult, TranscriptLine, public_id
 from storage import customer_files
 from storage.changes import card_changed
+from storage.channels import known_mail_ids
 from storage.codec import to_json
 from storage.customers import resolve_many
 from storage.fastinsert import insert_rows
@@ -57,6 +58,11 @@ class NewHandoff:
     # The customer's files that came with the text (mail attachments, MMS media): stored with the conversation it
     # opens, as the customer's next message, so a crash can never leave the conversation without them.
     files: tuple[CustomerFile, ...] = ()
+    # A received mail's In-Reply-To / References, nearest first (None: not a mail). The batch looks them up with
+    # its other mail, in one query: the handoff's conversation id becomes the thread of the nearest one Baton
+    # knows (else it stays the mail's own id), and a mail whose own Message-ID was received before is answered
+    # `duplicate` with nothing stored (see `_mail_threads`).
+    answers: tuple[str, ...] | None = None
 
 
 def open_key(source: str, external_id: str) -> str:
@@ -75,11 +81,13 @@ async def store_handoff(
     join_open: bool = False,
     mail: dict[str, Any] | None = None,
     files: Sequence[CustomerFile] = (),
+    answers: Sequence[str] | None = None,
 ) -> IntakeResult:
     """Store one handoff before it is acknowledged. While its conversation is open, a replay appends only
     unseen transcript lines (`join_open`: nothing, see `NewHandoff`); once it ended (wrapped up or failed), the
     same source and id is the customer coming back and opens a new conversation (SPEC 3.1 returning customers)."""
-    item = NewHandoff(handoff, tuple(identities), sentiment, now, join_open, mail, tuple(files))
+    item = NewHandoff(handoff, tuple(identities), sentiment, now, join_open, mail, tuple(files),
+                      None if answers is None else tuple(answers))
     attempts = 3
     for attempt in range(attempts):
         try:
@@ -90,6 +98,10 @@ async def store_handoff(
                     return created
                 continue
             async with in_transaction():
+                [item], duplicates = await _mail_threads([item])
+                if duplicates:
+                    return duplicates[0]
+                handoff = item.handoff
                 if (answered := (await _stored_answers([item])).get(_answer_key(handoff))) is not None:
                     return answered
                 existing = await Conversation.get_or_none(open_key=open_key(handoff.source, handoff.conversation_id))
@@ -115,7 +127,8 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
     Returns None for an item whose (source, conversation_id) already existed, or repeated an earlier item
     of the batch: the caller replays those one by one. An item whose Idempotency-Key was answered before
     gets that first answer again, and nothing is stored for it. A `join_open` item whose conversation is open
-    gets that conversation (created=False), found with one query for the batch.
+    gets that conversation (created=False), found with one query for the batch. Received mail is threaded by
+    one query for the batch too (`NewHandoff.answers`).
     """
     async with in_transaction():
         conn = connections.get("default")  # inside in_transaction(): the transaction's client
@@ -124,53 +137,95 @@ async def store_new(items: Sequence[NewHandoff], *, targets: Sequence[str]) -> l
             fresh = [item for item in items if _answer_key(item.handoff) not in answered]
             results = iter(await store_new(fresh, targets=targets) if fresh else [])
             return [answered.get(_answer_key(item.handoff)) or next(results) for item in items]
-        matches = await resolve_many([item.identities for item in items])
-        numbers = sorted({item.handoff.case_number for item in items if item.handoff.case_number})
-        case_ids = dict(await Case.filter(number__in=numbers).values_list("number", "id")) if numbers else {}
-        previous = await _previous_conversations(items)
-        inserted = await insert_rows(
-            conn,
-            Conversation,
-            [_conversation_row(item, match, case_ids, previous) for item, match in zip(items, matches)],
-            returning=("id", "source", "external_id"),
-            skip_conflicts_on=("open_key",),
-        )
-        new_ids = {(row["source"], row["external_id"]): row["id"] for row in inserted}
+        items, duplicates = await _mail_threads(items)
+        if duplicates:
+            kept = iter(await _store_batch(conn, [item for n, item in enumerate(items) if n not in duplicates], targets))
+            return [duplicates[n] if n in duplicates else next(kept) for n in range(len(items))]
+        return await _store_batch(conn, items, targets)
 
-        joined = await _open_conversations(
-            [item for item in items if item.join_open and (item.handoff.source, item.handoff.conversation_id) not in new_ids])
 
-        results: list[IntakeResult | None] = []
-        learned, messages, activities, jobs, mails = [], [], [], [], []
-        for item, match in zip(items, matches):
-            conversation_id = new_ids.pop((item.handoff.source, item.handoff.conversation_id), None)
-            if conversation_id is None:
-                open_id = joined.get(open_key(item.handoff.source, item.handoff.conversation_id)) if item.join_open else None
-                results.append(None if open_id is None else
-                               IntakeResult(conversation_public_id=public_id(open_id), created=False))
-                continue
-            if item.mail is not None:
-                mails.append({**item.mail, "conversation_id": conversation_id, "created_at": item.now})
-            results.append(IntakeResult(conversation_public_id=public_id(conversation_id), created=True,
-                                        warnings=item.handoff.cuts))
-            messages += _message_rows(conversation_id, item.handoff.transcript, 0, item.now)
-            if item.files:
-                messages.append(_files_row(conversation_id, await customer_files.store(conversation_id, item.files,
-                                                                                       now=item.now), item.now))
-            jobs += [_outbox_row(target, conversation_id, item.now) for target in targets]
-            if match.customer_id is not None:
-                learned += [
-                    {"customer_id": match.customer_id, "kind": kind, "value": value, "created_at": item.now}
-                    for kind, value in item.identities
-                ]
-                activities.append(_conversation_activity(item, match.customer_id, conversation_id, case_ids))
-        await insert_rows(conn, Identity, learned, skip_conflicts_on=("customer_id", "kind", "value"))
-        await insert_rows(conn, Message, messages)
-        await insert_rows(conn, Activity, activities)
-        await insert_rows(conn, OutboxJob, jobs)
-        await insert_rows(conn, EmailId, mails)
-        await _remember_answers([(item, result) for item, result in zip(items, results) if result is not None])
+async def _store_batch(conn, items: Sequence[NewHandoff], targets: Sequence[str]) -> list[IntakeResult | None]:
+    """`store_new`'s inserts, inside its transaction, once the batch's answers and mail threads are known."""
+    if not items:
+        return []
+    matches = await resolve_many([item.identities for item in items])
+    numbers = sorted({item.handoff.case_number for item in items if item.handoff.case_number})
+    case_ids = dict(await Case.filter(number__in=numbers).values_list("number", "id")) if numbers else {}
+    previous = await _previous_conversations(items)
+    inserted = await insert_rows(
+        conn,
+        Conversation,
+        [_conversation_row(item, match, case_ids, previous) for item, match in zip(items, matches)],
+        returning=("id", "source", "external_id"),
+        skip_conflicts_on=("open_key",),
+    )
+    new_ids = {(row["source"], row["external_id"]): row["id"] for row in inserted}
+
+    joined = await _open_conversations(
+        [item for item in items if item.join_open and (item.handoff.source, item.handoff.conversation_id) not in new_ids])
+
+    results: list[IntakeResult | None] = []
+    learned, messages, activities, jobs, mails = [], [], [], [], []
+    for item, match in zip(items, matches):
+        conversation_id = new_ids.pop((item.handoff.source, item.handoff.conversation_id), None)
+        if conversation_id is None:
+            open_id = joined.get(open_key(item.handoff.source, item.handoff.conversation_id)) if item.join_open else None
+            results.append(None if open_id is None else
+                           IntakeResult(conversation_public_id=public_id(open_id), created=False))
+            continue
+        if item.mail is not None:
+            mails.append({**item.mail, "conversation_id": conversation_id, "created_at": item.now})
+        results.append(IntakeResult(conversation_public_id=public_id(conversation_id), created=True,
+                                    warnings=item.handoff.cuts))
+        messages += _message_rows(conversation_id, item.handoff.transcript, 0, item.now)
+        if item.files:
+            messages.append(_files_row(conversation_id, await customer_files.store(conversation_id, item.files,
+                                                                                   now=item.now), item.now))
+        jobs += [_outbox_row(target, conversation_id, item.now) for target in targets]
+        if match.customer_id is not None:
+            learned += [
+                {"customer_id": match.customer_id, "kind": kind, "value": value, "created_at": item.now}
+                for kind, value in item.identities
+            ]
+            activities.append(_conversation_activity(item, match.customer_id, conversation_id, case_ids))
+    await insert_rows(conn, Identity, learned, skip_conflicts_on=("customer_id", "kind", "value"))
+    await insert_rows(conn, Message, messages)
+    await insert_rows(conn, Activity, activities)
+    await insert_rows(conn, OutboxJob, jobs)
+    await insert_rows(conn, EmailId, mails)
+    await _remember_answers([(item, result) for item, result in zip(items, results) if result is not None])
     return results
+
+
+async def _mail_threads(items: Sequence[NewHandoff]) -> tuple[list[NewHandoff], dict[int, IntakeResult]]:
+    """The batch with each received mail in its thread, and {index: answer} for the mail received before.
+
+    One query for the whole batch (instead of one per mail before the intake) over every mail's own Message-ID
+    and the ids it answers: a mail whose own id was received before is a provider's repeat (`duplicate`, its
+    conversation named); otherwise its conversation id becomes the thread (the conversation id on the email
+    source) of the nearest id it answers that Baton knows, newest conversation first (a returning thread's
+    latest one). Left alone when it answers none: it starts a thread of its own, named by its own id."""
+    mail = [item for item in items if item.answers is not None]
+    if not mail:
+        return list(items), {}
+    own = [item.mail["mail_id"] for item in mail if item.mail and item.mail.get("mail_id")]
+    found = await known_mail_ids(own + [mail_id for item in mail for mail_id in item.answers])
+    received = {mail_id: conversation_id for mail_id, outbound, _, conversation_id in found if not outbound}
+    newest: dict[str, str] = {}
+    for mail_id, _, thread, _ in found:  # newest conversation first
+        newest.setdefault(mail_id, thread)
+    threaded, duplicates = [], {}
+    for n, item in enumerate(items):
+        if item.answers is not None:
+            own_id = item.mail.get("mail_id") if item.mail else None
+            if own_id and own_id in received:
+                duplicates[n] = IntakeResult(conversation_public_id=public_id(received[own_id]), created=False,
+                                             duplicate=True)
+            thread = next((newest[mail_id] for mail_id in item.answers if mail_id in newest), None)
+            if thread is not None and thread != item.handoff.conversation_id:
+                item = replace(item, handoff=replace(item.handoff, conversation_id=thread))
+        threaded.append(item)
+    return threaded, duplicates
 
 
 async def _open_conversations(items: Sequence[NewHandoff]) -> dict[str, int]:

@@ -85,6 +85,30 @@ async def test_a_reply_to_batons_mail_joins_its_conversation_and_anything_else_o
         assert await Conversation.filter(source=SOURCE).count() == 2
 
 
+async def test_mail_arriving_together_each_finds_its_own_thread_in_the_one_group_commit(database_url):
+    """The thread lookup and the duplicate check run in the intake batch, for all its mail at once: replies to
+    four conversations, a new mail and a repeat of an earlier one, posted together, each get their own answer."""
+    async with email_world(database_url) as mail:
+        opened = []
+        for n in range(4):
+            status, answer = await mail.mail(first_mail(text=f"Question {n}", message_id=f"<q{n}@mail.example.com>"))
+            assert status == 202, answer
+            opened.append(answer["conversation"])
+        replies = [make_email(f"More about {n}", message_id=f"<r{n}@mail.example.com>", in_reply_to=f"<q{n}@mail.example.com>",
+                              references=f"<q{n}@mail.example.com>") for n in range(4)]
+        new = first_mail(text="Something else", message_id="<new@mail.example.com>")
+        again = first_mail(text="Question 2", message_id="<q2@mail.example.com>")
+        answers = await asyncio.gather(*(mail.mail(raw) for raw in [*replies, new, again]))
+        assert [answer.get("conversation") for _, answer in answers[:4]] == opened, answers
+        assert all(status == 200 and answer["status"] == "appended" for status, answer in answers[:4]), answers
+        assert answers[4][0] == 202 and answers[4][1]["conversation"] not in opened
+        assert answers[5] == (200, {"status": "duplicate"})
+        for n, conversation in enumerate(opened):
+            texts = await Message.filter(conversation_id=int(conversation[1:]), sender="customer").values_list("text", flat=True)
+            assert sorted(texts) == sorted([f"Question {n}", f"More about {n}"]), texts
+        assert await Conversation.filter(source=SOURCE).count() == 5
+
+
 async def test_the_same_mail_posted_twice_is_stored_once(database_url):
     async with email_world(database_url) as mail:
         raw = first_mail()

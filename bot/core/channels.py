@@ -40,6 +40,8 @@ class ReceivedMail:
     reply_to: str | None = None
     reply_name: str | None = None
     full_text: str | None = None
+    # The ids it answers (In-Reply-To, then References newest first): the intake batch looks its thread up by them.
+    answers: tuple[str, ...] = ()
 
     def row(self, source: str, message_id: int | None = None) -> dict:
         return {"mail_id": self.mail_id[:998], "outbound": False, "message_id": message_id, "subject": self.subject,
@@ -56,11 +58,16 @@ async def customer_wrote(services: Services, handoff: Handoff, files: Sequence[C
     after a crash finds the mail and never adds the text twice, and nothing of what it brought is lost.
 
     One group commit decides: a new conversation is stored with the first contacts that arrive with it, and
-    an open one is named back without a query of its own (`join_open`)."""
+    an open one is named back without a query of its own (`join_open`). A mail's thread is found in the same
+    batch (the conversation id on the email source of the nearest mail it answers, else the handoff's own), and
+    a mail whose Message-ID was received before stores nothing (`duplicate`)."""
     line = handoff.transcript[-1] if handoff.transcript else None
     result = await services.intake.accept(handoff, now=services.clock(), join_open=True,
-                                          mail=mail.row(handoff.source) if mail is not None else None, files=files)
+                                          mail=mail.row(handoff.source) if mail is not None else None, files=files,
+                                          answers=mail.answers if mail is not None else None)
     conversation_id = parse_public_id(result.conversation_public_id)
+    if result.duplicate:  # a provider posting a mail again
+        return Written(conversation_id, False, duplicate=True)
     if result.created:
         services.wake()
         return Written(conversation_id, True)
@@ -103,19 +110,6 @@ async def is_opted_out(source: str, external_id: str) -> bool:
 
 
 # --------------------------------------------------------------------------- email threads
-
-
-async def thread_of_mail(own_id: str | None, mail_ids: Sequence[str]) -> tuple[bool, str | None]:
-    """(already received, thread): whether a mail with `own_id` came before (a provider posting it again), and
-    the thread (the conversation id on the email source) that the nearest of `mail_ids` belongs to — None when
-    it answers none of Baton's conversations and starts a thread of its own."""
-    found = await channels.known_mail_ids(([own_id] if own_id else []) + list(mail_ids))
-    if own_id and any(mail_id == own_id and not outbound for mail_id, outbound, _ in found):
-        return True, None
-    newest: dict[str, str] = {}
-    for mail_id, _, thread in found:  # newest conversation first: a returning thread's latest one
-        newest.setdefault(mail_id, thread)
-    return False, next((newest[mail_id] for mail_id in mail_ids if mail_id in newest), None)
 
 
 async def remember_mail(conversation_id: int, mail_id: str, *, outbound: bool, now: datetime, message_id: int | None = None,

@@ -21,10 +21,11 @@ log = logging.getLogger(__name__)
 
 
 def prepare(handoff: Handoff, now: datetime, *, join_open: bool = False, mail: dict[str, Any] | None = None,
-            files: Sequence[CustomerFile] = ()) -> NewHandoff:
+            files: Sequence[CustomerFile] = (), answers: Sequence[str] | None = None) -> NewHandoff:
     said = [line.text for line in handoff.transcript if line.sender == "customer"]
     scored = (sentiment.score_text(" ".join(said)), sentiment.customer_text(said)) if said else None
-    return NewHandoff(handoff, tuple(identities_of(handoff.customer)), scored, now, join_open, mail, tuple(files))
+    return NewHandoff(handoff, tuple(identities_of(handoff.customer)), scored, now, join_open, mail, tuple(files),
+                      None if answers is None else tuple(answers))
 
 
 async def accept_handoff(handoff: Handoff, *, targets: Sequence[str], now: datetime) -> IntakeResult:
@@ -44,15 +45,19 @@ class IntakeBatcher:
         self._committing = False
 
     async def accept(self, handoff: Handoff, *, now: datetime, join_open: bool = False,
-                     mail: dict[str, Any] | None = None, files: Sequence[CustomerFile] = ()) -> IntakeResult:
+                     mail: dict[str, Any] | None = None, files: Sequence[CustomerFile] = (),
+                     answers: Sequence[str] | None = None) -> IntakeResult:
         """Resolves once the handoff is committed (never before), exactly like `accept_handoff`.
 
         A customer channel's text (`join_open`, see `storage.intake.NewHandoff`) whose conversation is open is
         not stored: the answer names that conversation (created=False) for the caller to add the text to it.
         `mail`: the received mail's Message-ID record, and `files` the customer's files, stored with the
-        conversation it opens (in its transaction)."""
+        conversation it opens (in its transaction). `answers`: a received mail's In-Reply-To / References,
+        nearest first; its thread is looked up in the batch, and a mail received before is answered
+        `duplicate` (see `storage.intake.NewHandoff`)."""
         future: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((prepare(handoff, now, join_open=join_open, mail=mail, files=files), future))
+        self._waiting.append((prepare(handoff, now, join_open=join_open, mail=mail, files=files, answers=answers),
+                              future))
         if not self._committing:
             self._committing = True
             asyncio.get_running_loop().create_task(self._commit_waiting())
@@ -77,7 +82,7 @@ class IntakeBatcher:
                 try:
                     result = await store_handoff(
                         item.handoff, item.identities, targets=self.targets, sentiment=item.sentiment, now=item.now,
-                        join_open=item.join_open, mail=item.mail, files=item.files,
+                        join_open=item.join_open, mail=item.mail, files=item.files, answers=item.answers,
                     )
                 except Exception as error:  # the caller's request fails with it; the others go on
                     if not future.done():

@@ -2,8 +2,9 @@
 intake path (SPEC 3.7).
 
 Translation only: who may post (`inbound.read_inbound`), the message as an `InboundEmail`, then a `Handoff`
-of channel `email` whose `conversation_id` is the thread: the conversation an `In-Reply-To` / `References`
-id names, else the message's own Message-ID. Its attachments become files in the thread (`files`), as MMS
+of channel `email` whose `conversation_id` is the message's own Message-ID, with the ids it answers
+(`In-Reply-To` / `References`): the core's intake puts it in the thread of the conversation the nearest known
+one names (no query of the mail's own: one per intake batch). Its attachments become files in the thread (`files`), as MMS
 media do. A robot's mail (auto-replies, bounces, lists) is answered 200
 and dropped: it never opens a conversation and never gets a reply. A message posted twice (a provider's
 retry) is stored once.
@@ -72,17 +73,15 @@ def setup(app: web.Application, services: Services) -> None:
         if mail.automated:
             log.info("inbound email from a robot ignored (%s)", mail.automated)
             return web.json_response({"status": "ignored", "reason": mail.automated})
-        duplicate, thread = await channels.thread_of_mail(mail.message_id, mail.thread_ids)
-        if duplicate:
-            return web.json_response({"status": "duplicate"})
         own_id = mail.message_id or f"<{uuid.uuid4().hex}@baton.invalid>"
         received = channels.ReceivedMail(own_id, subject=mail.subject, references=mail.references, reply_to=mail.reply_to,
-                                         reply_name=mail.from_name, full_text=mail.text)
+                                         reply_name=mail.from_name, full_text=mail.text,
+                                         answers=mail.thread_ids)
         files, left_out = files_of(mail.attachments)
         written = await channels.customer_wrote(
-            services, handoff_of(mail, thread or own_id, queue=request.query.get("queue") or None, left_out=left_out),
+            services, handoff_of(mail, own_id, queue=request.query.get("queue") or None, left_out=left_out),
             files, mail=received)
-        if written.duplicate:  # the same mail posted twice at once: the other copy was stored
+        if written.duplicate:  # a provider's retry, or the same mail posted twice at once: one copy was stored
             return web.json_response({"status": "duplicate"})
         log.info("email (%s) %s conversation c%s", raw.provider, "opened" if written.created else "joined",
                  written.conversation_id)
