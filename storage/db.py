@@ -15,28 +15,9 @@ log = logging.getLogger(__name__)
 APP_LABEL = "baton"
 
 
-# asyncpg's pool in Tortoise defaults to 5 connections. The outbox worker runs up to 256 syncs at once, each
-# a few short statements between platform calls; with 5 connections intake's group commit (and a Slack
-# event's note) waited in the pool's FIFO queue behind every sync's next statement, so on PostgreSQL the
-# 202 took 0.7-2 s under delivery load. A bigger pool lets intake find a connection at once.
-POSTGRES_POOL = {"minsize": 2, "maxsize": 16}
-
-
-def _with_pool(database_url: str) -> str:
-    """The PostgreSQL URL with Baton's pool size unless the URL sets its own (`?maxsize=N`)."""
-    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://", "psycopg://")):
-        return database_url
-    _, _, query = database_url.partition("?")
-    given = {part.split("=", 1)[0] for part in query.split("&") if part}
-    extra = "&".join(f"{key}={value}" for key, value in POSTGRES_POOL.items() if key not in given)
-    if not extra:
-        return database_url
-    return f"{database_url}{'&' if query else '?'}{extra}"
-
-
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": _with_pool(database_url)},
+        "connections": {"default": database_url},
         "apps": {
             APP_LABEL: {
                 "models": ["storage.models"],
