@@ -236,11 +236,20 @@ async def defer(lease: Lease, owner: str, *, now: datetime, delay: float, card: 
     """The sync stopped before a post because its channel had no posting slot (pacing): the job is due
     again when the slot comes, with no attempt counted; as card work (`card`: its root card waits), else
     behind every job with card work. Nothing was posted without its record, so the next sync need not
-    check the platform."""
-    await OutboxJob.filter(id=lease.job_id, lease_owner=lease.token or owner).update(
+    check the platform.
+
+    Work requested while the sync ran (a note, a claim: a card edit, which is not paced) keeps the job
+    due at once as card work: pushing it to the channel's next slot behind every card made a card edit
+    wait 1-2 s for a slot it does not need."""
+    owner = lease.token or owner
+    pushed = await OutboxJob.filter(id=lease.job_id, lease_owner=owner, requested_rev=lease.revision).update(
         available_at=now + timedelta(seconds=delay), lease_owner=None, lease_until=None, last_error=None,
         priority=CARD_WORK if card else REPLIES_ONLY,
     )
+    if not pushed:
+        await OutboxJob.filter(id=lease.job_id, lease_owner=owner).update(
+            available_at=now, lease_owner=None, lease_until=None, last_error=None, priority=CARD_WORK,
+        )
 
 
 async def pending_counts() -> dict[str, int]:

@@ -182,3 +182,23 @@ async def test_two_workers_pacing_on_their_own_post_every_card_and_transcript_ex
         assert sum(_syncs(w, "error") + _syncs(w, "retry") for w in workers) == 0
         assert await OutboxJob.filter(dead=False).count() == len(ids)
         assert all(job.done_rev == job.requested_rev for job in await OutboxJob.all())
+
+
+async def test_work_asked_for_during_a_sync_that_is_then_paced_stays_due_at_once_as_card_work(database):
+    conversation_id = await _handoff(1)
+    now = T0 + timedelta(seconds=10)
+    [lease] = await outbox.lease_due("w1", now=now, limit=1, targets=["slack"])
+    # While that sync runs, an agent adds a note (a card edit) ...
+    await outbox.enqueue("slack", conversation_id, now=now)
+    # ... and then the sync's transcript finds no slot in its channel.
+    await outbox.defer(lease, "w1", now=now, delay=5)
+    job = await OutboxJob.get(id=lease.job_id)
+    assert job.available_at == now and job.priority == outbox.CARD_WORK and job.lease_owner is None
+    [again] = await outbox.lease_due("w1", now=now, limit=1, targets=["slack"])
+    assert again.job_id == lease.job_id and again.revision == lease.revision + 1
+
+    # Without new work the same deferral waits for the slot, behind card work.
+    await outbox.defer(again, "w1", now=now, delay=5)
+    job = await OutboxJob.get(id=lease.job_id)
+    assert job.available_at == now + timedelta(seconds=5) and job.priority == outbox.REPLIES_ONLY
+    assert await outbox.lease_due("w1", now=now, limit=1, targets=["slack"]) == []

@@ -134,8 +134,8 @@ async def add_note(services: Services, actor: Actor, conversation_id: int, text:
         customer_id=record.customer_id, conversation_id=conversation_id, author=actor.label, text=text,
         targets=services.targets, now=services.clock(), once_key=once_key,
     )
+    services.wake()  # the card edit is queued (committed): the worker need not wait for the bookkeeping below
     await conversations.set_current(actor, conversation_id)
-    services.wake()
     return f"Note added to #{public_id(conversation_id)}."
 
 
