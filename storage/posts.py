@@ -207,7 +207,10 @@ async def advance_many(
 
 _CUSTOMER_STATE_SQL = ("SELECT u.anonymized_at FROM conversation c JOIN customer u ON u.id = c.customer_id "
                        "WHERE c.id = ?")
-_CUSTOMER_STATE_SQL_PG = _CUSTOMER_STATE_SQL + " FOR UPDATE OF u"
+# NO KEY UPDATE: it still waits for (and holds off) anonymizing, which locks the row FOR UPDATE, but not a
+# row that merely references the customer (an Activity of a wrap-up): with FOR UPDATE, a sync holding this
+# lock and a wrap-up (its conversation row key-locked, as `open_key` is unique) deadlocked on PostgreSQL.
+_CUSTOMER_STATE_SQL_PG = _CUSTOMER_STATE_SQL + " FOR NO KEY UPDATE OF u"
 
 
 async def _lock_customer_state(conversation_id: int) -> bool:

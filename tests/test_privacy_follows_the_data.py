@@ -144,3 +144,41 @@ async def _outbox_idle(timeout: float = 10.0) -> None:
     while await outbox.pending_counts():
         assert asyncio.get_running_loop().time() < deadline, "the outbox never went idle"
         await asyncio.sleep(0.05)
+
+
+
+async def test_a_sync_recording_posts_and_a_wrap_up_of_the_same_conversation_do_not_deadlock(database):
+    """PostgreSQL: a wrap-up key-locks its conversation row (`open_key` is unique), then inserts an Activity
+    that references the customer; a sync recording a customer line's post locks the customer row (so that
+    anonymizing serializes with it), then inserts a post that references the conversation. The sync's lock
+    must not stop the wrap-up's reference: with FOR UPDATE the two waited on each other (deadlock detected,
+    the wrap-up failed); with FOR NO KEY UPDATE the wrap-up commits and the sync follows."""
+    import asyncpg
+    import pytest
+
+    if not database.startswith("postgres"):
+        pytest.skip("SQLite has one writer at a time and no row locks: no deadlock to have")
+    dana = await _dana()
+    result = await accept_handoff(parse_generic_handoff(make_generic_payload(case=None)), targets=[], now=NOW)
+    conversation_id = parse_public_id(result.conversation_public_id)
+    root = await posts.record_root("record", conversation_id, channel="C1", ref="1.0", thread_ref="1.0",
+                                   revision=0, payload=None, now=NOW)
+    line = next(m for m in await posts.messages_after(conversation_id, 0, exclude_from="record") if m.sender == "customer")
+
+    wrap_up = await asyncpg.connect(database.replace("postgres://", "postgresql://", 1))
+    try:
+        async with wrap_up.transaction():
+            # The wrap-up's first step: its conversation row, key-locked.
+            await wrap_up.execute("UPDATE conversation SET status = 'wrapped', open_key = NULL WHERE id = $1", conversation_id)
+            sync = asyncio.create_task(posts.record_message(root, line.id, "1.1", now=NOW))
+            await asyncio.sleep(0.5)  # the sync has locked the customer and waits for the conversation row
+            assert not sync.done()
+            # The wrap-up's timeline entry, referencing the customer the sync has locked.
+            await asyncio.wait_for(wrap_up.execute(
+                "INSERT INTO activity (customer_id, at, category, kind, title, conversation_id) "
+                "VALUES ($1, now(), 'conversation', 'conversation', 'Conversation wrapped up: resolved', $2)",
+                dana, conversation_id), timeout=5)
+        await asyncio.wait_for(sync, timeout=5)
+    finally:
+        await wrap_up.close()
+    assert [p.ref for p in await posts.pending_redactions("record", conversation_id)] == []
