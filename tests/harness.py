@@ -20,6 +20,16 @@ WEBHOOK_SECRET = "whsec-test-5f1c"
 WEBHOOK_TOKEN = "tok-test-9a2b"
 
 
+async def post_and_read(session: Any, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, Any]:
+    """POST `body`; the status and the answer, as JSON when it is JSON."""
+    async with session.post(url, data=body, headers=dict(headers)) as response:
+        text = await response.text()
+        try:
+            return response.status, json.loads(text)
+        except ValueError:
+            return response.status, text
+
+
 @dataclass
 class RunningBaton:
     app: web.Application
@@ -32,12 +42,7 @@ class RunningBaton:
         return self.app[WORKER]
 
     async def post_raw(self, path: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, Any]:
-        async with self.session.post(self.base_url + path, data=body, headers=dict(headers)) as response:
-            text = await response.text()
-            try:
-                return response.status, json.loads(text)
-            except ValueError:
-                return response.status, text
+        return await post_and_read(self.session, self.base_url + path, body, headers)
 
     async def post_signed(
         self, path: str, payload: Any, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET,

@@ -18,6 +18,7 @@ import aiohttp
 from benchmarks.procs import BatonProcess, free_port
 from storage.models import Conversation, CustomerFile, Message, OutboxJob
 from tests.email_messages import make_email
+from tests.harness import post_and_read
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.slack_signing import AGENTS, HANDOFF_CHANNEL, SlackWorld, block_action, thread_message
@@ -37,12 +38,7 @@ class Remote:
     base_url: str
 
     async def post_raw(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-        async with self.session.post(self.base_url + path, data=body, headers=dict(headers)) as response:
-            text = await response.text()
-            try:
-                return response.status, json.loads(text)
-            except ValueError:
-                return response.status, text
+        return await post_and_read(self.session, self.base_url + path, body, headers)
 
 
 async def _until(predicate, timeout: float) -> Any:

@@ -111,15 +111,21 @@ async def test_a_customer_message_posted_after_anonymizing_is_not_deleted(databa
         assert (later.args["channel"], later.response["ts"]) in world.slack.messages
 
 
-async def _posted_customer_line(*, anonymized_before_recording: bool, sync_saw_it: bool = False) -> list:
-    """A customer line the sync rendered and posted; maybe the customer is anonymized before the post is
-    recorded; `sync_saw_it` says whether the sync already knew (so the line carried no name)."""
-    dana = await _dana()
+async def _recorded_thread():
+    """A handoff whose thread root is recorded, and its customer line, not yet posted."""
     result = await accept_handoff(parse_generic_handoff(make_generic_payload(case=None)), targets=[], now=NOW)
     conversation_id = parse_public_id(result.conversation_public_id)
     root = await posts.record_root("record", conversation_id, channel="C1", ref="1.0", thread_ref="1.0",
                                    revision=0, payload=None, now=NOW)
     line = next(m for m in await posts.messages_after(conversation_id, 0, exclude_from="record") if m.sender == "customer")
+    return conversation_id, root, line
+
+
+async def _posted_customer_line(*, anonymized_before_recording: bool, sync_saw_it: bool = False) -> list:
+    """A customer line the sync rendered and posted; maybe the customer is anonymized before the post is
+    recorded; `sync_saw_it` says whether the sync already knew (so the line carried no name)."""
+    dana = await _dana()
+    conversation_id, root, line = await _recorded_thread()
     if anonymized_before_recording:
         await customer_admin.anonymize(dana, now=NOW, notice="anonymized")
     await posts.advance(root, line.id, now=NOW, posted_ref="1.1", saw_anonymized=sync_saw_it)
@@ -159,11 +165,7 @@ async def test_a_sync_recording_posts_and_a_wrap_up_of_the_same_conversation_do_
     if not database.startswith("postgres"):
         pytest.skip("SQLite has one writer at a time and no row locks: no deadlock to have")
     dana = await _dana()
-    result = await accept_handoff(parse_generic_handoff(make_generic_payload(case=None)), targets=[], now=NOW)
-    conversation_id = parse_public_id(result.conversation_public_id)
-    root = await posts.record_root("record", conversation_id, channel="C1", ref="1.0", thread_ref="1.0",
-                                   revision=0, payload=None, now=NOW)
-    line = next(m for m in await posts.messages_after(conversation_id, 0, exclude_from="record") if m.sender == "customer")
+    conversation_id, root, line = await _recorded_thread()
 
     wrap_up = await asyncpg.connect(database.replace("postgres://", "postgresql://", 1))
     try:
