@@ -29,6 +29,7 @@ import aiohttp
 
 from benchmarks.bench_intake import _payload
 from benchmarks.common import Latency, banner, table, temp_database
+from benchmarks.cpu import CpuCap, CpuLedger, CpuShare
 from benchmarks.procs import ROOT, SIGNING_SECRET, WEBHOOK_SECRET, BatonProcess
 from bot.signing import signed_headers
 from tests.fakes.slack_api import FakeSlack
@@ -289,6 +290,8 @@ class Saturation:
     duplicates: int
     peak_rss_mb: float
     statuses: dict[str, int]
+    cpu: CpuShare | None = None
+    cap: float | None = None  # cores each Baton process was allowed (None: uncapped)
 
 
 @dataclass
@@ -370,12 +373,14 @@ async def _saturate(procs: list[BatonProcess], observed: Observed, *, handoffs: 
             await asyncio.sleep(0.2)  # a sampling period
 
     sampler = asyncio.create_task(sample())
+    ledger = CpuLedger([p.pid for p in procs])
     started = time.time()
     intake_seconds, statuses = await burst([p.url for p in procs], payloads)
     accepted = statuses.get("202", 0)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(set(observed.roots) - before) < accepted:
         await asyncio.sleep(0.05)  # the fake Slack counts cards in this loop
+    cpu = ledger.stop()
     sampler.cancel()
     new = {k: v for k, v in observed.roots.items() if k not in before}
     last = max((v[0] for v in new.values()), default=started)
@@ -383,12 +388,42 @@ async def _saturate(procs: list[BatonProcess], observed: Observed, *, handoffs: 
     return Saturation(
         processes=len(procs), handoffs=handoffs, intake_per_second=handoffs / intake_seconds,
         cards_per_second=len(new) / drain if drain else 0.0, drain_seconds=drain, cards=len(new),
-        duplicates=sum(len(v) - 1 for v in new.values()), peak_rss_mb=peak[0], statuses=statuses,
+        duplicates=sum(len(v) - 1 for v in new.values()), peak_rss_mb=peak[0], statuses=statuses, cpu=cpu,
     )
 
 
+async def _scaling_capped(url: str, fake: FakeSlack, observed: Observed, *, cores: float, handoffs: int,
+                          channels: int, log_dir: str, kind: str) -> list[Saturation]:
+    """One, then two `baton serve` processes, each held to `cores` of CPU by its own cgroup."""
+    results: list[Saturation] = []
+    procs: list[BatonProcess] = []
+    caps: list[CpuCap] = []
+    try:
+        for count in (1, 2):
+            while len(procs) < count:
+                n = len(procs) + 1
+                proc = await BatonProcess(url, fake.api_url, log_path=f"{log_dir}/{kind}-capped-{n}.log").start()
+                cap = CpuCap(f"baton-bench-{os.getpid()}-{n}", cores)
+                cap.add(proc.pid)
+                procs.append(proc)
+                caps.append(cap)
+            await asyncio.sleep(4)  # Slack's per-channel buckets refill; the new process settles
+            print(f"  saturation: {count} process(es) held to {cores:g} core each, {handoffs:,} handoffs", flush=True)
+            measured = await _saturate(procs, observed, handoffs=handoffs, channels=channels,
+                                       tag=f"c{count}{os.getpid()}")
+            measured.cap = cores
+            results.append(measured)
+    finally:
+        for proc in procs:
+            proc.stop()
+        for cap in caps:
+            cap.close()
+    return results
+
+
 async def run(kind: str, *, seconds: float = 20.0, rate: float = 100.0, channels: int = 200,
-              burst_handoffs: int = 3000, burst_channels: int = 2000, log_dir: str | None = None) -> DeliveryBench:
+              burst_handoffs: int = 3000, burst_channels: int = 2000, log_dir: str | None = None,
+              cap: float | None = None, scaling_only: bool = False) -> DeliveryBench:
     result = DeliveryBench(kind)
     log_dir = log_dir or tempfile.mkdtemp(prefix="baton-bench-logs-")
     async with temp_database(kind) as url:
@@ -399,6 +434,11 @@ async def run(kind: str, *, seconds: float = 20.0, rate: float = 100.0, channels
         await fake.start()
         procs: list[BatonProcess] = []
         try:
+            if scaling_only:
+                result.saturation.extend(await _scaling_capped(
+                    url, fake, observed, cores=cap or 1.0, handoffs=burst_handoffs, channels=burst_channels,
+                    log_dir=log_dir, kind=kind))
+                return result
             baton = await BatonProcess(url, fake.api_url, log_path=f"{log_dir}/{kind}-baton-1.log").start()
             procs.append(baton)
             notes: list[tuple[str, float]] = []
@@ -425,11 +465,43 @@ async def run(kind: str, *, seconds: float = 20.0, rate: float = 100.0, channels
                 print(f"  saturation: 2 processes, {burst_handoffs:,} handoffs", flush=True)
                 result.saturation.append(await _saturate([baton, second], observed, handoffs=burst_handoffs,
                                                          channels=burst_channels, tag=f"s2{os.getpid()}"))
+                if cap:
+                    baton.stop()
+                    second.stop()
+                    result.saturation.extend(await _scaling_capped(
+                        url, fake, observed, cores=cap, handoffs=burst_handoffs, channels=burst_channels,
+                        log_dir=log_dir, kind=kind))
         finally:
             for p in procs:
                 p.stop()
             await fake.stop()
     return result
+
+
+def _cpu_lines(runs: list[Saturation]) -> list[str]:
+    """What each card cost whom, and the cards/s this machine's cores allow at that cost."""
+    lines = []
+    for s in runs:
+        if s.cpu is None:
+            continue
+        cost = s.cpu.per_card_ms(s.cards)
+        held = f", each held to {s.cap:g} core" if s.cap else ""
+        lines.append(
+            f"  {s.processes} process(es){held}: CPU ms per card " + ", ".join(f"{k} {v:.1f}" for k, v in cost.items())
+            + f"; cores busy {s.cpu.total / s.cpu.wall:.2f} of {s.cpu.machine_cores}"
+            + f" (Baton {s.cpu.baton / s.cpu.wall:.2f}); this machine's ceiling at that cost "
+            + f"{s.cpu.ceiling_cards_per_second(s.cards):.0f} cards/s")
+    return lines
+
+
+def _ratio_line(one: Saturation, two: Saturation) -> str:
+    held = f", each held to {one.cap:g} core" if one.cap else ""
+    line = (f"two processes{held}: {two.cards_per_second / one.cards_per_second:.2f}x one "
+            f"(target >= 1.7x), {two.duplicates} duplicate cards")
+    if one.cpu is not None and not one.cap:
+        ceiling = one.cpu.ceiling_cards_per_second(one.cards) / one.cards_per_second
+        line += f"; this machine allows at most {ceiling:.2f}x at one process's CPU cost per card"
+    return line
 
 
 def report(result: DeliveryBench) -> str:
@@ -449,13 +521,16 @@ def report(result: DeliveryBench) -> str:
             s.peak_rss_mb) for s in result.saturation]
     lines.append(table(("saturation: processes", "handoffs", "intake/s", "cards/s", "drain s", "cards", "dupes",
                         "peak RSS MB"), sat))
-    one = result.saturation[0]
-    lines.append(f"delivery {one.cards_per_second:.0f} cards/s = {one.cards_per_second / one.intake_per_second:.0%} "
-                 f"of intake {one.intake_per_second:.0f}/s (target >= 50 %)")
-    if len(result.saturation) > 1:
-        two = result.saturation[1]
-        lines.append(f"two processes: {two.cards_per_second / one.cards_per_second:.2f}x one "
-                     f"(target >= 1.7x), {two.duplicates} duplicate cards")
+    lines.extend(_cpu_lines(result.saturation))
+    uncapped = [s for s in result.saturation if not s.cap]
+    capped = [s for s in result.saturation if s.cap]
+    if uncapped:
+        one = uncapped[0]
+        lines.append(f"delivery {one.cards_per_second:.0f} cards/s = {one.cards_per_second / one.intake_per_second:.0%} "
+                     f"of intake {one.intake_per_second:.0f}/s (target >= 50 %)")
+    for group in (uncapped, capped):
+        if len(group) > 1:
+            lines.append(_ratio_line(group[0], group[1]))
     return "\n".join(lines)
 
 
@@ -465,11 +540,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--burst", type=int, default=3000)
+    parser.add_argument("--cap", type=float, default=None, metavar="CORES",
+                        help="also run one and two processes each held to CORES of CPU (a cgroup each; root)")
+    parser.add_argument("--scaling-only", action="store_true",
+                        help="only the one- and two-process saturation runs (held to --cap, default 1 core)")
     args = parser.parse_args(argv)
+    if args.cap or args.scaling_only:
+        why_not = CpuCap.available()
+        if why_not:
+            parser.error(f"--cap needs a CPU cgroup: {why_not}")
     kinds = ("sqlite", "postgres") if args.database == "both" else (args.database,)
     for kind in kinds:
         print(banner(f"{kind}: delivery"), flush=True)
-        result = asyncio.run(run(kind, seconds=args.seconds, rate=args.rate, burst_handoffs=args.burst))
+        result = asyncio.run(run(kind, seconds=args.seconds, rate=args.rate, burst_handoffs=args.burst,
+                                 cap=args.cap, scaling_only=args.scaling_only))
         print(report(result), flush=True)
     return 0
 
