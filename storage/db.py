@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.transactions import in_transaction
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -16,8 +17,12 @@ APP_LABEL = "baton"
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    connection: str | dict[str, Any] = database_url
+    if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        connection = expand_db_url(database_url)
+        connection["credentials"]["reset"] = release_as_is
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": ["storage.models"],
@@ -28,6 +33,16 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def release_as_is(connection) -> None:
+    """The pool's reset of a connection it takes back: nothing to undo.
+
+    asyncpg's default sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every
+    release, about ten round trips a card; Baton keeps no session state on pooled connections (advisory
+    locks are transaction-scoped, LISTEN and the migration lock have connections of their own, nothing
+    SETs; tests/test_pool_session_state.py holds the code to that). asyncpg still rolls back a transaction
+    left open before it calls this."""
 
 
 def unit_of_work():

@@ -349,8 +349,9 @@ class OutboxJob(Model):
     class Meta:
         table = "outbox_job"
         unique_together = (("target", "conversation"),)
-        indexes = (Index(fields=("available_at",), name="outbox_due"),
-                   Index(fields=("priority", "available_at"), name="outbox_due_first"))
+        # The lease reads pending jobs only, through a partial index `outbox_pending` (migration 0021): a job
+        # stays here once done, so an index over every row would grow with every conversation ever had.
+        # Tortoise's PartialIndex cannot say `done_rev < requested_rev`, so the migration writes it in SQL.
 
 
 class PlatformPost(Model):
@@ -378,8 +379,9 @@ class PlatformPost(Model):
         table = "platform_post"
         unique_together = (("target", "item"),)
         indexes = (
-            Index(fields=("target", "ref"), name="post_by_ref"),
-            Index(fields=("target", "thread_ref"), name="post_by_thread"),
+            # thread_ref first: an index led by `target` alone made PostgreSQL's cached plan for the sync's
+            # root lookup (target, item) scan every post of the target while the table was young.
+            Index(fields=("thread_ref", "target"), name="post_by_thread"),
             # Every sync asks whether a conversation has posts waiting to be redacted.
             Index(fields=("conversation_id", "target", "redact"), name="post_redactions"),
         )

@@ -84,8 +84,10 @@ def _lease_sql(dialect: str, targets: int, skip: int) -> str:
         return (
             f"UPDATE outbox_job SET lease_owner = $2, lease_until = $3, "
             f"last_error = CASE WHEN lease_owner IS NULL THEN last_error ELSE '{EXPIRED}' END "
-            f"WHERE id IN (SELECT id FROM outbox_job WHERE {due} AND target = ANY($4::text[]) "
-            f"AND NOT (id = ANY($5::int[])) ORDER BY priority, available_at, id LIMIT $6 FOR UPDATE SKIP LOCKED) "
+            # `id = ANY(ARRAY(…))`, not `id IN (…)`: a plan cached while the table was small joined the
+            # candidates to a scan of the whole table; this way both reads go through `outbox_pending`.
+            f"WHERE id = ANY(ARRAY(SELECT id FROM outbox_job WHERE {due} AND target = ANY($4::text[]) "
+            f"AND NOT (id = ANY($5::int[])) ORDER BY priority, available_at, id LIMIT $6 FOR UPDATE SKIP LOCKED)) "
             f"AND {due} RETURNING id, target, conversation_id, requested_rev, attempts, last_error"
         )
     due = _DUE_SQL.format(false="0", now="?1")
@@ -94,7 +96,9 @@ def _lease_sql(dialect: str, targets: int, skip: int) -> str:
     return (
         f"UPDATE outbox_job SET lease_owner = ?2, lease_until = ?3, "
         f"last_error = CASE WHEN lease_owner IS NULL THEN last_error ELSE '{EXPIRED}' END "
-        f"WHERE id IN (SELECT id FROM outbox_job WHERE {due} AND target IN ({targets_in}) "
+        # `+target`: SQLite's idiom for "not by this column's index"; without it the planner reads every job
+        # of the target through the (target, conversation) key instead of the pending ones in lease order.
+        f"WHERE id IN (SELECT id FROM outbox_job WHERE {due} AND +target IN ({targets_in}) "
         f"AND id NOT IN ({skip_in}) ORDER BY priority, available_at, id LIMIT ?{4 + targets + skip}) "
         f"AND {due} RETURNING id, target, conversation_id, requested_rev, attempts, last_error"
     )
