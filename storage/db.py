@@ -11,6 +11,8 @@ from tortoise.transactions import in_transaction
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as tortoise_migrate
 
+from storage.lanes import UrgentFirstLock
+
 log = logging.getLogger(__name__)
 
 APP_LABEL = "baton"
@@ -92,8 +94,11 @@ async def connect(database_url: str, *, migrate: bool = True) -> None:
     EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
     if dialect() == "sqlite":
-        # WAL lets readers proceed while the outbox worker writes; busy_timeout waits out a writer.
         conn = connections.get("default")
+        # An agent's click before the queue on the one connection (storage.lanes). Tortoise takes this
+        # lock for every statement and transaction; tests/test_lanes.py fails if it stops doing so.
+        conn._lock = UrgentFirstLock()
+        # WAL lets readers proceed while the outbox worker writes; busy_timeout waits out a writer.
         await conn.execute_script("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;")
     log.info("database connected (%s)", dialect())
 

@@ -21,13 +21,15 @@ from tortoise.expressions import Case, F, Q, Value, When
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from storage import db
+from storage import db, lanes
 from storage.models import OutboxJob
 
 LEASE = timedelta(seconds=6)  # renewed every RENEW_EVERY while held; a dead process's work is free after this
 RENEW_EVERY = timedelta(seconds=1.5)
 MAX_ATTEMPTS = 25
-CARD_WORK, REPLIES_ONLY = 0, 1  # OutboxJob.priority
+# OutboxJob.priority, leased in this order: a card edit an agent's action asked for (its sync runs in
+# SQLite's urgent lane, storage.lanes), card work (a root card, an edit), only thread replies left.
+AGENT_WAITING, CARD_WORK, REPLIES_ONLY = -1, 0, 1
 _AT = OutboxJob._meta.fields_map["available_at"]
 _batches = itertools.count(1)
 
@@ -43,14 +45,21 @@ class Lease:
     # (its process died or stalled) or its last sync failed. The sync then checks the platform first.
     suspect: bool = False
     token: str = ""  # the lease_owner value of this lease: "<worker>.<batch>"
+    urgent: bool = False  # an agent's action asked for this work (`AGENT_WAITING`)
 
 
 async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
     """Ask for the conversation to be brought up to date on `target` (keeps any Retry-After delay)."""
-    # New work is card work (priority 0). A job that only waited for its channel's posting slot
-    # (priority 1, see `defer`) is due at once: the edit it now needs is not paced.
+    # New work is card work (priority 0), or an agent's (-1: asked for inside `lanes.urgent()`, which
+    # bot.core.interactions wraps every click, command and thread message in; an agent's that is still
+    # waiting stays one). A job that only waited for its channel's posting slot (priority 1, see `defer`)
+    # is due at once: the edit it now needs is not paced.
+    agent = lanes.is_urgent()
+    # (`then=F(…)`: PostgreSQL takes the CASE's type from the column, not from the parameters.)
+    priority = AGENT_WAITING if agent else Case(When(priority=AGENT_WAITING, then=F("priority")),
+                                                default=Value(CARD_WORK))
     bumped = await OutboxJob.filter(target=target, conversation_id=conversation_id).update(
-        requested_rev=F("requested_rev") + 1, dead=False, priority=CARD_WORK,
+        requested_rev=F("requested_rev") + 1, dead=False, priority=priority,
         available_at=Case(When(priority=REPLIES_ONLY, then=Value(now)), default=F("available_at")),
     )
     if bumped:
@@ -59,7 +68,8 @@ async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
         # A savepoint when called inside a transaction: on PostgreSQL a failed INSERT would otherwise
         # abort the caller's whole transaction (an anonymize, a claim) instead of just this attempt.
         async with in_transaction():
-            await OutboxJob.create(target=target, conversation_id=conversation_id, requested_rev=1, available_at=now)
+            await OutboxJob.create(target=target, conversation_id=conversation_id, requested_rev=1, available_at=now,
+                                   priority=AGENT_WAITING if agent else CARD_WORK)
     except IntegrityError:
         await OutboxJob.filter(target=target, conversation_id=conversation_id).update(
             requested_rev=F("requested_rev") + 1
@@ -88,7 +98,7 @@ def _lease_sql(dialect: str, targets: int, skip: int) -> str:
             # candidates to a scan of the whole table; this way both reads go through `outbox_pending`.
             f"WHERE id = ANY(ARRAY(SELECT id FROM outbox_job WHERE {due} AND target = ANY($4::text[]) "
             f"AND NOT (id = ANY($5::int[])) ORDER BY priority, available_at, id LIMIT $6 FOR UPDATE SKIP LOCKED)) "
-            f"AND {due} RETURNING id, target, conversation_id, requested_rev, attempts, last_error"
+            f"AND {due} RETURNING id, target, conversation_id, requested_rev, attempts, last_error, priority"
         )
     due = _DUE_SQL.format(false="0", now="?1")
     targets_in = ",".join(f"?{4 + i}" for i in range(targets))
@@ -100,7 +110,7 @@ def _lease_sql(dialect: str, targets: int, skip: int) -> str:
         # of the target through the (target, conversation) key instead of the pending ones in lease order.
         f"WHERE id IN (SELECT id FROM outbox_job WHERE {due} AND +target IN ({targets_in}) "
         f"AND id NOT IN ({skip_in}) ORDER BY priority, available_at, id LIMIT ?{4 + targets + skip}) "
-        f"AND {due} RETURNING id, target, conversation_id, requested_rev, attempts, last_error"
+        f"AND {due} RETURNING id, target, conversation_id, requested_rev, attempts, last_error, priority"
     )
 
 
@@ -120,7 +130,8 @@ async def lease_due(owner: str, *, now: datetime, limit: int, targets: list[str]
         values = [at, token, until, *targets, *sorted(skip), limit]
     rows = await conn.execute_query_dict(_lease_sql(dialect, len(targets), len(skip)), values)
     leases = [Lease(row["id"], row["target"], row["conversation_id"], row["requested_rev"], row["attempts"],
-                    suspect=_unsure(row["last_error"]), token=token) for row in rows]
+                    suspect=_unsure(row["last_error"]), token=token, urgent=row["priority"] == AGENT_WAITING)
+              for row in rows]
     return sorted(leases, key=lambda lease: lease.job_id)
 
 
@@ -192,9 +203,11 @@ class LeaseRenewer:
                 conn.terminate()
 
 
-_COMPLETE = ("UPDATE outbox_job SET done_rev = {}, lease_owner = NULL, lease_until = NULL, attempts = 0, "
-             "last_error = NULL WHERE id = {} AND lease_owner = {}")
-_COMPLETE_SQL = (_COMPLETE.format("?", "?", "?"), _COMPLETE.format("$1", "$2", "$3"))  # SQLite, PostgreSQL
+# An agent's job stays urgent only while work asked for during the sync is left (requested_rev moved on).
+_COMPLETE = ("UPDATE outbox_job SET done_rev = {0}, lease_owner = NULL, lease_until = NULL, attempts = 0, "
+             f"last_error = NULL, priority = CASE WHEN requested_rev = {{0}} THEN {CARD_WORK} ELSE priority END "
+             "WHERE id = {1} AND lease_owner = {2}")
+_COMPLETE_SQL = (_COMPLETE.format("?1", "?2", "?3"), _COMPLETE.format("$1", "$2", "$3"))  # SQLite, PostgreSQL
 
 
 async def complete(lease: Lease, owner: str) -> None:

@@ -12,10 +12,13 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+from bot.cards import actions as verbs
 from bot.clock import utc_now
+from bot.core import interactions
 from bot.core.intake import accept_handoff
+from bot.core.services import Services
 from bot.delivery.worker import OutboxWorker
-from bot.domain import Actor, parse_public_id
+from bot.domain import Actor, CardAction, parse_public_id
 from bot.intake.generic import parse_generic_handoff
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -202,3 +205,34 @@ async def test_work_asked_for_during_a_sync_that_is_then_paced_stays_due_at_once
     job = await OutboxJob.get(id=lease.job_id)
     assert job.available_at == now + timedelta(seconds=5) and job.priority == outbox.REPLIES_ONLY
     assert await outbox.lease_due("w1", now=now, limit=1, targets=["slack"]) == []
+
+
+async def test_a_card_edit_an_agent_asked_for_is_leased_first_and_its_sync_runs_ahead_of_the_queue(database):
+    """An agent's click (bot.core.interactions) makes its card edit the next job leased, ahead of older card
+    work, and marks the lease urgent (its statements go first on SQLite: storage.lanes). Once synced the job
+    is ordinary card work again."""
+    waiting = await _handoff(1)
+    clicked = await _handoff(2, now=T0 + timedelta(seconds=5))
+    now = T0 + timedelta(seconds=10)
+    [opened] = await outbox.lease_due("w1", now=now, limit=1, targets=["slack"])
+    assert opened.conversation_id == waiting and not opened.urgent  # the oldest card first, as before
+    await outbox.defer(opened, "w1", now=now, delay=0, card=True)
+    [opened] = await outbox.lease_due("w1", now=now, limit=1, targets=["slack"], skip=frozenset({opened.job_id}))
+    await outbox.complete(opened, "w1")  # the second card is posted
+
+    services = Services(settings=Settings(), clock=lambda: now, targets=["slack"])
+    outcome = await interactions.card_action(services, CardAction(actor=Actor("slack", "U1", "Ana"), verb=verbs.CLAIM,
+                                                                  conversation_id=clicked))
+    assert outcome.ok, outcome.text
+
+    [first] = await outbox.lease_due("w1", now=now, limit=1, targets=["slack"])
+    assert (first.conversation_id, first.urgent) == (clicked, True)  # before the older card still waiting
+    [second] = await outbox.lease_due("w1", now=now, limit=1, targets=["slack"], skip=frozenset({first.job_id}))
+    assert (second.conversation_id, second.urgent) == (waiting, False)
+    await outbox.complete(first, "w1")
+    assert (await OutboxJob.get(id=first.job_id)).priority == outbox.CARD_WORK
+
+    # Ordinary work asked for after that (a customer's message) is ordinary card work.
+    await outbox.enqueue("slack", clicked, now=now)
+    [again] = await outbox.lease_due("w1", now=now, limit=1, targets=["slack"], skip=frozenset({second.job_id}))
+    assert again.conversation_id == clicked and not again.urgent

@@ -9,6 +9,7 @@ come back as `Outcome(ok=False)` with their text and, for a form, the field at f
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 from typing import Awaitable, Callable
@@ -27,6 +28,7 @@ from bot.domain import (
     ThreadMessageOutcome,
 )
 from bot.errors import UserError
+from storage import lanes
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +221,19 @@ VERBS: dict[str, Verb] = {
 
 
 # --------------------------------------------------------------------------- entry points
+# Each runs in `lanes.urgent()`: an agent is looking at the card. On SQLite's one connection their
+# statements, and the sync of the card edit they ask for, go before intake's and the outbox's.
 
 
+def _agent_waiting(entry):
+    @functools.wraps(entry)
+    async def run(*args, **kwargs):
+        with lanes.urgent():
+            return await entry(*args, **kwargs)
+    return run
+
+
+@_agent_waiting
 async def card_action(services: Services, action: CardAction) -> Outcome:
     verb = VERBS.get(action.verb)
     if verb is None:
@@ -231,6 +244,7 @@ async def card_action(services: Services, action: CardAction) -> Outcome:
         return refusal(error)
 
 
+@_agent_waiting
 async def submit_form(services: Services, submission: FormSubmission) -> Outcome:
     try:
         return await forms.submit(services, submission)
@@ -238,6 +252,7 @@ async def submit_form(services: Services, submission: FormSubmission) -> Outcome
         return refusal(error)
 
 
+@_agent_waiting
 async def open_form_for(services: Services, actor, name: str, ids, initial=None) -> Outcome:
     """A form opened by an edge itself (a Slack message shortcut, a Teams task/fetch)."""
     try:
@@ -246,6 +261,7 @@ async def open_form_for(services: Services, actor, name: str, ids, initial=None)
         return refusal(error)
 
 
+@_agent_waiting
 async def command(services: Services, request: CommandRequest) -> Outcome:
     """`/baton …` or `@Baton …`: the registry's answer, or the refusal."""
     try:
@@ -254,5 +270,6 @@ async def command(services: Services, request: CommandRequest) -> Outcome:
         return refusal(error)
 
 
+@_agent_waiting
 async def thread_message(services: Services, message: ThreadMessage) -> ThreadMessageOutcome:
     return await actions.thread_message(services, message)

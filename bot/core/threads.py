@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import cases, conversations, posts
+from storage import cases, conversations, lanes, posts
 
 
 async def conversation_of_thread(platform: str, thread_ref: str | None, channel: str | None = None) -> int | None:
@@ -11,7 +11,8 @@ async def conversation_of_thread(platform: str, thread_ref: str | None, channel:
     only within a channel)."""
     if not thread_ref:
         return None
-    return await posts.find_conversation_by_thread(platform, thread_ref, channel)
+    with lanes.urgent():  # an agent typed in the thread and waits for Baton (storage.lanes)
+        return await posts.find_conversation_by_thread(platform, thread_ref, channel)
 
 
 async def case_number_of(conversation_id: int) -> str | None:

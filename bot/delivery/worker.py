@@ -17,6 +17,7 @@ import asyncio
 import logging
 import random
 import uuid
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Mapping
 
@@ -26,7 +27,7 @@ from bot.delivery.poster import DeliveryTarget, GiveUp, Paced, RetryLater, Threa
 from bot.delivery.sync import ThreadSyncTarget
 from bot.metrics import Metrics
 from bot.settings import Settings
-from storage import outbox
+from storage import lanes, outbox
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class OutboxWorker:
         self.metrics = metrics
         self.owner = f"{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
+        self._urgent_lease = False  # an agent's action woke the worker: lease in the urgent lane
         self._stopping = False
         self._limit = asyncio.Semaphore(CONCURRENCY)
         self._inflight: dict[int, asyncio.Task] = {}  # job id -> its running sync
@@ -73,7 +75,9 @@ class OutboxWorker:
         return list(self.posters)
 
     def wake(self) -> None:
-        """Called after a commit that queued work, so the card moves within a second."""
+        """Called after a commit that queued work, so the card moves within a second. Called from an
+        agent's action (`lanes.urgent()`), the next lease goes before the queue too (SQLite)."""
+        self._urgent_lease = self._urgent_lease or lanes.is_urgent()
         self._wake.set()
 
     async def run(self) -> None:
@@ -114,8 +118,10 @@ class OutboxWorker:
                 # app's clock says (the same moment in production; a test's clock may stand still).
                 now = max(now, available_at)
                 del self._paced[job_id]
-        leases = await outbox.lease_due(self.owner, now=now, limit=min(BATCH, free), targets=self.targets,
-                                        skip=frozenset(self._inflight))
+        urgent, self._urgent_lease = self._urgent_lease, False
+        with lanes.urgent() if urgent else nullcontext():
+            leases = await outbox.lease_due(self.owner, now=now, limit=min(BATCH, free), targets=self.targets,
+                                            skip=frozenset(self._inflight))
         for lease in leases:
             task = asyncio.create_task(self._process(lease), name=f"baton-sync-{lease.job_id}")
             self._inflight[lease.job_id] = task
@@ -188,6 +194,11 @@ class OutboxWorker:
                 return
 
     async def _process(self, lease: outbox.Lease) -> None:
+        # A card edit an agent's action asked for: its statements go before the queue (SQLite, storage.lanes).
+        with lanes.urgent() if lease.urgent else nullcontext():
+            await self._sync(lease)
+
+    async def _sync(self, lease: outbox.Lease) -> None:
         async with self._limit:
             target = self.posters[lease.target]
 
