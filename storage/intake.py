@@ -277,18 +277,26 @@ def _result_of(body: dict[str, Any]) -> IntakeResult:
                         warnings=tuple(Cut(**cut) for cut in body.get("warnings") or ()))
 
 
+def previous_conversations_query(wanted: set[tuple[str, str]]):
+    # By the (source, external_id) index: by external_id alone PostgreSQL read the whole conversation table
+    # for every group commit (4 ms a batch with 10,000 conversations), and with `open_key IS NULL` in the
+    # query SQLite read every ended conversation through the open_key index. Open ones are skipped below.
+    return (
+        Conversation.filter(source__in=sorted({source for source, _ in wanted}),
+                            external_id__in=sorted({ext for _, ext in wanted}))
+        .order_by("-id")
+        .values("id", "source", "external_id", "status", "wrapup_code", "wrapped_at", "last_activity_at", "open_key")
+    )
+
+
 async def _previous_conversations(items: Sequence[NewHandoff]) -> dict[tuple[str, str], dict[str, Any]]:
     """For each (source, id) of the batch, its newest ended conversation (the customer is returning), in one query."""
     wanted = {(item.handoff.source, item.handoff.conversation_id) for item in items}
-    rows = (
-        await Conversation.filter(external_id__in=sorted({ext for _, ext in wanted}), open_key__isnull=True)
-        .order_by("-id")
-        .values("id", "source", "external_id", "status", "wrapup_code", "wrapped_at", "last_activity_at")
-    )
+    rows = await previous_conversations_query(wanted)
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         key = (row["source"], row["external_id"])
-        if key in wanted and key not in found:
+        if key in wanted and key not in found and row["open_key"] is None:
             ended = row["wrapped_at"] or row["last_activity_at"]
             found[key] = {"id": row["id"], "status": row["status"], "wrapup_code": row["wrapup_code"],
                           "ended_at": ended.isoformat() if ended else None}

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from tortoise import connections
 
-from storage import outbox, posts, routes, summary
+from storage import intake, outbox, posts, routes, summary
 from storage.sql import for_dialect
 
 
@@ -38,7 +38,8 @@ async def _plan(sql: str, values: list) -> str:
         async with raw.transaction():  # PREPARE and the setting end with it
             await raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
             await raw.execute(f"PREPARE hot AS {for_dialect(sql, dialect)}")
-            rows = await raw.fetch(f"EXPLAIN EXECUTE hot({', '.join(_literal(v) for v in values)})")
+            arguments = f"({', '.join(_literal(v) for v in values)})" if values else ""
+            rows = await raw.fetch(f"EXPLAIN EXECUTE hot{arguments}")
             await raw.execute("DEALLOCATE hot")
     return "\n".join(row[0] for row in rows)
 
@@ -74,3 +75,13 @@ async def test_the_route_lookup_reads_the_two_routes_by_their_whole_key(database
         assert plan.count("Index Cond: (((target)::text = $") == 2, plan
     else:
         assert plan.count("(target=? AND queue=?)") == 2, plan
+
+
+async def test_intakes_returning_customer_lookup_reads_the_source_and_id_index(database):
+    """Each group commit asks which of its (source, conversation id) pairs had a conversation before."""
+    query = intake.previous_conversations_query({("webchat", "c-1"), ("dialogflow", "c-2"), ("webchat", "c-3")})
+
+    plan = await _plan(query.sql(params_inline=True), [])
+
+    assert "conversation_by_source_id" in plan, plan
+    assert "Seq Scan on conversation" not in plan and "SCAN conversation\n" not in plan + "\n", plan
