@@ -20,10 +20,22 @@ from bot.domain import (
 )
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def to_json(value: Any) -> Any:
     """A dataclass (or anything holding them) as JSON-ready values."""
-    if dataclasses.is_dataclass(value):
-        return {k: to_json(v) for k, v in dataclasses.asdict(value).items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # Field by field, not dataclasses.asdict: that deep-copies every value first (intake writes eight
+        # of these columns per handoff; asdict was 0.4 ms of each).
+        return {name: to_json(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, Mapping):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -79,9 +79,9 @@ async def test_the_route_lookup_reads_the_two_routes_by_their_whole_key(database
 
 async def test_intakes_returning_customer_lookup_reads_the_source_and_id_index(database):
     """Each group commit asks which of its (source, conversation id) pairs had a conversation before."""
-    query = intake.previous_conversations_query({("webchat", "c-1"), ("dialogflow", "c-2"), ("webchat", "c-3")})
+    statement, values = intake.previous_conversations_sql({("webchat", "c-1"), ("dialogflow", "c-2"), ("webchat", "c-3")})
 
-    plan = await _plan(query.sql(params_inline=True), [])
+    plan = await _plan(statement, values)
 
     assert "conversation_by_source_id" in plan, plan
     assert "Seq Scan on conversation" not in plan and "SCAN conversation\n" not in plan + "\n", plan
