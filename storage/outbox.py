@@ -70,9 +70,9 @@ async def enqueue(target: str, conversation_id: int, *, now: datetime) -> None:
         async with in_transaction():
             await OutboxJob.create(target=target, conversation_id=conversation_id, requested_rev=1, available_at=now,
                                    priority=AGENT_WAITING if agent else CARD_WORK)
-    except IntegrityError:
+    except IntegrityError:  # another transaction created it meanwhile: bump it as above
         await OutboxJob.filter(target=target, conversation_id=conversation_id).update(
-            requested_rev=F("requested_rev") + 1
+            requested_rev=F("requested_rev") + 1, priority=priority
         )
 
 
